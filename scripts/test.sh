@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs clearsight with its test tools into .venv and runs the whole test suite.
+# Safe to run again: installs are skipped when already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Browser tests drive Debian's Chromium (never a browser download).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -q && apt-get install -y -q chromium chromium-driver) >/tmp/clearsight-apt.log 2>&1 \
+      || echo "warning: could not install chromium (see /tmp/clearsight-apt.log); browser tests will skip"
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -vE '^WARNING: Location' || true
+.venv/bin/python -m pip show clearsight >/dev/null
+exec .venv/bin/python -m pytest "$@"

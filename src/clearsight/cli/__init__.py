@@ -1,0 +1,28 @@
+"""The ``clearsight`` command line: thin wrappers over the library.
+
+Each command group lives in its own module and is registered here. Errors that clearsight
+raises on purpose are printed as one line naming the file and the problem, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from clearsight.cli._app import app
+from clearsight.errors import ClearsightError
+
+__all__ = ["app", "main"]
+
+
+def _register() -> None:
+    # Importing a command module only defines functions; models load when a command runs.
+    from clearsight.cli import pipeline_commands  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    try:
+        app(args=argv, prog_name="clearsight", standalone_mode=True)
+    except ClearsightError as error:
+        print(f"clearsight: error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,32 @@
+"""Pipeline configuration: pydantic models that forbid unknown keys and document every field.
+
+Loading a file (``load_config``) is separate from validating values (the models themselves).
+"""
+
+from clearsight.config._load import load_config
+from clearsight.config._models import (
+    AlertConfig,
+    ClearsightConfig,
+    CnnDetectorConfig,
+    DetectorConfig,
+    EmbedConfig,
+    HogDetectorConfig,
+    IngestConfig,
+    MatchConfig,
+    QualityConfig,
+    TrackConfig,
+)
+
+__all__ = [
+    "AlertConfig",
+    "ClearsightConfig",
+    "CnnDetectorConfig",
+    "DetectorConfig",
+    "EmbedConfig",
+    "HogDetectorConfig",
+    "IngestConfig",
+    "MatchConfig",
+    "QualityConfig",
+    "TrackConfig",
+    "load_config",
+]

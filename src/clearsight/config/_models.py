@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HogDetectorConfig(_Section):
+    type: Literal["hog"] = Field(
+        "hog", title="Detector type", description="dlib's HOG face detector (fast, on the CPU)."
+    )
+    upsample: int = Field(
+        0,
+        ge=0,
+        le=3,
+        title="Upsampling passes",
+        description="Times the frame is doubled before detection; each finds faces half as large "
+        "and costs about four times as much. Use only where small faces matter.",
+    )
+    min_face_size: int = Field(
+        40,
+        ge=8,
+        title="Minimum face size (px)",
+        description="Faces narrower than this in the original frame are ignored.",
+    )
+    max_width: int = Field(
+        1280,
+        ge=160,
+        title="Detection width (px)",
+        description="Frames wider than this are downscaled before detection; boxes are mapped "
+        "back to the full frame. Lower is faster and misses smaller faces.",
+    )
+
+
+class CnnDetectorConfig(_Section):
+    type: Literal["cnn"] = Field(
+        "cnn", title="Detector type", description="dlib's CNN (MMOD) detector: more robust, slow."
+    )
+    upsample: int = Field(
+        0, ge=0, le=3, title="Upsampling passes", description="As for the HOG detector."
+    )
+    min_face_size: int = Field(
+        40, ge=8, title="Minimum face size (px)", description="Smaller faces are ignored."
+    )
+    max_width: int = Field(
+        960,
+        ge=160,
+        title="Detection width (px)",
+        description="Frames wider than this are downscaled before detection.",
+    )
+    min_confidence: float = Field(
+        0.0, title="Minimum confidence", description="Detections scored lower are dropped."
+    )
+
+
+DetectorConfig = Annotated[HogDetectorConfig | CnnDetectorConfig, Field(discriminator="type")]
+
+
+class IngestConfig(_Section):
+    reconnect_initial_s: float = Field(
+        1.0, gt=0, title="First reconnect delay (s)", description="Wait before reopening a dropped stream."
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0, title="Longest reconnect delay (s)", description="Backoff doubles up to this."
+    )
+    max_fps: float | None = Field(
+        None,
+        gt=0,
+        title="Analysed frames per second",
+        description="Frames beyond this rate are skipped before decoding work is spent on them; "
+        "None analyses every frame.",
+    )
+    realtime: bool = Field(
+        False,
+        title="Pace files in real time",
+        description="Replay a video file at its own frame rate, dropping stale frames like a camera.",
+    )
+
+
+class TrackConfig(_Section):
+    iou_threshold: float = Field(
+        0.2, gt=0, lt=1, title="IoU to continue a track", description="Minimum box overlap with a "
+        "track's last box for a detection to join it."
+    )
+    max_missed_frames: int = Field(
+        15, ge=0, title="Frames a track may miss", description="A track unseen for longer ends."
+    )
+
+
+class QualityConfig(_Section):
+    min_face_px: int = Field(
+        60, ge=20, title="Smallest face matched (px)", description="Narrower faces are never matched."
+    )
+    min_sharpness: float = Field(
+        20.0,
+        ge=0,
+        title="Minimum sharpness",
+        description="Variance of the Laplacian of the aligned chip; blurrier faces are never matched.",
+    )
+    max_yaw: float = Field(
+        0.45,
+        gt=0,
+        le=1,
+        title="Largest head turn",
+        description="Asymmetry of eye-to-nose distances from the 5 landmarks (0 frontal, 1 profile).",
+    )
+    samples_per_track: int = Field(
+        5, ge=1, le=50, title="Samples kept per track", description="Best-quality faces embedded."
+    )
+
+
+class EmbedConfig(_Section):
+    mirror: bool = Field(
+        True,
+        title="Average with the mirror image",
+        description="Embed each chip and its mirror and average them: more accurate, twice the cost.",
+    )
+
+
+class MatchConfig(_Section):
+    target_fmr: float = Field(
+        1e-4,
+        gt=0,
+        lt=1,
+        title="Target false match rate",
+        description="Per comparison. The score threshold is read from the model's calibration card.",
+    )
+    min_agreeing_samples: int = Field(
+        2,
+        ge=1,
+        title="Agreeing samples needed",
+        description="Samples of a track that must pass the threshold for the same subject.",
+    )
+    tie_margin: float = Field(
+        0.02,
+        ge=0,
+        title="Tie margin",
+        description="If the runner-up subject's weighted score is within this margin, the track is "
+        "rejected as ambiguous.",
+    )
+
+
+class AlertConfig(_Section):
+    crop_margin: float = Field(
+        0.4, ge=0, le=2, title="Crop margin", description="Context kept around the face in evidence."
+    )
+
+
+class ClearsightConfig(_Section):
+    detector: DetectorConfig = Field(
+        default_factory=HogDetectorConfig,
+        title="Face detector",
+        description="Chosen by its `type`: `hog` (default) or `cnn`.",
+    )
+    ingest: IngestConfig = Field(
+        default_factory=IngestConfig, title="Ingest", description="Reading frames."
+    )
+    track: TrackConfig = Field(
+        default_factory=TrackConfig, title="Tracking", description="Following faces across frames."
+    )
+    quality: QualityConfig = Field(
+        default_factory=QualityConfig, title="Quality", description="Which faces are worth matching."
+    )
+    embed: EmbedConfig = Field(
+        default_factory=EmbedConfig, title="Embedding", description="Turning faces into templates."
+    )
+    match: MatchConfig = Field(
+        default_factory=MatchConfig, title="Matching", description="Deciding identity per track."
+    )
+    alert: AlertConfig = Field(
+        default_factory=AlertConfig, title="Alerts", description="Evidence attached to alerts."
+    )

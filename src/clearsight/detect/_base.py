@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.types import FaceDetections
+
+
+class FaceDetector(ABC):
+    """Finds faces in an RGB uint8 image and returns them with five-point landmarks."""
+
+    @abstractmethod
+    def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
+        """Faces in ``image``, in its own pixel coordinates, landmarks filled."""

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.config import CnnDetectorConfig, HogDetectorConfig
+from clearsight.detect._base import FaceDetector
+from clearsight.models import load_cnn_detector, load_hog_detector, load_shape_predictor_5
+from clearsight.types import FaceDetections
+
+
+def _downscale(
+    image: npt.NDArray[np.uint8], max_width: int
+) -> tuple[npt.NDArray[np.uint8], float]:
+    """The image no wider than ``max_width`` and the factor that maps its pixels back."""
+    width = image.shape[1]
+    if width <= max_width:
+        return image, 1.0
+    factor = width / max_width
+    height = round(image.shape[0] / factor)
+    small = cv2.resize(image, (max_width, height), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small, dtype=np.uint8), factor
+
+
+def _clip_boxes(boxes: npt.NDArray[np.float32], width: int, height: int) -> npt.NDArray[np.float32]:
+    clipped = boxes.copy()
+    clipped[:, [0, 2]] = np.clip(clipped[:, [0, 2]], 0, width - 1)
+    clipped[:, [1, 3]] = np.clip(clipped[:, [1, 3]], 0, height - 1)
+    return clipped
+
+
+def locate_landmarks(image: npt.NDArray[np.uint8], detections: FaceDetections) -> FaceDetections:
+    """Fill five-point landmarks (dlib's predictor) for every box; returns a new container."""
+    import dlib
+
+    if len(detections) == 0:
+        return detections
+    predictor = load_shape_predictor_5()
+    points = np.zeros((len(detections), 5, 2), np.float32)
+    for row, (x1, y1, x2, y2) in enumerate(detections.boxes):
+        rect = dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)), int(round(y2)))
+        shape = predictor(image, rect)
+        points[row] = [(shape.part(i).x, shape.part(i).y) for i in range(5)]
+    return detections.with_landmarks(points)
+
+
+class _DlibDetector(FaceDetector):
+    def __init__(self, min_face_size: int, max_width: int, upsample: int) -> None:
+        self._min_face_size = min_face_size
+        self._max_width = max_width
+        self._upsample = upsample
+
+    def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
+        small, factor = _downscale(image, self._max_width)
+        boxes, scores = self._run(small)
+        if len(boxes) == 0:
+            return FaceDetections.empty()
+        boxes = _clip_boxes(boxes * factor, image.shape[1], image.shape[0])
+        detections = FaceDetections(boxes=boxes, scores=scores)
+        detections = detections[detections.widths >= self._min_face_size]
+        return locate_landmarks(image, detections)
+
+    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        raise NotImplementedError
+
+
+def _rects_to_boxes(rects: Any) -> npt.NDArray[np.float32]:
+    return np.array(
+        [(r.left(), r.top(), r.right(), r.bottom()) for r in rects], np.float32
+    ).reshape(-1, 4)
+
+
+class HogFaceDetector(_DlibDetector):
+    """dlib's HOG + linear SVM detector: about 50 ms on a 720p frame on one core."""
+
+    def __init__(self, config: HogDetectorConfig | None = None) -> None:
+        config = config or HogDetectorConfig()
+        super().__init__(config.min_face_size, config.max_width, config.upsample)
+
+    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        rects, scores, _ = load_hog_detector().run(gray, self._upsample, 0.0)
+        return _rects_to_boxes(rects), np.asarray(scores, np.float32)
+
+
+class CnnFaceDetector(_DlibDetector):
+    """dlib's MMOD CNN detector: finds turned and small faces HOG misses, far slower on a CPU."""
+
+    def __init__(self, config: CnnDetectorConfig | None = None) -> None:
+        config = config or CnnDetectorConfig()
+        super().__init__(config.min_face_size, config.max_width, config.upsample)
+        self._min_confidence = config.min_confidence
+
+    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        found = load_cnn_detector()(image, self._upsample)
+        kept = [d for d in found if d.confidence >= self._min_confidence]
+        boxes = _rects_to_boxes([d.rect for d in kept])
+        return boxes, np.array([d.confidence for d in kept], np.float32)

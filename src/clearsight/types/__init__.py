@@ -1,0 +1,15 @@
+"""Values passed between pipeline stages: frozen dataclasses and validated array containers."""
+
+from clearsight.types._detections import FaceDetections
+from clearsight.types._frame import Frame
+from clearsight.types._values import Alert, Candidate, Embedding, FaceSample, TrackDecision
+
+__all__ = [
+    "Alert",
+    "Candidate",
+    "Embedding",
+    "FaceDetections",
+    "FaceSample",
+    "Frame",
+    "TrackDecision",
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.types._arrays import frozen_array
+
+
+@dataclass(frozen=True, eq=False)
+class Embedding:
+    """A face template: an L2-normalised float32 vector and the id of the model that made it."""
+
+    vector: npt.NDArray[np.float32]
+    model_id: str
+
+    def __post_init__(self) -> None:
+        vector = np.asarray(self.vector, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(vector))
+        if not np.isfinite(norm) or norm == 0.0:
+            raise ValueError("Embedding.vector must be finite and non-zero")
+        object.__setattr__(self, "vector", frozen_array(vector / norm, np.float32))
+
+    def similarity(self, other: Embedding) -> float:
+        """Cosine similarity in [-1, 1]; higher means more alike."""
+        if other.model_id != self.model_id:
+            raise ValueError(f"cannot compare {self.model_id} with {other.model_id}")
+        return float(np.dot(self.vector, other.vector))
+
+
+@dataclass(frozen=True, eq=False)
+class FaceSample:
+    """One face of one track in one frame, with what is needed to match and to show it."""
+
+    track_id: int
+    source: str
+    capture_time: datetime
+    frame_index: int
+    box: tuple[float, float, float, float]
+    quality: float
+    crop: npt.NDArray[np.uint8]
+    """The face with some context, RGB, for a reviewer to look at."""
+    chip: npt.NDArray[np.uint8]
+    """The aligned 150x150 chip the embedder reads."""
+
+    @property
+    def face_width(self) -> float:
+        return self.box[2] - self.box[0]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible match of a probe against one watchlist subject."""
+
+    subject_id: str
+    subject_name: str
+    score: float
+    estimated_fmr: float
+
+
+@dataclass(frozen=True)
+class TrackDecision:
+    """The outcome of matching a whole track: a candidate, or None with the reason."""
+
+    track_id: int
+    candidate: Candidate | None
+    samples_used: int
+    agreeing_samples: int
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class Alert:
+    """A candidate match of one track, with its evidence. One per track."""
+
+    alert_id: str
+    subject_id: str
+    subject_name: str
+    track_id: int
+    score: float
+    estimated_fmr: float
+    capture_time: datetime
+    source: str
+    best_crop: npt.NDArray[np.uint8]
+    samples_used: int
+    agreeing_samples: int
