@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.config import MatchConfig
+from clearsight.match._calibration import CalibrationCard
+from clearsight.match._gallery import Gallery
+from clearsight.types import Candidate, TrackDecision
+
+
+def decide_track(
+    track_id: int,
+    embeddings: npt.NDArray[np.float32],
+    qualities: npt.NDArray[np.float32],
+    gallery: Gallery,
+    card: CalibrationCard,
+    config: MatchConfig,
+) -> TrackDecision:
+    """One identity for a whole track, or none, from its best samples.
+
+    A sample votes for the subject it scores highest against, if that score passes the
+    threshold for the target false match rate and no other subject is within the tie margin.
+    The subject with the most quality-weighted votes wins if it has at least
+    ``min_agreeing_samples`` votes and no rival subject has as many.
+    """
+    count = int(len(embeddings))
+    if count == 0 or len(gallery) == 0:
+        return TrackDecision(track_id, None, count, 0, "no samples" if count == 0 else "empty watchlist")
+    threshold = card.threshold_for_fmr(config.target_fmr)
+    scores = gallery.subject_scores(embeddings)
+    order = np.argsort(-scores, axis=1)
+    best = order[:, 0]
+    best_score = scores[np.arange(count), best]
+    runner_up = scores[np.arange(count), order[:, 1]] if scores.shape[1] > 1 else np.full(count, -1.0)
+    votes = (best_score >= threshold) & (best_score - runner_up > config.tie_margin)
+    if not bool(votes.any()):
+        return TrackDecision(track_id, None, count, 0, "no sample passed the threshold")
+    weights = np.maximum(np.asarray(qualities, np.float64), 1e-6)
+    tallies: dict[int, float] = {}
+    for subject in np.unique(best[votes]):
+        mask = votes & (best == subject)
+        tallies[int(subject)] = float(weights[mask].sum())
+    ranked = sorted(tallies, key=lambda s: -tallies[s])
+    winner = ranked[0]
+    winner_mask = votes & (best == winner)
+    agreeing = int(winner_mask.sum())
+    if agreeing < config.min_agreeing_samples:
+        return TrackDecision(
+            track_id, None, count, agreeing,
+            f"only {agreeing} of {count} samples agree (need {config.min_agreeing_samples})",
+        )
+    if len(ranked) > 1 and int((votes & (best == ranked[1])).sum()) >= agreeing:
+        return TrackDecision(track_id, None, count, agreeing, "tie between subjects")
+    score = float(np.average(best_score[winner_mask], weights=weights[winner_mask]))
+    candidate = Candidate(
+        subject_id=gallery.subject_ids[winner],
+        subject_name=gallery.subject_names[winner],
+        score=score,
+        estimated_fmr=card.fmr_at(score),
+    )
+    return TrackDecision(track_id, candidate, count, agreeing, "match")
