@@ -12,6 +12,8 @@ ClearsightError                 base of everything clearsight raises on purpose
 │   └── NotFoundError           a record does not exist
 ├── PolicyError                 an action breaks a policy (retention, purpose, governance)
 ├── PermissionDeniedError       the caller's role does not allow the action
+├── CryptoError                 an encryption key is missing or malformed, or encrypted data
+│                               cannot be decrypted (wrong key, tampered, not encrypted)
 └── AuditIntegrityError         the audit hash chain is broken
 
 Every error carries a message meant for the person who caused it: it names the file or
@@ -24,6 +26,7 @@ __all__ = [
     "AuditIntegrityError",
     "ClearsightError",
     "ConfigError",
+    "CryptoError",
     "EnrollmentError",
     "ImageError",
     "InputError",
@@ -83,6 +86,10 @@ class PolicyError(ClearsightError):
 
 class PermissionDeniedError(ClearsightError):
     """The caller's role does not allow the action."""
+
+
+class CryptoError(ClearsightError):
+    """An encryption key is missing or malformed, or encrypted data cannot be decrypted."""
 
 
 class AuditIntegrityError(ClearsightError):
