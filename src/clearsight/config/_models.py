@@ -139,8 +139,14 @@ class MatchConfig(_Section):
         0.02,
         ge=0,
         title="Tie margin",
-        description="If the runner-up subject's weighted score is within this margin, the track is "
-        "rejected as ambiguous.",
+        description="A sample whose best and second-best subjects score within this margin does "
+        "not vote; a track whose top two subjects have as many votes is rejected as a tie.",
+    )
+    max_embeddings_per_track: int = Field(
+        12,
+        ge=1,
+        title="Embeddings per track",
+        description="Cap on templates computed for one track while better samples keep arriving.",
     )
 
 

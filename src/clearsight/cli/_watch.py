@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clearsight.config import ClearsightConfig
+from clearsight.pipeline import RunSummary
+from clearsight.types import Alert, Frame
+
+
+def alert_json(alert: Alert) -> dict[str, str | int | float]:
+    """The documented JSON shape of an alert line (``watch --json``)."""
+    return {
+        "event": "alert",
+        "alert_id": alert.alert_id,
+        "subject": alert.subject_name,
+        "subject_id": alert.subject_id,
+        "track_id": alert.track_id,
+        "score": round(alert.score, 4),
+        "estimated_fmr": alert.estimated_fmr,
+        "capture_time": alert.capture_time.isoformat(),
+        "source": alert.source,
+        "samples_used": alert.samples_used,
+        "agreeing_samples": alert.agreeing_samples,
+    }
+
+
+def _frame_count(spec: str) -> int | None:
+    try:
+        import av
+
+        with av.open(spec) as container:
+            frames = container.streams.video[0].frames
+            return int(frames) or None
+    except Exception:  # noqa: BLE001 - only a progress-bar estimate
+        return None
+
+
+def run_watch(
+    spec: str,
+    watchlist: Path,
+    config: ClearsightConfig,
+    on_alert: Callable[[Alert], None],
+    progress: bool,
+) -> RunSummary:
+    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.ingest import open_source
+    from clearsight.pipeline import Pipeline, run_source
+    from clearsight.watchlist import WatchlistFile
+
+    embedder = DlibResNetEmbedder(mirror=config.embed.mirror)
+    with WatchlistFile(watchlist) as store:
+        gallery = store.gallery(embedder.model_id)
+    pipeline = Pipeline(config, gallery, embedder=embedder)
+    source = open_source(spec, config.ingest)
+    if not progress:
+        return run_source(source, pipeline, on_alert)
+    with Progress(
+        TextColumn("[bold]watching[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(Path(spec).name, total=_frame_count(spec))
+
+        def on_frame(_: Frame) -> None:
+            bar.advance(task)
+
+        return run_source(source, pipeline, on_alert, on_frame)

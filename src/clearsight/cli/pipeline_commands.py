@@ -1,0 +1,165 @@
+"""Commands over the face pipeline: enroll, watch, detect, compare, demo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearsight.cli._app import app, friendly_errors
+from clearsight.cli._watch import alert_json, run_watch
+from clearsight.config import ClearsightConfig, load_config
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML or JSON config file; defaults are used without it."),
+]
+
+
+@app.command()
+@friendly_errors
+def enroll(
+    name: Annotated[str, typer.Argument(help="The subject's name.")],
+    images: Annotated[list[Path], typer.Argument(help="One or more reference photos.")],
+    watchlist: Annotated[Path, typer.Option("--watchlist", "-w", help="Watchlist SQLite file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Enrol a subject from reference photos, each of exactly one usable face."""
+    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.enrollment import enroll_face
+    from clearsight.ingest import load_image
+    from clearsight.watchlist import WatchlistFile
+
+    settings = load_config(config)
+    embedder = DlibResNetEmbedder(mirror=settings.embed.mirror)
+    enrolled = []
+    for path in images:
+        face = enroll_face(load_image(path), str(path), settings.quality, embedder=embedder)
+        enrolled.append((face.embedding, hashlib.sha256(path.read_bytes()).hexdigest()))
+    with WatchlistFile(watchlist) as store:
+        subject = store.add(name, enrolled)
+    Console().print(
+        f"Enrolled [bold]{subject.name}[/bold] ({subject.templates} template(s)) in {watchlist}"
+    )
+
+
+@app.command()
+@friendly_errors
+def watch(
+    source: Annotated[str, typer.Argument(help="Video file, image folder, stream URL or device:N.")],
+    watchlist: Annotated[Path, typer.Option("--watchlist", "-w", help="Watchlist SQLite file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert per line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Run the pipeline on a source and report alerts, one per matched track."""
+    from clearsight.errors import InputError
+
+    if not watchlist.is_file():
+        raise InputError(f"{watchlist}: no such watchlist file (create it with `clearsight enroll`)")
+    settings = load_config(config)
+    console = Console(stderr=as_json)
+    table = Table("time", "subject", "track", "score", "est. FMR", "source", title="Alerts")
+    count = 0
+
+    def on_alert(alert: object) -> None:
+        nonlocal count
+        count += 1
+        record = alert_json(alert)  # type: ignore[arg-type]
+        if as_json:
+            print(json.dumps(record), flush=True)
+        else:
+            table.add_row(record["capture_time"], str(record["subject"]), str(record["track_id"]),
+                          f"{record['score']:.3f}", f"{record['estimated_fmr']:.1e}", str(record["source"]))
+
+    summary = run_watch(source, watchlist, settings, on_alert, progress=not as_json)
+    if not as_json:
+        console.print(table)
+    console.print(
+        f"{summary.frames} frames analysed, {summary.faces} faces, {summary.tracks} tracks, "
+        f"{count} alert(s); threshold {summary.threshold:.3f} for target FMR "
+        f"{settings.match.target_fmr:g}"
+    )
+
+
+@app.command()
+@friendly_errors
+def detect(
+    image: Annotated[Path, typer.Argument(help="An image file.")],
+    upsample: Annotated[int, typer.Option(help="Upsampling passes (finds smaller faces).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List the faces found in an image with their boxes and quality."""
+    from clearsight.config import HogDetectorConfig, QualityConfig
+    from clearsight.detect import HogFaceDetector
+    from clearsight.embed import align_chips
+    from clearsight.ingest import load_image
+    from clearsight.quality import assess_face
+
+    pixels = load_image(image)
+    found = HogFaceDetector(HogDetectorConfig(upsample=upsample, min_face_size=20, max_width=4000)).detect(pixels)
+    chips = align_chips(pixels, found)
+    rows = []
+    for i, chip in enumerate(chips):
+        q = assess_face(float(found.widths[i]), found.landmarks[i], chip, QualityConfig())
+        rows.append({"box": [round(float(v), 1) for v in found.boxes[i]], "score": round(float(found.scores[i]), 3),
+                     "width": round(float(found.widths[i]), 1), "sharpness": round(q.sharpness, 1),
+                     "yaw": round(q.yaw, 3), "usable": q.usable, "reason": q.reason})
+    if as_json:
+        print(json.dumps({"image": str(image), "faces": rows}))
+        return
+    table = Table("#", "box (x1 y1 x2 y2)", "width", "sharpness", "yaw", "usable", title=f"{len(rows)} face(s) in {image}")
+    for i, row in enumerate(rows):
+        table.add_row(str(i + 1), " ".join(f"{v:.0f}" for v in row["box"]), f"{row['width']:.0f}",
+                      f"{row['sharpness']:.0f}", f"{row['yaw']:.2f}", "yes" if row["usable"] else f"no: {row['reason']}")
+    Console().print(table)
+
+
+@app.command()
+@friendly_errors
+def compare(
+    image_a: Annotated[Path, typer.Argument(help="First image (one face).")],
+    image_b: Annotated[Path, typer.Argument(help="Second image (one face).")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Compare the faces of two images: score, same or different, estimated false match rate."""
+    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.enrollment import enroll_face
+    from clearsight.ingest import load_image
+    from clearsight.match import load_card
+
+    settings = load_config(config)
+    embedder = DlibResNetEmbedder(mirror=settings.embed.mirror)
+    card = load_card(embedder.model_id)
+    a = enroll_face(load_image(image_a), str(image_a), settings.quality, embedder=embedder)
+    b = enroll_face(load_image(image_b), str(image_b), settings.quality, embedder=embedder)
+    score = a.embedding.similarity(b.embedding)
+    threshold = card.threshold_for_fmr(settings.match.target_fmr)
+    verdict = "same" if score >= threshold else "different"
+    result = {"score": round(score, 4), "verdict": verdict, "threshold": threshold,
+              "target_fmr": settings.match.target_fmr, "estimated_fmr": card.fmr_at(score),
+              "model": embedder.model_id, "card_version": card.version}
+    if as_json:
+        print(json.dumps(result))
+    else:
+        Console().print(
+            f"score {score:.4f} -> [bold]{verdict}[/bold] (threshold {threshold:.4f} at target FMR "
+            f"{settings.match.target_fmr:g}); estimated false match rate at this score "
+            f"{result['estimated_fmr']:.2e}"
+        )
+
+
+@app.command()
+@friendly_errors
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo clip and watchlist are written.")] = Path("clearsight-demo"),
+) -> None:
+    """Build a synthetic CCTV clip from public-domain portraits, enrol one, and watch it."""
+    from clearsight.cli._demo import run_demo
+
+    run_demo(workdir, ClearsightConfig())

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.config import HogDetectorConfig, QualityConfig
+from clearsight.detect import FaceDetector, HogFaceDetector
+from clearsight.embed import DlibResNetEmbedder, Embedder, align_chips
+from clearsight.errors import EnrollmentError
+from clearsight.quality import assess_face
+from clearsight.types import Embedding
+
+
+@dataclass(frozen=True, eq=False)
+class EnrolledFace:
+    """A reference photo's template with the chip and crop it came from."""
+
+    embedding: Embedding
+    chip: npt.NDArray[np.uint8]
+    crop: npt.NDArray[np.uint8]
+    box: tuple[float, float, float, float]
+
+
+def _reference_detector() -> FaceDetector:
+    # Reference photos are few and matter: look for smaller faces than on a live camera.
+    return HogFaceDetector(HogDetectorConfig(upsample=1, min_face_size=20, max_width=2000))
+
+
+def enroll_face(
+    image: npt.NDArray[np.uint8],
+    name: str,
+    quality: QualityConfig | None = None,
+    detector: FaceDetector | None = None,
+    embedder: Embedder | None = None,
+) -> EnrolledFace:
+    """Check that ``image`` holds exactly one usable face and return its template.
+
+    ``name`` (the file name or upload name) goes into the error message.
+    """
+    quality = quality or QualityConfig()
+    detections = (detector or _reference_detector()).detect(image)
+    if len(detections) == 0:
+        raise EnrollmentError(f"{name}: no face found")
+    if len(detections) > 1:
+        raise EnrollmentError(
+            f"{name}: {len(detections)} faces found; a reference photo must show exactly one person"
+        )
+    chip = align_chips(image, detections)[0]
+    assessment = assess_face(float(detections.widths[0]), detections.landmarks[0], chip, quality)
+    if not assessment.usable:
+        raise EnrollmentError(f"{name}: {assessment.reason}")
+    embedder = embedder or DlibResNetEmbedder()
+    vector = embedder.embed([chip])[0]
+    x1, y1, x2, y2 = (float(v) for v in detections.boxes[0])
+    pad_x, pad_y = 0.4 * (x2 - x1), 0.4 * (y2 - y1)
+    crop = image[
+        max(0, int(y1 - pad_y)) : int(y2 + pad_y) + 1, max(0, int(x1 - pad_x)) : int(x2 + pad_x) + 1
+    ]
+    return EnrolledFace(
+        embedding=Embedding(vector, embedder.model_id),
+        chip=chip,
+        crop=np.ascontiguousarray(crop),
+        box=(x1, y1, x2, y2),
+    )

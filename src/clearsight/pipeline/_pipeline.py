@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.alert import build_alert
+from clearsight.config import ClearsightConfig
+from clearsight.detect import FaceDetector, create_detector
+from clearsight.embed import DlibResNetEmbedder, Embedder, align_chips
+from clearsight.match import CalibrationCard, Gallery, decide_track, load_card
+from clearsight.quality import BestSamples, assess_face
+from clearsight.track import IouTracker
+from clearsight.types import Alert, FaceDetections, FaceSample, Frame
+
+
+@dataclass
+class PipelineStats:
+    """Counts and time spent per stage, for benchmarks and the camera status page."""
+
+    frames: int = 0
+    faces: int = 0
+    embeddings: int = 0
+    tracks: int = 0
+    alerts: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def ms_per_frame(self) -> dict[str, float]:
+        frames = max(self.frames, 1)
+        return {stage: 1000 * seconds / frames for stage, seconds in self.stage_seconds.items()}
+
+
+@dataclass
+class _TrackState:
+    samples: BestSamples
+    embeddings: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
+    embedded_count: int = 0
+    alerted: bool = False
+
+
+def _crop(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float32], margin: float) -> npt.NDArray[np.uint8]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    pad_x, pad_y = (x2 - x1) * margin, (y2 - y1) * margin
+    height, width = image.shape[:2]
+    left, top = max(0, int(x1 - pad_x)), max(0, int(y1 - pad_y))
+    right, bottom = min(width, int(x2 + pad_x) + 1), min(height, int(y2 + pad_y) + 1)
+    return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+class Pipeline:
+    """Processes one camera's frames and returns alerts, at most one per track.
+
+    Nothing about a face that matches nobody leaves this object: its samples live in memory
+    only while its track is alive and are dropped when the track ends. With an empty
+    watchlist no face is even embedded.
+    """
+
+    def __init__(
+        self,
+        config: ClearsightConfig,
+        gallery: Gallery,
+        card: CalibrationCard | None = None,
+        detector: FaceDetector | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.config = config
+        self._embedder = embedder or DlibResNetEmbedder(mirror=config.embed.mirror)
+        self._card = card or load_card(self._embedder.model_id)
+        self._detector = detector or create_detector(config.detector)
+        self._tracker = IouTracker(config.track)
+        self._tracks: dict[int, _TrackState] = {}
+        self._gallery_lock = threading.Lock()
+        self._gallery = gallery
+        self._check_gallery(gallery)
+        self.stats = PipelineStats()
+
+    @property
+    def threshold(self) -> float:
+        """The score a sample must reach, from the card at the configured target FMR."""
+        return self._card.threshold_for_fmr(self.config.match.target_fmr)
+
+    def _check_gallery(self, gallery: Gallery) -> None:
+        if len(gallery) and gallery.model_id != self._embedder.model_id:
+            raise ValueError(
+                f"watchlist templates are from {gallery.model_id}, the embedder is "
+                f"{self._embedder.model_id}; re-enrol with the same model"
+            )
+
+    def set_gallery(self, gallery: Gallery) -> None:
+        """Swap in a new watchlist without pausing (the next decision uses it)."""
+        self._check_gallery(gallery)
+        with self._gallery_lock:
+            self._gallery = gallery
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stats.stage_seconds[stage] += time.perf_counter() - start
+
+    def process(self, frame: Frame) -> list[Alert]:
+        """Analyse one frame; alerts for tracks whose identity was decided on it."""
+        self.stats.frames += 1
+        with self._timed("detect"):
+            detections = self._detector.detect(frame.image)
+        with self._timed("track"):
+            detections = self._tracker.update(detections)
+            ended = self._tracker.last_event.ended
+        self.stats.faces += len(detections)
+        for track_id in ended:
+            self._tracks.pop(track_id, None)  # dropped: nothing of a non-match is kept
+        with self._gallery_lock:
+            gallery = self._gallery
+        if len(gallery) == 0 or len(detections) == 0:
+            return []
+        touched = self._collect_samples(frame, detections)
+        return self._decide(touched, gallery)
+
+    def _collect_samples(self, frame: Frame, detections: FaceDetections) -> set[int]:
+        touched: set[int] = set()
+        with self._timed("quality"):
+            chips = align_chips(frame.image, detections)
+            for row, chip in enumerate(chips):
+                track_id = int(detections.track_ids[row])
+                state = self._tracks.get(track_id)
+                if state is None:
+                    state = _TrackState(BestSamples(self.config.quality.samples_per_track))
+                    self._tracks[track_id] = state
+                    self.stats.tracks += 1
+                if state.alerted:
+                    continue
+                quality = assess_face(
+                    float(detections.widths[row]), detections.landmarks[row], chip, self.config.quality
+                )
+                if not quality.usable or not state.samples.would_keep(quality.score):
+                    continue
+                box = detections.boxes[row]
+                sample = FaceSample(
+                    track_id=track_id,
+                    source=frame.source,
+                    capture_time=frame.capture_time,
+                    frame_index=frame.index,
+                    box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                    quality=quality.score,
+                    crop=_crop(frame.image, box, self.config.alert.crop_margin),
+                    chip=chip,
+                )
+                state.samples.offer(sample)
+                touched.add(track_id)
+        return touched
+
+    def _decide(self, touched: set[int], gallery: Gallery) -> list[Alert]:
+        alerts: list[Alert] = []
+        for track_id in sorted(touched):
+            state = self._tracks[track_id]
+            samples = state.samples.best_first()
+            kept_ids = {id(sample) for sample in samples}
+            state.embeddings = {k: v for k, v in state.embeddings.items() if k in kept_ids}
+            pending = [s for s in samples if id(s) not in state.embeddings]
+            if pending and state.embedded_count < self.config.match.max_embeddings_per_track:
+                with self._timed("embed"):
+                    vectors = self._embedder.embed([s.chip for s in pending])
+                for sample, vector in zip(pending, vectors, strict=True):
+                    state.embeddings[id(sample)] = vector
+                state.embedded_count += len(pending)
+                self.stats.embeddings += len(pending)
+            embedded = [s for s in samples if id(s) in state.embeddings]
+            if len(embedded) < self.config.match.min_agreeing_samples:
+                continue
+            with self._timed("match"):
+                decision = decide_track(
+                    track_id,
+                    np.stack([state.embeddings[id(s)] for s in embedded]),
+                    np.array([s.quality for s in embedded], np.float32),
+                    gallery,
+                    self._card,
+                    self.config.match,
+                )
+            if decision.candidate is not None:
+                state.alerted = True
+                # Evidence is of the matched subject only; the rest of the samples go.
+                alerts.append(build_alert(decision, embedded))
+                state.samples = BestSamples(0)
+                state.embeddings = {}
+                self.stats.alerts += 1
+        return alerts
+
+    def flush(self) -> list[Alert]:
+        """End of stream: end every track and drop what it held."""
+        self._tracker.end_all()
+        self._tracks.clear()
+        return []
