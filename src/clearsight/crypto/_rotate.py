@@ -81,5 +81,3 @@ def check_readable(records: Iterable[EncryptedRecord], cipher: BlobCipher) -> in
         cipher.decrypt(record.blob, record.associated_data, name=f"record {record.record_id}")
         count += 1
     return count
-
-
