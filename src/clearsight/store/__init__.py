@@ -1,0 +1,62 @@
+"""Store: SQLAlchemy 2 tables, repositories and Alembic migrations (SQLite or PostgreSQL).
+
+Every change that must be audited appends its audit entry in the same transaction
+(``Database.session()``), so both are durable together or not at all.
+"""
+
+from clearsight.store import _accounts as accounts
+from clearsight.store import _alerts as alerts
+from clearsight.store import _audit_log as audit_log
+from clearsight.store import _cameras as cameras
+from clearsight.store import _watchlist as watchlist
+from clearsight.store._blobs import BlobCipher, IdentityCipher
+from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
+from clearsight.store._enums import EntryStatus, ReasonCategory, Role
+from clearsight.store._images import encode_png
+from clearsight.store._tables import (
+    AlertCrop,
+    AlertRecord,
+    ApiToken,
+    AuditHead,
+    AuditRecord,
+    Base,
+    Camera,
+    ReferencePhoto,
+    ReviewDecisionRecord,
+    SetupToken,
+    User,
+    WatchlistEntry,
+    WebSession,
+)
+from clearsight.store._watchlist import approved_gallery
+
+__all__ = [
+    "SQLITE_FILE_NAME",
+    "AlertCrop",
+    "AlertRecord",
+    "ApiToken",
+    "AuditHead",
+    "AuditRecord",
+    "Base",
+    "BlobCipher",
+    "Camera",
+    "Database",
+    "EntryStatus",
+    "IdentityCipher",
+    "ReasonCategory",
+    "ReferencePhoto",
+    "ReviewDecisionRecord",
+    "Role",
+    "SetupToken",
+    "User",
+    "WatchlistEntry",
+    "WebSession",
+    "accounts",
+    "alerts",
+    "approved_gallery",
+    "audit_log",
+    "cameras",
+    "encode_png",
+    "sqlite_url",
+    "watchlist",
+]

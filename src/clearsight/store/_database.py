@@ -1,0 +1,112 @@
+"""Engines, sessions and migrations for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearsight.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_FILE_NAME = "clearsight.sqlite3"
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+pysqlite:///{data_dir / SQLITE_FILE_NAME}"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, full fsync, foreign keys, and BEGIN IMMEDIATE: one writer at a time.
+
+    Taking the write lock when a transaction starts (not at its first write) means two
+    transactions never read the same audit-chain head and then race to extend it.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, emits BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One database: its engine, a session factory and its migrations.
+
+    ``schema`` (PostgreSQL only) puts every table in that schema; tests use it to run
+    against a shared server without touching anything else.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise StoreError(f"database URL {url!r} is not valid: {error}") from error
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"database URL {url!r}: only sqlite and postgresql are supported")
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        connect_args: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            connect_args["check_same_thread"] = False
+        elif schema is not None:
+            connect_args["options"] = f"-csearch_path={schema}"
+        self.schema = schema
+        self.engine = create_engine(
+            parsed, echo=echo, connect_args=connect_args, pool_pre_ping=True
+        )
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Database:
+        return cls(sqlite_url(data_dir))
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (safe to run at every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as error:
+            raise StoreError(f"cannot migrate the database at {self.url}: {error.orig}") from error
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as error:
+            raise StoreError(f"cannot reach the database at {self.url}: {error.orig}") from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,196 @@
+"""The tables, as SQLAlchemy 2 declarative models. Migrations live in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from clearsight.store._types import UTCDateTime, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(32), primary_key=True, default=new_id)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = _id()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored. Scopes narrow the owner's role."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = _id()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie carries a secret whose SHA-256 is the id."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SetupToken(Base):
+    """The one-time link that creates the first admin (there is no default password)."""
+
+    __tablename__ = "setup_tokens"
+    id: Mapped[str] = _id()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    site: Mapped[str] = mapped_column(String(100), default="")
+    vendor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    firmware: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="stopped")
+    analysed_fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_frame_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WatchlistEntry(Base):
+    __tablename__ = "watchlist_entries"
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    reason_category: Mapped[str] = mapped_column(String(32))
+    incident_ref: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text)
+    enrolled_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    approved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attested_not_minor: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    photos: Mapped[list[ReferencePhoto]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="ReferencePhoto.created_at"
+    )
+
+
+class ReferencePhoto(Base):
+    """A reference face: the image and its template, both sealed by the blob cipher."""
+
+    __tablename__ = "reference_photos"
+    id: Mapped[str] = _id()
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("watchlist_entries.id", ondelete="CASCADE"), index=True
+    )
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    template: Mapped[bytes] = mapped_column(LargeBinary)
+    model_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entry: Mapped[WatchlistEntry] = relationship(back_populates="photos")
+
+
+class AlertRecord(Base):
+    __tablename__ = "alerts"
+    id: Mapped[str] = _id()
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    camera_id: Mapped[str | None] = mapped_column(ForeignKey("cameras.id"), nullable=True)
+    source: Mapped[str] = mapped_column(Text)
+    track_id: Mapped[int] = mapped_column(Integer)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.id"), index=True)
+    subject_name: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float)
+    estimated_fmr: Mapped[float] = mapped_column(Float)
+    samples_used: Mapped[int] = mapped_column(Integer)
+    agreeing_samples: Mapped[int] = mapped_column(Integer)
+    capture_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    crops: Mapped[list[AlertCrop]] = relationship(
+        cascade="all, delete-orphan", order_by="AlertCrop.position"
+    )
+
+
+class AlertCrop(Base):
+    """A probe face crop from the alert's track, sealed by the blob cipher."""
+
+    __tablename__ = "alert_crops"
+    id: Mapped[str] = _id()
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReviewDecisionRecord(Base):
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("alert_id", "reviewer_id", name="uq_decision_per_reviewer"),)
+    id: Mapped[str] = _id()
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditRecord(Base):
+    """One link of the hash chain. Rows are only ever inserted."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(128), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last sequence number and hash. Appends lock it, so the chain is serial."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
