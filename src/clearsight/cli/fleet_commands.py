@@ -1,0 +1,172 @@
+"""``clearsight fleet``: audit a camera inventory, or discover ONVIF cameras into one."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearsight.cli._app import app, friendly_errors
+from clearsight.errors import InputError
+
+if TYPE_CHECKING:
+    from clearsight.fleet import FleetReport
+
+fleet_app = typer.Typer(
+    name="fleet",
+    help="Camera fleet audit: covered vendors, known exploited flaws, exposed cameras.",
+    no_args_is_help=True,
+)
+app.add_typer(fleet_app, name="fleet")
+
+_LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
+
+
+def _print_table(report: FleetReport, top: int, console: Console) -> None:
+    table = Table(title=f"Cameras ranked by risk ({report.source})")
+    for column in ("Risk", "Camera", "Site", "Vendor", "Covered", "Advisories", "Exposure"):
+        table.add_column(column)
+    shown = report.cameras if top <= 0 else report.cameras[:top]
+    for camera in shown:
+        record, assessment = camera.record, camera.assessment
+        exposure = [
+            "internet" if assessment.internet == "yes" else "",
+            "default creds" if assessment.credentials == "default" else "",
+            "old firmware" if assessment.firmware_outdated else "",
+        ]
+        advisories = list(assessment.advisory_ids) + [
+            f"{match.id}?" for match in assessment.possible_advisories
+        ]
+        table.add_row(
+            f"[{_LEVEL_STYLE[assessment.level]}]{assessment.risk} {assessment.level}[/]",
+            record.name,
+            record.site,
+            assessment.vendor.name,
+            {"covered": "YES", "possible": "maybe", "unknown": "?"}.get(assessment.coverage, "no"),
+            ", ".join(advisories),
+            ", ".join(item for item in exposure if item),
+        )
+    console.print(table)
+    if len(shown) < len(report.cameras):
+        console.print(f"... {len(report.cameras) - len(shown)} more (use --top 0 to list all)")
+    summary = report.summary
+    console.print(
+        f"[bold]{summary.cameras} cameras[/]: {summary.covered} covered by NDAA s.889 / FCC "
+        f"Covered List ({summary.possibly_covered} possibly), {summary.with_advisories} with "
+        f"advisories ({summary.with_possible_advisories} more possibly), "
+        f"{summary.internet_exposed} reachable from the internet, "
+        f"{summary.default_credentials} with default credentials, "
+        f"{summary.outdated_firmware} with old firmware, {summary.malformed_rows} rows left out"
+    )
+    levels = ", ".join(f"{level} {count}" for level, count in summary.by_level.items())
+    console.print(f"Risk levels: {levels}")
+
+
+@fleet_app.command("audit")
+@friendly_errors
+def audit_command(
+    inventory: Annotated[Path, typer.Argument(help="Camera inventory, .csv or .json.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the audit as JSON.")
+    ] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="Write an HTML report.")] = None,
+    advisories: Annotated[
+        Path | None,
+        typer.Option(help="Advisory update file (same format, same or newer version)."),
+    ] = None,
+    max_firmware_age_days: Annotated[
+        int, typer.Option(min=1, help="Firmware built longer ago than this is flagged.")
+    ] = 3 * 365,
+    as_of: Annotated[
+        str | None, typer.Option(help="Audit date YYYY-MM-DD (default: today).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows in the terminal table; 0 lists all.")] = 20,
+) -> None:
+    """Audit INVENTORY: vendor coverage, matching advisories, exposure and risk per camera."""
+    from clearsight.fleet import (
+        AuditOptions,
+        audit_inventory,
+        load_catalog,
+        read_inventory,
+        write_html,
+        write_json,
+    )
+
+    try:
+        audit_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise InputError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    options = AuditOptions(firmware_max_age_days=max_firmware_age_days, as_of=audit_date)
+    catalog = load_catalog(advisories)
+    parsed = read_inventory(inventory)
+    for problem in parsed.problems:
+        print(f"{inventory}:{problem.line}: skipped: {problem.reason}", file=sys.stderr)
+    if not parsed.records:
+        raise InputError(
+            f"{inventory}: no valid camera rows ({len(parsed.problems)} rows rejected)"
+        )
+    report = audit_inventory(parsed, catalog, options)
+    if json_out:
+        write_json(report, json_out)
+    if html_out:
+        write_html(report, html_out)
+    _print_table(report, top, Console())
+
+
+@fleet_app.command("discover")
+@friendly_errors
+def discover_command(
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for replies.")] = 3.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the inventory here (.csv or .json).")
+    ] = None,
+    interface: Annotated[
+        str | None, typer.Option(help="Local IPv4 address to send the multicast probe from.")
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Probe IP:PORT by unicast instead of multicast (repeatable)."),
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="ONVIF user for device info.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="CLEARSIGHT_ONVIF_PASSWORD", help="ONVIF password (or env var)."),
+    ] = None,
+) -> None:
+    """Find ONVIF cameras (WS-Discovery) and read manufacturer, model and firmware."""
+    from clearsight.fleet import (
+        OnvifCredentials,
+        discover,
+        parse_target,
+        to_records,
+        write_inventory,
+    )
+
+    targets = [parse_target(text) for text in target or []]
+    credentials = OnvifCredentials(username, password or "") if username else None
+    devices = discover(
+        timeout=timeout, targets=targets, interface=interface, credentials=credentials
+    )
+    console = Console()
+    table = Table(title=f"{len(devices)} ONVIF devices")
+    for column in ("Address", "Manufacturer", "Model", "Firmware", "Serial", "Note"):
+        table.add_column(column)
+    for device in devices:
+        info = device.information
+        table.add_row(
+            device.address,
+            info.manufacturer if info else "",
+            info.model if info else "",
+            info.firmware if info else "",
+            info.serial if info else "",
+            device.error or "",
+        )
+    console.print(table)
+    if out:
+        write_inventory(out, to_records(devices))
+        console.print(f"Wrote {len(devices)} cameras to {out}")

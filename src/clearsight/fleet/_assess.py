@@ -1,0 +1,193 @@
+"""One camera's assessment: vendor coverage, matching advisories, exposure and a risk score."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from clearsight.fleet._advisories import AdvisoryIndex, AdvisoryMatch
+from clearsight.fleet._catalog import Catalog, shipped_catalog
+from clearsight.fleet._firmware import parse_firmware
+from clearsight.fleet._options import AuditOptions
+from clearsight.fleet._vendors import Coverage, VendorIndex, VendorMatch
+
+Reachability = Literal["yes", "no", "unknown"]
+Credentials = Literal["default", "changed", "unknown"]
+
+
+@dataclass(frozen=True)
+class CameraAssessment:
+    """What the audit concludes about one camera, with the reasons behind its risk score."""
+
+    vendor_input: str
+    vendor: VendorMatch
+    model: str
+    firmware: str
+    advisories: tuple[AdvisoryMatch, ...]
+    possible_advisories: tuple[AdvisoryMatch, ...]
+    internet: Reachability
+    credentials: Credentials
+    firmware_built: date | None
+    firmware_age_days: int | None
+    firmware_outdated: bool | None
+    risk: int
+    level: str
+    reasons: tuple[str, ...]
+
+    @property
+    def covered(self) -> bool:
+        return self.vendor.covered
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.vendor.coverage
+
+    @property
+    def advisory_ids(self) -> tuple[str, ...]:
+        return tuple(advisory.id for advisory in self.advisories)
+
+
+@dataclass(frozen=True)
+class _Exposure:
+    internet: Reachability
+    credentials: Credentials
+    outdated: bool | None
+
+
+class Assessor:
+    """Assesses cameras against one catalog with one set of options; reuse it for a fleet."""
+
+    def __init__(self, catalog: Catalog, options: AuditOptions) -> None:
+        self.catalog = catalog
+        self.options = options
+        self._vendors = VendorIndex(catalog)
+        self._advisories = AdvisoryIndex(catalog)
+
+    def assess(
+        self,
+        vendor: str,
+        model: str,
+        firmware: str,
+        *,
+        internet: Reachability = "unknown",
+        credentials: Credentials = "unknown",
+        firmware_date: date | None = None,
+    ) -> CameraAssessment:
+        match = self._vendors.match(vendor)
+        found = self._advisories.match(match.origin_id, model, firmware)
+        built = firmware_date or parse_firmware(firmware).built
+        age = (self.options.audit_date() - built).days if built else None
+        outdated = None if age is None else age > self.options.firmware_max_age_days
+        certain = tuple(advisory for advisory in found if advisory.certain)
+        possible = tuple(advisory for advisory in found if not advisory.certain)
+        exposure = _Exposure(internet=internet, credentials=credentials, outdated=outdated)
+        risk, reasons = self._score(match, certain, possible, exposure, age)
+        return CameraAssessment(
+            vendor_input=vendor,
+            vendor=match,
+            model=model,
+            firmware=firmware,
+            advisories=certain,
+            possible_advisories=possible,
+            internet=internet,
+            credentials=credentials,
+            firmware_built=built,
+            firmware_age_days=age,
+            firmware_outdated=outdated,
+            risk=risk,
+            level=self.options.levels.level(risk),
+            reasons=tuple(reasons),
+        )
+
+    def _score(
+        self,
+        vendor: VendorMatch,
+        certain: tuple[AdvisoryMatch, ...],
+        possible: tuple[AdvisoryMatch, ...],
+        exposure: _Exposure,
+        age: int | None,
+    ) -> tuple[int, list[str]]:
+        weights = self.options.weights
+        reasons: list[tuple[int, str]] = []
+        if vendor.coverage == "covered":
+            made = f" (made by {vendor.made_by})" if vendor.made_by else ""
+            reasons.append(
+                (weights.covered, f"{vendor.name}{made} is covered by {' and '.join(vendor.basis)}")
+            )
+        elif vendor.coverage == "possible":
+            reasons.append(
+                (
+                    weights.possibly_covered,
+                    f"{vendor.name}: some products were made by {vendor.made_by}; check this model",
+                )
+            )
+        for position, advisory in enumerate(certain):
+            base = weights.exploited_advisory if advisory.known_exploited else weights.advisory
+            points = base if position == 0 else weights.extra_advisory
+            exploited = " (known exploited)" if advisory.known_exploited else ""
+            reasons.append((points, f"{advisory.id}{exploited}: {advisory.title}"))
+        if possible:
+            ids = ", ".join(advisory.id for advisory in possible)
+            reasons.append(
+                (
+                    weights.possible_advisory if not certain else weights.extra_advisory,
+                    f"model affected by {ids}; firmware could not be compared",
+                )
+            )
+        if exposure.internet == "yes":
+            reasons.append((weights.internet_exposed, "reachable from the internet"))
+            if certain:
+                reasons.append(
+                    (
+                        weights.exposed_and_vulnerable,
+                        "reachable from the internet with a known flaw",
+                    )
+                )
+        elif exposure.internet == "unknown":
+            reasons.append((weights.internet_unknown, "internet reachability unknown"))
+        if exposure.credentials == "default":
+            reasons.append((weights.default_credentials, "default credentials"))
+        elif exposure.credentials == "unknown":
+            reasons.append((weights.unknown_credentials, "credentials status unknown"))
+        if exposure.outdated:
+            reasons.append(
+                (
+                    weights.old_firmware,
+                    f"firmware built {age} days ago (limit {self.options.firmware_max_age_days})",
+                )
+            )
+        score = min(100, sum(points for points, _ in reasons))
+        return score, [f"{text} (+{points})" for points, text in reasons if points]
+
+
+@functools.cache
+def _default_assessor() -> Assessor:
+    return Assessor(shipped_catalog(), AuditOptions())
+
+
+def assess_camera(
+    vendor: str,
+    model: str,
+    firmware: str,
+    *,
+    internet: Reachability = "unknown",
+    credentials: Credentials = "unknown",
+    firmware_date: date | None = None,
+    assessor: Assessor | None = None,
+) -> CameraAssessment:
+    """Assess one camera with the shipped data (or the given assessor's catalog and options).
+
+    This is the entry point for the service: a registered camera's vendor, model and firmware
+    give its coverage, matching advisories and risk.
+    """
+    chosen = assessor or _default_assessor()
+    return chosen.assess(
+        vendor,
+        model,
+        firmware,
+        internet=internet,
+        credentials=credentials,
+        firmware_date=firmware_date,
+    )

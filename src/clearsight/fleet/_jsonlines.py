@@ -1,0 +1,86 @@
+"""Reading a JSON array item by item so each item keeps the line it starts on."""
+
+from __future__ import annotations
+
+import json
+
+_WHITESPACE = " \t\r\n"
+
+
+def _skip(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _WHITESPACE:
+        position += 1
+    return position
+
+
+def _line(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def _expect(text: str, position: int, char: str) -> int:
+    position = _skip(text, position)
+    if position >= len(text) or text[position] != char:
+        found = repr(text[position]) if position < len(text) else "end of file"
+        raise ValueError(f"line {_line(text, position)}: expected {char!r}, found {found}")
+    return position + 1
+
+
+def _array_items(
+    text: str, position: int, decoder: json.JSONDecoder
+) -> tuple[list[tuple[int, object]], int]:
+    position = _expect(text, position, "[")
+    items: list[tuple[int, object]] = []
+    position = _skip(text, position)
+    if position < len(text) and text[position] == "]":
+        return items, position + 1
+    while True:
+        position = _skip(text, position)
+        try:
+            item, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"line {error.lineno}: {error.msg}") from error
+        items.append((_line(text, position), item))
+        position = _skip(text, end)
+        if position < len(text) and text[position] == "]":
+            return items, position + 1
+        position = _expect(text, position, ",")
+
+
+def json_array_items(text: str, key: str) -> list[tuple[int, object]]:
+    """Items of a top-level array, or of the array under ``key`` in a top-level object, each
+    with its starting line. Raises ValueError naming the line of a syntax error."""
+    decoder = json.JSONDecoder()
+    position = _skip(text, 0)
+    if position < len(text) and text[position] == "[":
+        items, end = _array_items(text, position, decoder)
+    else:
+        position = _expect(text, position, "{")
+        items, end = [], position
+        found = False
+        while True:
+            position = _skip(text, position)
+            if position < len(text) and text[position] == "}" and not found:
+                raise ValueError(f"the object has no {key!r} array")
+            try:
+                name, position = decoder.raw_decode(text, position)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"line {error.lineno}: {error.msg}") from error
+            position = _expect(text, position, ":")
+            if name == key:
+                items, position = _array_items(text, position, decoder)
+                found = True
+            else:
+                try:
+                    _, position = decoder.raw_decode(text, _skip(text, position))
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"line {error.lineno}: {error.msg}") from error
+            position = _skip(text, position)
+            if position < len(text) and text[position] == "}":
+                if not found:
+                    raise ValueError(f"the object has no {key!r} array")
+                end = position + 1
+                break
+            position = _expect(text, position, ",")
+    if _skip(text, end) != len(text):
+        raise ValueError(f"line {_line(text, end)}: extra data after the inventory")
+    return items
