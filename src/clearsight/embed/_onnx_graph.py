@@ -126,7 +126,10 @@ def _input_nodes(builder: _Builder, net: DlibResNet) -> None:
 
 
 def build_onnx_model(net: DlibResNet) -> onnx.ModelProto:
-    """The ONNX model of ``net``: uint8 (N, size, size, 3) RGB in, float32 (N, 128) out."""
+    """The ONNX model of ``net``: uint8 (N, size, size, 3) RGB in, float32 (N, outputs) out.
+
+    ``net`` must end with a fully connected layer, as dlib's metric-learning networks do.
+    """
     builder = _Builder()
     _input_nodes(builder, net)
     layers = net.layers
@@ -159,12 +162,13 @@ def build_onnx_model(net: DlibResNet) -> onnx.ModelProto:
         else:
             raise ModelError(f"layer kind {layer.kind!r} is not supported")
         index += 1
+    outputs = next(layer.filters for layer in reversed(layers) if layer.kind == "fc")
     builder.nodes[-1].output[0] = OUTPUT_NAME
     graph = helper.make_graph(
         builder.nodes, "dlib_face_recognition_resnet_model_v1",
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8,
                                        ["batch", net.size, net.size, 3])],
-        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", 128])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", outputs])],
         initializer=builder.weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)],

@@ -76,6 +76,9 @@ class OnnxResNetEmbedder(Embedder):
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
+                # Sleep rather than spin between operators: camera workers share the cores,
+                # and spinning threads measurably slow each other down on a busy machine.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._session = onnxruntime.InferenceSession(
                     onnx_resnet_model(self._model_path), options,
                     providers=["CPUExecutionProvider"],

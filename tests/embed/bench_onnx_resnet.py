@@ -1,0 +1,100 @@
+"""Benchmark: milliseconds per face, dlib-bin against ONNX Runtime, same model. Prints, never fails.
+
+    python tests/embed/bench_onnx_resnet.py [--faces 32] [--repeats 3]
+
+Uses real LFW faces when the shared datasets are present (``CLEARSIGHT_DATASETS`` or
+``../shared/datasets``), otherwise the scikit-image portrait. Each figure is the best of
+``--repeats`` runs, because the machine may be shared; the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from clearsight.detect import HogFaceDetector
+from clearsight.embed import OnnxResNetEmbedder, align_chips, onnx_resnet_model
+from clearsight.ingest import load_image
+from clearsight.models import load_resnet
+
+Chips = list[npt.NDArray[np.uint8]]
+
+
+def _chips(count: int) -> tuple[Chips, str]:
+    root = Path(os.environ.get("CLEARSIGHT_DATASETS")
+                or Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
+    detector = HogFaceDetector()
+    people = sorted((root / "lfw" / "images").glob("*/"))
+    chips: Chips = []
+    for person in people[:: max(1, len(people) // count)]:
+        image = load_image(sorted(person.glob("*.jpg"))[0])
+        chips += align_chips(image, detector.detect(image))[:1]
+        if len(chips) == count:
+            return chips, f"{count} LFW faces"
+    from skimage import data
+
+    image = np.ascontiguousarray(data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    chip = align_chips(image, detector.detect(image))[0]
+    return [np.roll(chip, shift, axis=1) for shift in range(count)], "the scikit-image portrait"
+
+
+def _best_ms(run: Callable[[], object], faces: int, repeats: int) -> float:
+    run()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times) / faces
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--faces", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    chips, source = _chips(args.faces)
+    stack = np.stack(chips)
+    count = len(chips)
+    print(f"{count} chips from {source}; CPUs usable: {len(os.sched_getaffinity(0))}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+    start = time.perf_counter()
+    onnx_resnet_model()
+    print(f"convert .dat -> ONNX (parse, build, check, serialize): "
+          f"{1000 * (time.perf_counter() - start):.0f} ms, once per process")
+
+    net = load_resnet()
+    batch = [np.ascontiguousarray(chip) for chip in chips]
+    rows = [
+        ("dlib-bin", "-", "one chip per call",
+         _best_ms(lambda: [net.compute_face_descriptor([c]) for c in batch], count, args.repeats)),
+        ("dlib-bin", "-", f"{count} chips per call",
+         _best_ms(lambda: net.compute_face_descriptor(batch), count, args.repeats)),
+    ]
+    for threads in (1, 2):
+        single = OnnxResNetEmbedder(mirror=False, threads=threads, batch_size=1)
+        rows.append(("onnxruntime", str(threads), "one chip per call",
+                     _best_ms(partial(single.descriptors, stack), count, args.repeats)))
+        for size in (8, count):
+            batched = OnnxResNetEmbedder(mirror=False, threads=threads, batch_size=size)
+            rows.append(("onnxruntime", str(threads), f"batches of {size}",
+                         _best_ms(partial(batched.descriptors, stack), count, args.repeats)))
+    print(f"{'runtime':<12} {'threads':>7}  {'calls':<20} {'ms/face':>8}")
+    for runtime, threads_text, calls, ms in rows:
+        print(f"{runtime:<12} {threads_text:>7}  {calls:<20} {ms:8.2f}")
+    mirrored = OnnxResNetEmbedder(mirror=True, batch_size=count)
+    print(f"OnnxResNetEmbedder(mirror=True).embed, {mirrored.threads} threads: "
+          f"{_best_ms(partial(mirrored.embed, chips), count, args.repeats):.2f} ms/face "
+          f"(two passes per face)")
+
+
+if __name__ == "__main__":
+    main()
