@@ -124,7 +124,7 @@ class SimulatedOnvifDevice:
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._serve_udp, daemon=True),
-            threading.Thread(target=self._http.serve_forever, daemon=True),
+            threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True),
         ]
 
     @property

@@ -82,7 +82,10 @@ def _probe(
             ready, _, _ = select.select([sock], [], [], left)
             if not ready:
                 break
-            data, (host, _port) = sock.recvfrom(_MAX_DATAGRAM)
+            try:
+                data, (host, _port) = sock.recvfrom(_MAX_DATAGRAM)
+            except ConnectionRefusedError:
+                continue  # an ICMP "port unreachable" from a unicast target: nobody there
             for match in parse_probe_matches(data, message_id):
                 found.setdefault(match.endpoint or f"{host}/{match.xaddrs}", (host, match))
     return list(found.values())

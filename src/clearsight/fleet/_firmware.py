@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 _DOTTED = re.compile(r"(?<![\d.])v?(\d+(?:\.\d+)+)", re.IGNORECASE)
-_DASHED = re.compile(r"(?<![\d-])(\d+(?:-\d+){2,})")
+_DASHED = re.compile(r"(?<!\d)(\d+(?:-\d+){2,})")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _COMPACT_DATE = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 _BUILD = re.compile(r"build\s*(?:date)?\s*[:=]?\s*(\d{6,8})(?!\d)", re.IGNORECASE)

@@ -17,6 +17,22 @@ def _line(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
+class _Lines:
+    """Line numbers for increasing positions, counting each newline once."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._position = 0
+        self._line = 1
+
+    def at(self, position: int) -> int:
+        if position < self._position:
+            return _line(self._text, position)
+        self._line += self._text.count("\n", self._position, position)
+        self._position = position
+        return self._line
+
+
 def _expect(text: str, position: int, char: str) -> int:
     position = _skip(text, position)
     if position >= len(text) or text[position] != char:
@@ -29,6 +45,7 @@ def _array_items(
     text: str, position: int, decoder: json.JSONDecoder
 ) -> tuple[list[tuple[int, object]], int]:
     position = _expect(text, position, "[")
+    lines = _Lines(text)
     items: list[tuple[int, object]] = []
     position = _skip(text, position)
     if position < len(text) and text[position] == "]":
@@ -39,7 +56,7 @@ def _array_items(
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise ValueError(f"line {error.lineno}: {error.msg}") from error
-        items.append((_line(text, position), item))
+        items.append((lines.at(position), item))
         position = _skip(text, end)
         if position < len(text) and text[position] == "]":
             return items, position + 1
