@@ -214,6 +214,16 @@ def test_embeddings_equal_the_dlib_embedders(portrait_chips: Chips, mirror: bool
     assert float(_cosine_distance(onnx, dlib).max()) < 1e-4
 
 
+def test_pickles_for_worker_processes(portrait_chips: Chips) -> None:
+    import pickle
+
+    embedder = OnnxResNetEmbedder(mirror=False, threads=1)
+    before = embedder.embed(portrait_chips)
+    copy = pickle.loads(pickle.dumps(embedder))
+    assert (copy.mirror, copy.threads) == (False, 1)
+    np.testing.assert_array_equal(copy.embed(portrait_chips), before)
+
+
 def test_shares_the_dlib_model_id_and_so_its_templates_and_card() -> None:
     assert OnnxResNetEmbedder().model_id == DLIB_RESNET_MODEL_ID == DlibResNetEmbedder().model_id
 

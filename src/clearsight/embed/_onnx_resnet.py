@@ -68,6 +68,17 @@ class OnnxResNetEmbedder(Embedder):
         self._session: Any = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A worker process gets the settings and builds its own session on first use.
+        state = dict(self.__dict__)
+        state["_session"] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _load(self) -> Any:
         with self._lock:
             if self._session is None:
