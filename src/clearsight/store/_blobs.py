@@ -1,15 +1,18 @@
 """The seam where face images and templates are sealed before they reach the database.
 
 Every image and template the store writes goes through a ``BlobCipher``. ``IdentityCipher``
-stores bytes as they are; an AES-GCM cipher from ``clearsight.crypto`` (encryption at rest,
-keyed from a key file or an environment variable) plugs in here without other changes.
+stores bytes as they are (the default while no key is configured); ``AesGcmCipher`` wraps
+``clearsight.crypto`` (AES-256-GCM, keyed from a key file or an environment variable).
 ``purpose`` names what the bytes are, so an authenticated cipher can bind each blob to its
 use (a reference image cannot be swapped in for an alert crop unnoticed).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from clearsight.crypto import BlobCipher as CryptoBlobCipher
 
 
 class BlobCipher(Protocol):
@@ -30,3 +33,17 @@ class IdentityCipher:
 
     def open(self, stored: bytes, purpose: str) -> bytes:
         return bytes(stored)
+
+
+class AesGcmCipher:
+    """AES-256-GCM at rest through ``clearsight.crypto``: each blob is bound to its purpose
+    (table, record id and column), so a blob moved to another record fails to open."""
+
+    def __init__(self, cipher: CryptoBlobCipher) -> None:
+        self._cipher = cipher
+
+    def seal(self, plaintext: bytes, purpose: str) -> bytes:
+        return self._cipher.encrypt(plaintext, purpose.encode())
+
+    def open(self, stored: bytes, purpose: str) -> bytes:
+        return self._cipher.decrypt(stored, purpose.encode(), name=purpose)

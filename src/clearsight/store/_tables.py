@@ -108,7 +108,10 @@ class WatchlistEntry(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     photos: Mapped[list[ReferencePhoto]] = relationship(
-        back_populates="entry", cascade="all, delete-orphan", order_by="ReferencePhoto.created_at"
+        back_populates="entry",
+        cascade="all, delete-orphan",
+        order_by="ReferencePhoto.created_at",
+        lazy="selectin",
     )
 
 
@@ -120,8 +123,9 @@ class ReferencePhoto(Base):
     entry_id: Mapped[str] = mapped_column(
         ForeignKey("watchlist_entries.id", ondelete="CASCADE"), index=True
     )
-    image: Mapped[bytes] = mapped_column(LargeBinary)
-    template: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of entries and alerts never pull image bytes; opening one does.
+    image: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    template: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     model_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entry: Mapped[WatchlistEntry] = relationship(back_populates="photos")
@@ -146,7 +150,7 @@ class AlertRecord(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     crops: Mapped[list[AlertCrop]] = relationship(
-        cascade="all, delete-orphan", order_by="AlertCrop.position"
+        cascade="all, delete-orphan", order_by="AlertCrop.position", lazy="selectin"
     )
 
 
@@ -157,7 +161,7 @@ class AlertCrop(Base):
     id: Mapped[str] = _id()
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    image: Mapped[bytes] = mapped_column(LargeBinary)
+    image: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 class ReviewDecisionRecord(Base):

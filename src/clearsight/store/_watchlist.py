@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from clearsight.audit import SYSTEM_ACTOR, AuditAction, AuditEvent
 from clearsight.errors import InputError, NotFoundError, PolicyError, StoreError
@@ -231,6 +231,7 @@ def approved_gallery(
         .join(WatchlistEntry, ReferencePhoto.entry_id == WatchlistEntry.id)
         .where(WatchlistEntry.status == EntryStatus.APPROVED.value, WatchlistEntry.expires_at > now)
         .order_by(WatchlistEntry.id, ReferencePhoto.id)
+        .options(undefer(ReferencePhoto.template))
     )
     if model_id is not None:
         query = query.where(ReferencePhoto.model_id == model_id)

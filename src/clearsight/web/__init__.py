@@ -1,0 +1,15 @@
+"""Web: the ASGI service (REST API with OpenAPI, server-rendered pages, vendored assets)."""
+
+from clearsight.web._app import create_app
+from clearsight.web._context import Hooks, ServiceContext
+from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
+from clearsight.web._settings import ServiceSettings
+
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "Hooks",
+    "Permission",
+    "ServiceContext",
+    "ServiceSettings",
+    "create_app",
+]

@@ -1,0 +1,265 @@
+"""The JSON API under /api (OpenAPI at /api/openapi.json, for signed-in users)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.openapi.utils import get_openapi
+from pydantic import AwareDatetime
+
+from clearsight.review import AlertStatus
+from clearsight.store import ReasonCategory, User, accounts, alerts, audit_log, cameras, watchlist
+from clearsight.store._audit_log import AuditFilter
+from clearsight.store._cameras import CameraFields
+from clearsight.store._watchlist import EntryDraft
+from clearsight.types import Alert
+from clearsight.web import _services as services
+from clearsight.web._auth import Principal, require, service
+from clearsight.web._permissions import Permission
+from clearsight.web._schemas import (
+    AlertIn,
+    AlertOut,
+    ApproveIn,
+    AuditEntryOut,
+    CameraIn,
+    CameraOut,
+    CameraPatch,
+    DecisionIn,
+    DecisionOut,
+    EntryOut,
+    UserIn,
+    UserOut,
+    VerifyOut,
+)
+
+router = APIRouter(prefix="/api")
+P = Permission
+
+
+def _as(permission: Permission) -> Any:
+    return Depends(require(permission))
+
+
+@router.get("/health", tags=["service"])
+def health() -> dict[str, str]:
+    """Liveness for monitors; reveals nothing."""
+    return {"status": "ok"}
+
+
+@router.get("/openapi.json", tags=["service"], include_in_schema=False)
+def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
+    app = request.app
+    return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+
+@router.get("/users", tags=["users"])
+def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[UserOut]:
+    from sqlalchemy import select
+
+    with service(request).db.session() as s:
+        return [
+            UserOut(id=u.id, username=u.username, role=u.role, active=u.active)
+            for u in s.scalars(select(User).order_by(User.username))
+        ]
+
+
+@router.post("/users", tags=["users"], status_code=201)
+def create_user(
+    body: UserIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+) -> UserOut:
+    with service(request).db.session() as s:
+        user = accounts.create_user(s, body.username, body.password, body.role, principal.username)
+        return UserOut(id=user.id, username=user.username, role=user.role, active=user.active)
+
+
+@router.get("/cameras", tags=["cameras"])
+def list_cameras(request: Request, _: Principal = _as(P.CAMERAS_MANAGE)) -> list[CameraOut]:
+    with service(request).db.session() as s:
+        return [CameraOut.of(c) for c in cameras.list_cameras(s)]
+
+
+@router.post("/cameras", tags=["cameras"], status_code=201)
+def create_camera(
+    body: CameraIn, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
+) -> CameraOut:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        camera = cameras.create_camera(
+            s, CameraFields(**body.model_dump()), principal.username, ctx.now()
+        )
+        return CameraOut.of(camera)
+
+
+@router.patch("/cameras/{camera_id}", tags=["cameras"])
+def update_camera(
+    camera_id: str,
+    body: CameraPatch,
+    request: Request,
+    principal: Principal = _as(P.CAMERAS_MANAGE),
+) -> CameraOut:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        camera = cameras.update_camera(
+            s, camera_id, CameraFields(**body.model_dump()), principal.username, ctx.now()
+        )
+        return CameraOut.of(camera)
+
+
+@router.get("/watchlist", tags=["watchlist"])
+def list_entries(request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> list[EntryOut]:
+    with service(request).db.session() as s:
+        return [EntryOut.of(e) for e in watchlist.list_entries(s)]
+
+
+@router.post("/watchlist", tags=["watchlist"], status_code=201)
+def create_entry(
+    request: Request,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    reason_category: Annotated[ReasonCategory, Form()],
+    incident_ref: Annotated[str, Form(min_length=1, max_length=200)],
+    notes: Annotated[str, Form(min_length=1, max_length=5000)],
+    attested_not_minor: Annotated[bool, Form()],
+    photos: Annotated[list[UploadFile], File(description="Reference photos, one face each.")],
+    expires_at: Annotated[AwareDatetime | None, Form()] = None,
+    principal: Principal = _as(P.WATCHLIST_ENROL),
+) -> EntryOut:
+    ctx = service(request)
+    draft = EntryDraft(name, reason_category, incident_ref, notes, attested_not_minor, expires_at)
+    entry_id = services.enrol(
+        ctx, principal, draft, read_uploads(ctx.settings.max_upload_bytes, photos)
+    )
+    with ctx.db.session() as s:
+        return EntryOut.of(watchlist.get_entry(s, entry_id))
+
+
+def read_uploads(limit: int, files: list[UploadFile]) -> list[services.Upload]:
+    uploads = []
+    for upload in files:
+        data = upload.file.read(limit + 1)
+        name = upload.filename or "upload"
+        if len(data) > limit:
+            raise HTTPException(413, f"{name}: over the {limit}-byte upload limit")
+        uploads.append(services.Upload(name, data))
+    return uploads
+
+
+@router.get("/watchlist/{entry_id}", tags=["watchlist"])
+def get_entry(entry_id: str, request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> EntryOut:
+    with service(request).db.session() as s:
+        return EntryOut.of(watchlist.get_entry(s, entry_id))
+
+
+@router.post("/watchlist/{entry_id}/approve", tags=["watchlist"])
+def approve_entry(
+    entry_id: str,
+    body: ApproveIn,
+    request: Request,
+    principal: Principal = _as(P.WATCHLIST_APPROVE),
+) -> EntryOut:
+    ctx = service(request)
+    services.approve(ctx, principal, entry_id, body.reason)
+    with ctx.db.session() as s:
+        return EntryOut.of(watchlist.get_entry(s, entry_id))
+
+
+def _crop(index: int, text: str) -> Any:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise HTTPException(400, f"crops_png_base64[{index}]: not valid base64") from error
+    return data
+
+
+@router.post("/alerts", tags=["alerts"])
+def ingest_alert(body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_INGEST)) -> AlertOut:
+    """Store a pending alert; the same idempotency key again returns the stored alert."""
+    ctx = service(request)
+    crops = [
+        services.decode_upload(ctx, services.Upload(f"crops_png_base64[{i}]", _crop(i, t)))
+        for i, t in enumerate(body.crops_png_base64)
+    ]
+    alert = Alert(
+        body.idempotency_key,
+        body.subject_id,
+        "",
+        body.track_id,
+        body.score,
+        body.estimated_fmr,
+        body.capture_time,
+        body.source,
+        crops[0],
+        body.samples_used,
+        body.agreeing_samples,
+    )
+    result = services.ingest(ctx, alert, crops[1:], body.camera_id)
+    return AlertOut.of(result.alert, created=result.created)
+
+
+@router.get("/alerts", tags=["alerts"])
+def list_alerts(
+    request: Request,
+    status: AlertStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    _: Principal = _as(P.ALERTS_REVIEW),
+) -> list[AlertOut]:
+    with service(request).db.session() as s:
+        return [AlertOut.of(a) for a in alerts.list_alerts(s, status, limit)]
+
+
+@router.get("/alerts/{alert_id}", tags=["alerts"])
+def get_alert(alert_id: str, request: Request, _: Principal = _as(P.ALERTS_REVIEW)) -> AlertOut:
+    with service(request).db.session() as s:
+        return AlertOut.of(alerts.get_alert(s, alert_id))
+
+
+@router.post("/alerts/{alert_id}/decisions", tags=["alerts"], status_code=201)
+def decide(
+    alert_id: str, body: DecisionIn, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+) -> DecisionOut:
+    """Returns only after the decision and its audit entries are committed."""
+    outcome = services.decide(service(request), principal, alert_id, body.decision, body.comment)
+    return DecisionOut(decision_id=outcome.decision_id, alert_status=outcome.status.value)
+
+
+@router.get("/audit", tags=["audit"])
+def search_audit(
+    request: Request,
+    actor: str = "",
+    action: str = "",
+    record_id: str = "",
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    _: Principal = _as(P.AUDIT_READ),
+) -> list[AuditEntryOut]:
+    where = AuditFilter(actor, action, record_id, since, until)
+    with service(request).db.session() as s:
+        return [
+            AuditEntryOut(
+                seq=e.seq,
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                record_type=e.record_type,
+                record_id=e.record_id,
+                reason=e.reason,
+                details=e.details,
+                hash=e.hash,
+            )
+            for e in audit_log.search(s, where, limit)
+        ]
+
+
+@router.get("/audit/verify", tags=["audit"])
+def verify_audit(request: Request, _: Principal = _as(P.AUDIT_READ)) -> VerifyOut:
+    with service(request).db.session() as s:
+        report = audit_log.verify(s)
+    return VerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        first_broken_seq=report.first_broken_seq,
+        message=report.describe(),
+    )

@@ -1,0 +1,167 @@
+"""The ASGI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clearsight.errors import (
+    ClearsightError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyError,
+    StoreError,
+)
+from clearsight.web import _api, _pages_account, _pages_work
+from clearsight.web._auth import LoginRequiredError, current_principal
+from clearsight.web._context import Hooks, ServiceContext
+from clearsight.web._limits import BodySizeLimit
+from clearsight.web._render import STATIC_DIR, render
+from clearsight.web._services import maintain
+from clearsight.web._settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    # Everything the pages use is served by this app: nothing loads from elsewhere.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; "
+    "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _status_of(error: ClearsightError) -> int:
+    for kind, status in (
+        (NotFoundError, 404),
+        (InputError, 400),
+        (PolicyError, 409),
+        (PermissionDeniedError, 403),
+        (StoreError, 503),
+    ):
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    try:
+        principal = await current_principal(request)
+    except LoginRequiredError:
+        principal = None
+    return render(request, "error.html", principal, status, message=message)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def login_required(request: Request, error: Exception) -> Response:
+        message = error.message if isinstance(error, LoginRequiredError) else "sign in first"
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return RedirectResponse("/login", status_code=303)
+
+    async def clearsight_error(request: Request, error: Exception) -> Response:
+        if not isinstance(error, ClearsightError):
+            raise error
+        status = _status_of(error)
+        if status >= 500:
+            log.error("store failure on %s: %s", request.url.path, error)
+        return await _error(request, status, str(error))
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        if not isinstance(error, StarletteHTTPException):
+            raise error
+        return await _error(
+            request, error.status_code, str(error.detail), dict(error.headers or {})
+        )
+
+    async def validation_error(request: Request, error: Exception) -> Response:
+        if not isinstance(error, RequestValidationError):
+            raise error
+        parts = []
+        for problem in error.errors():
+            where = ".".join(str(x) for x in problem.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+        return await _error(request, 422, "; ".join(parts) or "invalid request")
+
+    app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(ClearsightError, clearsight_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+
+
+async def _maintenance_loop(ctx: ServiceContext) -> None:
+    interval = ctx.settings.maintenance_interval_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(maintain, ctx)
+        except Exception:  # the loop must survive a bad round; the next one retries
+            log.exception("maintenance round failed")
+
+
+def create_app(settings: ServiceSettings, hooks: Hooks | None = None) -> FastAPI:
+    """The service. Nothing is opened until it starts (its lifespan migrates the database)."""
+    ctx = ServiceContext.build(settings, hooks or Hooks())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(ctx.db.migrate)
+        task = None
+        if settings.maintenance_interval_s > 0:
+            task = asyncio.create_task(_maintenance_loop(ctx))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            ctx.db.dispose()
+
+    app = FastAPI(
+        title="clearsight",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.clearsight = ctx
+    _install_error_handlers(app)
+    app.include_router(_api.router)
+    app.include_router(_pages_account.router)
+    app.include_router(_pages_work.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    return app

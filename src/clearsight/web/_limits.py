@@ -1,0 +1,124 @@
+"""Login rate limiting and the request-size guard."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class LoginLimiter:
+    """Failed sign-ins per (user name, client address) in a sliding window.
+
+    Kept in memory: a restart forgets the counts, which only helps someone who can restart
+    the service. Per-address counts also cap guessing across many user names.
+    """
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures[key]
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, username: str, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return (
+                len(self._recent(f"u:{username}|{address}", now)) >= self.max_failures
+                or len(self._recent(f"a:{address}", now)) >= self.max_failures * 4
+            )
+
+    def failed(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(f"u:{username}|{address}", now).append(now)
+            self._recent(f"a:{address}", now).append(now)
+
+    def succeeded(self, username: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop(f"u:{username}|{address}", None)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive``; an HTTPException so FastAPI answers 413 rather than 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over the {limit}-byte limit")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, by declared length or as they
+    stream in, before a handler reads them into memory."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _reply(send, 400, b"invalid Content-Length header")
+                    return
+                if declared > self.limit:
+                    await _reply(
+                        send, 413, f"request body over the {self.limit}-byte limit".encode()
+                    )
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _reply(send, 413, f"request body over the {self.limit}-byte limit".encode())
+
+
+async def _reply(send: Send, status: int, text: bytes) -> None:
+    body = b'{"detail":"' + text.replace(b'"', b"'") + b'"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"

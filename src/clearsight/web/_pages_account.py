@@ -1,0 +1,307 @@
+"""Pages for signing in, first-start set-up, the home page, users, cameras and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from clearsight.audit import AuditAction, AuditEvent
+from clearsight.store import ApiToken, Role, User, accounts, audit_log, cameras
+from clearsight.store._cameras import CameraFields
+from clearsight.web._auth import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    Principal,
+    check_pre_session_csrf,
+    current_principal,
+    pre_session_token,
+    require,
+    service,
+)
+from clearsight.web._limits import client_address
+from clearsight.web._permissions import Permission, parse_scopes
+from clearsight.web._render import render
+
+router = APIRouter(include_in_schema=False)
+P = Permission
+
+
+def _as(permission: Permission) -> Any:
+    return Depends(require(permission))
+
+
+def _anonymous_form(request: Request, name: str, status: int = 200, **values: Any) -> Response:
+    token = pre_session_token(request)
+    response = render(request, name, None, status, csrf_token=token, **values)
+    ctx = service(request)
+    response.set_cookie(
+        PRE_SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
+def _start_session(request: Request, user: User) -> Response:
+    ctx = service(request)
+    now = ctx.now()
+    with ctx.db.session() as s:
+        new = accounts.open_session(
+            s, user, now, timedelta(minutes=ctx.settings.session_ttl_minutes)
+        )
+        audit_log.append(
+            s,
+            AuditEvent(
+                user.username,
+                AuditAction.LOGIN_SUCCEEDED,
+                "user",
+                user.id,
+                details={"address": client_address(request.scope)},
+            ),
+            at=now,
+        )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.secret,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.secure_cookies,
+        max_age=ctx.settings.session_ttl_minutes * 60,
+    )
+    response.delete_cookie(PRE_SESSION_COOKIE)
+    return response
+
+
+@router.get("/setup", response_class=HTMLResponse)
+def setup_form(request: Request, token: str = "") -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        valid = bool(token) and accounts.setup_token_valid(s, token, ctx.now())
+    if not valid:
+        raise HTTPException(404, "this set-up link is invalid, expired or already used")
+    return _anonymous_form(request, "setup.html", token=token)
+
+
+@router.post("/setup", dependencies=[Depends(check_pre_session_csrf)])
+def setup_submit(
+    request: Request,
+    token: Annotated[str, Form()],
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        user = accounts.complete_setup(s, token, username.strip().lower(), password, ctx.now())
+    return _start_session(request, user)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return _anonymous_form(request, "login.html")
+
+
+@router.post("/login", dependencies=[Depends(check_pre_session_csrf)])
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    ctx = service(request)
+    address = client_address(request.scope)
+    username = username.strip().lower()
+    if ctx.limiter.blocked(username, address):
+        return _anonymous_form(
+            request, "login.html", 429, error="too many failed sign-ins; wait and try again"
+        )
+    with ctx.db.session() as s:
+        user = accounts.authenticate(s, username, password)
+        if user is None:
+            audit_log.append(
+                s,
+                AuditEvent(
+                    username or "?",
+                    AuditAction.LOGIN_FAILED,
+                    "user",
+                    username or "?",
+                    details={"address": address},
+                ),
+            )
+    if user is None:
+        ctx.limiter.failed(username, address)
+        return _anonymous_form(request, "login.html", 401, error="wrong user name or password")
+    ctx.limiter.succeeded(username, address)
+    return _start_session(request, user)
+
+
+@router.post("/logout")
+def logout(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        accounts.close_session(s, request.cookies.get(SESSION_COOKIE, ""))
+        audit_log.append(
+            s, AuditEvent(principal.username, AuditAction.LOGOUT, "user", principal.user_id)
+        )
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    principal = await current_principal(request)
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "home.html", principal)
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+    with service(request).db.session() as s:
+        tokens = s.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == principal.user_id)
+            .order_by(ApiToken.created_at)
+        ).all()
+    return render(
+        request,
+        "tokens.html",
+        principal,
+        tokens=tokens,
+        scopes=sorted(p.value for p in principal.permissions),
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def tokens_create(
+    request: Request,
+    name: Annotated[str, Form(max_length=100)],
+    scopes: Annotated[str, Form(max_length=1000)],
+    principal: Principal = _as(P.ACCOUNT),
+) -> Response:
+    try:
+        wanted = parse_scopes(scopes)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from error
+    if not wanted <= principal.permissions:
+        raise HTTPException(403, "a token cannot hold scopes your role does not have")
+    ctx = service(request)
+    with ctx.db.session() as s:
+        user = accounts.get_user(s, principal.user_id)
+        token, secret = accounts.create_api_token(s, user, name, frozenset(wanted), None)
+    return render(request, "token_created.html", principal, token=token, secret=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def tokens_revoke(
+    token_id: str, request: Request, principal: Principal = _as(P.ACCOUNT)
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        accounts.revoke_api_token(s, accounts.get_user(s, principal.user_id), token_id, ctx.now())
+    return RedirectResponse("/account/tokens", status_code=303)
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, principal: Principal = _as(P.USERS_MANAGE)) -> Response:
+    with service(request).db.session() as s:
+        users = s.scalars(select(User).order_by(User.username)).all()
+    return render(request, "users.html", principal, users=users, roles=list(Role))
+
+
+@router.post("/users")
+def users_create(
+    request: Request,
+    username: Annotated[str, Form(max_length=63)],
+    password: Annotated[str, Form(max_length=1000)],
+    role: Annotated[Role, Form()],
+    principal: Principal = _as(P.USERS_MANAGE),
+) -> Response:
+    with service(request).db.session() as s:
+        accounts.create_user(s, username.strip().lower(), password, role, principal.username)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.get("/cameras", response_class=HTMLResponse)
+def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
+    with service(request).db.session() as s:
+        rows = cameras.list_cameras(s)
+    return render(request, "cameras.html", principal, cameras=rows)
+
+
+def _camera_fields(
+    name: str, source: str, site: str, vendor: str, model: str, firmware: str, enabled: str | None
+) -> CameraFields:
+    return CameraFields(
+        name=name,
+        source=source,
+        enabled=enabled == "on",
+        site=site,
+        vendor=vendor or None,
+        model=model or None,
+        firmware=firmware or None,
+    )
+
+
+@router.post("/cameras")
+def cameras_create(
+    request: Request,
+    name: Annotated[str, Form(max_length=100)],
+    source: Annotated[str, Form(max_length=2000)],
+    site: Annotated[str, Form(max_length=100)] = "",
+    vendor: Annotated[str, Form(max_length=100)] = "",
+    model: Annotated[str, Form(max_length=100)] = "",
+    firmware: Annotated[str, Form(max_length=100)] = "",
+    enabled: Annotated[str | None, Form()] = None,
+    principal: Principal = _as(P.CAMERAS_MANAGE),
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        cameras.create_camera(
+            s,
+            _camera_fields(name, source, site, vendor, model, firmware, enabled),
+            principal.username,
+            ctx.now(),
+        )
+    return RedirectResponse("/cameras", status_code=303)
+
+
+@router.get("/cameras/{camera_id}", response_class=HTMLResponse)
+def camera_page(
+    camera_id: str, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
+) -> Response:
+    with service(request).db.session() as s:
+        camera = cameras.get_camera(s, camera_id)
+    return render(request, "camera_edit.html", principal, camera=camera)
+
+
+@router.post("/cameras/{camera_id}")
+def camera_update(
+    camera_id: str,
+    request: Request,
+    name: Annotated[str, Form(max_length=100)],
+    source: Annotated[str, Form(max_length=2000)],
+    site: Annotated[str, Form(max_length=100)] = "",
+    vendor: Annotated[str, Form(max_length=100)] = "",
+    model: Annotated[str, Form(max_length=100)] = "",
+    firmware: Annotated[str, Form(max_length=100)] = "",
+    enabled: Annotated[str | None, Form()] = None,
+    principal: Principal = _as(P.CAMERAS_MANAGE),
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        cameras.update_camera(
+            s,
+            camera_id,
+            _camera_fields(name, source, site, vendor, model, firmware, enabled),
+            principal.username,
+            ctx.now(),
+        )
+    return RedirectResponse("/cameras", status_code=303)

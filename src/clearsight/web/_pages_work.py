@@ -1,0 +1,271 @@
+"""Pages for the watchlist, the review queue and screen, face images, and the audit viewer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import AwareDatetime
+
+from clearsight.audit import AuditAction, AuditEvent
+from clearsight.review import AlertStatus, Decision
+from clearsight.store import ReasonCategory, alerts, audit_log, watchlist
+from clearsight.store._audit_log import AuditFilter
+from clearsight.store._watchlist import EntryDraft
+from clearsight.web import _services as services
+from clearsight.web._api import read_uploads
+from clearsight.web._auth import Principal, require, service
+from clearsight.web._permissions import Permission
+from clearsight.web._render import render
+
+router = APIRouter(include_in_schema=False)
+P = Permission
+PNG = "image/png"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _as(permission: Permission) -> Any:
+    return Depends(require(permission))
+
+
+@router.get("/watchlist", response_class=HTMLResponse)
+def watchlist_page(request: Request, principal: Principal = _as(P.WATCHLIST_READ)) -> Response:
+    with service(request).db.session() as s:
+        entries = watchlist.list_entries(s)
+    return render(request, "watchlist.html", principal, entries=entries)
+
+
+@router.get("/watchlist/new", response_class=HTMLResponse)
+def watchlist_new(request: Request, principal: Principal = _as(P.WATCHLIST_ENROL)) -> Response:
+    ctx = service(request)
+    return render(
+        request,
+        "watchlist_new.html",
+        principal,
+        reasons=list(ReasonCategory),
+        max_days=ctx.settings.watchlist_max_expiry_days,
+    )
+
+
+@router.post("/watchlist")
+def watchlist_create(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)],
+    reason_category: Annotated[ReasonCategory, Form()],
+    incident_ref: Annotated[str, Form(max_length=200)],
+    notes: Annotated[str, Form(max_length=5000)],
+    photos: Annotated[list[UploadFile], File()],
+    attested_not_minor: Annotated[str | None, Form()] = None,
+    principal: Principal = _as(P.WATCHLIST_ENROL),
+) -> Response:
+    ctx = service(request)
+    draft = EntryDraft(name, reason_category, incident_ref, notes, attested_not_minor == "on")
+    uploads = [u for u in read_uploads(ctx.settings.max_upload_bytes, photos) if u.data]
+    entry_id = services.enrol(ctx, principal, draft, uploads)
+    return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
+
+
+@router.get("/watchlist/{entry_id}", response_class=HTMLResponse)
+def watchlist_entry(
+    entry_id: str, request: Request, principal: Principal = _as(P.WATCHLIST_READ)
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        entry = watchlist.get_entry(s, entry_id)
+        audit_log.append(
+            s,
+            AuditEvent(
+                principal.username,
+                AuditAction.WATCHLIST_VIEWED,
+                "watchlist_entry",
+                entry_id,
+                reason="watchlist page",
+            ),
+        )
+    return render(
+        request,
+        "watchlist_entry.html",
+        principal,
+        entry=entry,
+        may_approve=principal.can(P.WATCHLIST_APPROVE)
+        and entry.enrolled_by != principal.user_id
+        and entry.status == "pending_approval",
+    )
+
+
+@router.post("/watchlist/{entry_id}/approve")
+def watchlist_approve(
+    entry_id: str,
+    request: Request,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = _as(P.WATCHLIST_APPROVE),
+) -> Response:
+    services.approve(service(request), principal, entry_id, reason)
+    return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
+
+
+@router.get("/images/reference/{photo_id}")
+def reference_image(
+    photo_id: str,
+    request: Request,
+    reason: Annotated[str, Query(max_length=200)] = "view",
+    principal: Principal = _as(P.REFERENCE_VIEW),
+) -> Response:
+    data = services.reference_image(service(request), principal, photo_id, reason)
+    return Response(data, media_type=PNG, headers=NO_STORE)
+
+
+@router.get("/images/alerts/{alert_id}/{position}")
+def alert_image(
+    alert_id: str,
+    position: int,
+    request: Request,
+    reason: Annotated[str, Query(max_length=200)] = "review",
+    principal: Principal = _as(P.ALERTS_REVIEW),
+) -> Response:
+    data = services.alert_crop(service(request), principal, alert_id, position, reason)
+    return Response(data, media_type=PNG, headers=NO_STORE)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
+    with service(request).db.session() as s:
+        pending = alerts.list_alerts(s, AlertStatus.PENDING)
+    return render(request, "review_queue.html", principal, alerts=pending)
+
+
+@router.get("/review/{alert_id}", response_class=HTMLResponse)
+def review_screen(
+    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+) -> Response:
+    detail = services.alert_detail(service(request), principal, alert_id)
+    decided = any(d.reviewer == principal.username for d in detail.decisions)
+    return render(
+        request,
+        "review_alert.html",
+        principal,
+        d=detail,
+        decided=decided,
+        decisions=list(Decision),
+        required=service(request).settings.required_confirmations,
+    )
+
+
+@router.post("/review/{alert_id}/decide")
+def review_decide(
+    alert_id: str,
+    request: Request,
+    decision: Annotated[Decision, Form()],
+    comment: Annotated[str, Form(max_length=2000)],
+    principal: Principal = _as(P.ALERTS_REVIEW),
+) -> Response:
+    services.decide(service(request), principal, alert_id, decision, comment)
+    return RedirectResponse(f"/review/{alert_id}", status_code=303)
+
+
+def _audit_filter(
+    actor: str,
+    action: str,
+    record_id: str,
+    since: AwareDatetime | None,
+    until: AwareDatetime | None,
+) -> AuditFilter:
+    return AuditFilter(actor.strip(), action.strip(), record_id.strip(), since, until)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    actor: str = "",
+    action: str = "",
+    record_id: str = "",
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    principal: Principal = _as(P.AUDIT_READ),
+) -> Response:
+    where = _audit_filter(actor, action, record_id, since, until)
+    with service(request).db.session() as s:
+        entries = audit_log.search(s, where, 500)
+        report = audit_log.verify(s)
+    return render(
+        request,
+        "audit.html",
+        principal,
+        entries=entries,
+        where=where,
+        actions=[a.value for a in AuditAction],
+        report=report,
+    )
+
+
+@router.get("/audit/export.csv")
+def audit_export(
+    request: Request,
+    actor: str = "",
+    action: str = "",
+    record_id: str = "",
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    principal: Principal = _as(P.AUDIT_READ),
+) -> Response:
+    ctx = service(request)
+    where = _audit_filter(actor, action, record_id, since, until)
+    with ctx.db.session() as s:
+        entries = audit_log.search(s, where, None)
+        audit_log.append(
+            s,
+            AuditEvent(
+                principal.username,
+                AuditAction.AUDIT_EXPORTED,
+                "audit",
+                "csv",
+                details={"rows": str(len(entries))},
+            ),
+        )
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "record_type",
+                "record_id",
+                "reason",
+                "details",
+                "prev_hash",
+                "hash",
+            ]
+        )
+        for e in reversed(entries):
+            writer.writerow(
+                [
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.action,
+                    e.record_type,
+                    e.record_id,
+                    e.reason,
+                    ";".join(f"{k}={v}" for k, v in sorted(e.details.items())),
+                    e.prev_hash,
+                    e.hash,
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="clearsight-audit.csv"', **NO_STORE},
+    )

@@ -1,0 +1,59 @@
+"""Roles, the permissions each role holds, and API-token scopes (a subset of permissions)."""
+
+from __future__ import annotations
+
+import enum
+
+from clearsight.store import Role
+
+
+class Permission(enum.StrEnum):
+    ACCOUNT = "account"  # every signed-in user: home page, own tokens, sign out, API document
+    USERS_MANAGE = "users:manage"
+    CAMERAS_MANAGE = "cameras:manage"
+    WATCHLIST_READ = "watchlist:read"
+    WATCHLIST_ENROL = "watchlist:enrol"
+    WATCHLIST_APPROVE = "watchlist:approve"
+    REFERENCE_VIEW = "faces:reference"
+    ALERTS_REVIEW = "alerts:review"
+    ALERTS_INGEST = "alerts:ingest"
+    AUDIT_READ = "audit:read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            Permission.ACCOUNT,
+            Permission.USERS_MANAGE,
+            Permission.CAMERAS_MANAGE,
+            Permission.WATCHLIST_READ,
+            Permission.WATCHLIST_APPROVE,
+            Permission.REFERENCE_VIEW,
+            Permission.ALERTS_INGEST,
+        }
+    ),
+    Role.ENROLLER: frozenset(
+        {
+            Permission.ACCOUNT,
+            Permission.WATCHLIST_READ,
+            Permission.WATCHLIST_ENROL,
+            Permission.WATCHLIST_APPROVE,
+            Permission.REFERENCE_VIEW,
+        }
+    ),
+    Role.REVIEWER: frozenset(
+        {Permission.ACCOUNT, Permission.ALERTS_REVIEW, Permission.REFERENCE_VIEW}
+    ),
+    # Auditors read the log; they see no faces and change nothing.
+    Role.AUDITOR: frozenset({Permission.ACCOUNT, Permission.AUDIT_READ}),
+}
+
+
+def parse_scopes(text: str) -> frozenset[Permission]:
+    """Scopes from space- or comma-separated names; unknown names are refused."""
+    names = {part for part in text.replace(",", " ").split() if part}
+    known = {p.value for p in Permission}
+    unknown = sorted(names - known)
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}; known: {sorted(known)}")
+    return frozenset(Permission(name) for name in names)

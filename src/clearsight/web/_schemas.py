@@ -1,0 +1,257 @@
+"""Request and response bodies of the JSON API (validated; unknown fields are refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from clearsight.review import Decision
+from clearsight.store import AlertRecord, Camera, ReasonCategory, Role, WatchlistEntry
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Base64Png = Annotated[str, Field(min_length=4, max_length=8_000_000)]
+
+
+class AlertIn(_Body):
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=128,
+        title="Idempotency key",
+        description="Same key, same alert: redelivery changes nothing.",
+    )
+    subject_id: str = Field(
+        min_length=1,
+        max_length=64,
+        title="Watchlist entry id",
+        description="The approved entry the track matched.",
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=500,
+        title="Source",
+        description="Camera name or stream the track came from.",
+    )
+    camera_id: str | None = Field(
+        None,
+        max_length=64,
+        title="Camera id",
+        description="The registered camera, when there is one.",
+    )
+    track_id: int = Field(ge=0, title="Track id", description="The tracker's id of the person.")
+    score: float = Field(ge=-1, le=1, title="Score", description="Cosine similarity.")
+    estimated_fmr: float = Field(
+        ge=0,
+        le=1,
+        title="Estimated FMR",
+        description="False match rate at this score (calibration card).",
+    )
+    capture_time: AwareDatetime = Field(title="Capture time", description="With a time zone.")
+    samples_used: int = Field(ge=1, title="Samples used", description="Faces of the track used.")
+    agreeing_samples: int = Field(
+        ge=1, title="Agreeing samples", description="Faces that agreed on this subject."
+    )
+    crops_png_base64: list[Base64Png] = Field(
+        min_length=1,
+        max_length=16,
+        title="Probe crops",
+        description="Face crops of the track (PNG or JPEG, base64), best first.",
+    )
+
+
+class AlertOut(_Body):
+    id: str
+    idempotency_key: str
+    status: str
+    subject_id: str
+    subject_name: str
+    source: str
+    camera_id: str | None
+    track_id: int
+    score: float
+    estimated_fmr: float
+    capture_time: datetime
+    received_at: datetime
+    settled_at: datetime | None
+    crops: int
+    created: bool | None = None
+
+    @classmethod
+    def of(cls, record: AlertRecord, created: bool | None = None) -> AlertOut:
+        return cls(
+            id=record.id,
+            idempotency_key=record.idempotency_key,
+            status=record.status,
+            subject_id=record.subject_id,
+            subject_name=record.subject_name,
+            source=record.source,
+            camera_id=record.camera_id,
+            track_id=record.track_id,
+            score=record.score,
+            estimated_fmr=record.estimated_fmr,
+            capture_time=record.capture_time,
+            received_at=record.received_at,
+            settled_at=record.settled_at,
+            crops=len(record.crops),
+            created=created,
+        )
+
+
+class DecisionIn(_Body):
+    decision: Decision = Field(title="Decision", description="confirm, reject or unsure.")
+    comment: str = Field(
+        min_length=1,
+        max_length=2000,
+        title="Comment",
+        description="Why; required for every decision.",
+    )
+
+
+class DecisionOut(_Body):
+    decision_id: str
+    alert_status: str
+
+
+class UserIn(_Body):
+    username: str = Field(
+        min_length=2,
+        max_length=63,
+        title="User name",
+        description="Lower-case letters, digits, '.', '_' or '-'.",
+    )
+    password: str = Field(
+        min_length=12, max_length=1000, title="Password", description="At least 12 characters."
+    )
+    role: Role = Field(title="Role", description="admin, enroller, reviewer or auditor.")
+
+
+class UserOut(_Body):
+    id: str
+    username: str
+    role: str
+    active: bool
+
+
+class CameraIn(_Body):
+    name: str = Field(min_length=1, max_length=100, title="Name", description="Unique name.")
+    source: str = Field(
+        min_length=1,
+        max_length=2000,
+        title="Source",
+        description="Stream URL, device or video file path.",
+    )
+    enabled: bool = Field(True, title="Enabled", description="Whether a worker runs it.")
+    site: str = Field("", max_length=100, title="Site", description="Where it is.")
+    vendor: str | None = Field(None, max_length=100, title="Vendor", description="Maker.")
+    model: str | None = Field(None, max_length=100, title="Model", description="Model name.")
+    firmware: str | None = Field(
+        None, max_length=100, title="Firmware", description="Firmware version."
+    )
+
+
+class CameraPatch(_Body):
+    name: str | None = Field(
+        None, min_length=1, max_length=100, title="Name", description="Unique name."
+    )
+    source: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        title="Source",
+        description="Stream URL, device or video file path.",
+    )
+    enabled: bool | None = Field(None, title="Enabled", description="Whether a worker runs it.")
+    site: str | None = Field(None, max_length=100, title="Site", description="Where it is.")
+    vendor: str | None = Field(None, max_length=100, title="Vendor", description="Maker.")
+    model: str | None = Field(None, max_length=100, title="Model", description="Model name.")
+    firmware: str | None = Field(
+        None, max_length=100, title="Firmware", description="Firmware version."
+    )
+
+
+class CameraOut(_Body):
+    id: str
+    name: str
+    source: str
+    enabled: bool
+    site: str
+    vendor: str | None
+    model: str | None
+    firmware: str | None
+    status: str
+    analysed_fps: float | None
+    last_frame_at: datetime | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, camera: Camera) -> CameraOut:
+        return cls(
+            id=camera.id,
+            name=camera.name,
+            source=camera.source,
+            enabled=camera.enabled,
+            site=camera.site,
+            vendor=camera.vendor,
+            model=camera.model,
+            firmware=camera.firmware,
+            status=camera.status,
+            analysed_fps=camera.analysed_fps,
+            last_frame_at=camera.last_frame_at,
+            last_error=camera.last_error,
+        )
+
+
+class EntryOut(_Body):
+    id: str
+    name: str
+    reason_category: ReasonCategory
+    incident_ref: str
+    status: str
+    enrolled_by: str
+    approved_by: str | None
+    created_at: datetime
+    expires_at: datetime
+    photos: list[str]
+
+    @classmethod
+    def of(cls, entry: WatchlistEntry) -> EntryOut:
+        return cls(
+            id=entry.id,
+            name=entry.name,
+            reason_category=ReasonCategory(entry.reason_category),
+            incident_ref=entry.incident_ref,
+            status=entry.status,
+            enrolled_by=entry.enrolled_by,
+            approved_by=entry.approved_by,
+            created_at=entry.created_at,
+            expires_at=entry.expires_at,
+            photos=[p.id for p in entry.photos],
+        )
+
+
+class ApproveIn(_Body):
+    reason: str = Field("", max_length=2000, title="Reason", description="Why it is approved.")
+
+
+class AuditEntryOut(_Body):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    record_type: str
+    record_id: str
+    reason: str
+    details: dict[str, str]
+    hash: str
+
+
+class VerifyOut(_Body):
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    message: str

@@ -1,0 +1,250 @@
+"""Use cases shared by the web pages and the JSON API, each in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from fastapi import HTTPException
+
+from clearsight.audit import AuditAction, AuditEvent
+from clearsight.errors import NotFoundError
+from clearsight.ingest import decode_image
+from clearsight.notify import deliver_outbox
+from clearsight.review import Decision
+from clearsight.store import (
+    AlertCrop,
+    AlertRecord,
+    ReferencePhoto,
+    User,
+    WatchlistEntry,
+    accounts,
+    alerts,
+    audit_log,
+    encode_png,
+    watchlist,
+)
+from clearsight.store._alerts import DecisionOutcome, IngestResult
+from clearsight.store._watchlist import EnrolledPhoto, EntryDraft
+from clearsight.types import Alert
+from clearsight.web._auth import Principal
+from clearsight.web._context import ServiceContext
+
+log = logging.getLogger(__name__)
+_outbox_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+def decode_upload(ctx: ServiceContext, upload: Upload) -> npt.NDArray[np.uint8]:
+    """Pixels of an uploaded image, or 413/400 with the reason (not an image, a bomb...)."""
+    limit = ctx.settings.max_upload_bytes
+    if len(upload.data) > limit:
+        raise HTTPException(
+            413, f"{upload.filename}: {len(upload.data)} bytes, over the {limit}-byte upload limit"
+        )
+    return decode_image(upload.data, upload.filename)  # ImageError -> 400 with its message
+
+
+def acting_user(ctx: ServiceContext, principal: Principal) -> User:
+    with ctx.db.session() as session:
+        return accounts.get_user(session, principal.user_id)
+
+
+def enrol(
+    ctx: ServiceContext, principal: Principal, draft: EntryDraft, uploads: Sequence[Upload]
+) -> str:
+    """Check and enrol every photo first (slow, outside any transaction), then store."""
+    photos = []
+    for upload in uploads:
+        face = ctx.hooks.enroll(decode_upload(ctx, upload), upload.filename)
+        photos.append(EnrolledPhoto(encode_png(face.crop), face.embedding))
+    enroller = acting_user(ctx, principal)
+    with ctx.db.session() as session:
+        entry = watchlist.create_entry(
+            session, ctx.cipher, draft, photos, enroller, ctx.now(), ctx.expiry
+        )
+        return entry.id
+
+
+def approve(ctx: ServiceContext, principal: Principal, entry_id: str, reason: str) -> None:
+    approver = acting_user(ctx, principal)
+    with ctx.db.session() as session:
+        watchlist.approve_entry(session, entry_id, approver, ctx.now(), reason)
+
+
+def ingest(
+    ctx: ServiceContext,
+    alert: Alert,
+    extra_crops: Sequence[npt.NDArray[np.uint8]],
+    camera_id: str | None,
+) -> IngestResult:
+    with ctx.db.session() as session:
+        return alerts.ingest_alert(session, ctx.cipher, alert, ctx.now(), extra_crops, camera_id)
+
+
+def decide(
+    ctx: ServiceContext, principal: Principal, alert_id: str, decision: Decision, comment: str
+) -> DecisionOutcome:
+    """Commit the decision and its audit entries; once committed, notify if now confirmed."""
+    reviewer = acting_user(ctx, principal)
+    with ctx.db.session() as session:
+        outcome = alerts.decide(
+            session, alert_id, reviewer, decision, comment, ctx.policy, ctx.now()
+        )
+    if outcome.settled_now:
+        kick_outbox(ctx)
+    return outcome
+
+
+def kick_outbox(ctx: ServiceContext) -> None:
+    """Deliver confirmed alerts in the background (the decision is already committed)."""
+    if not ctx.notifier.channels:
+        return
+    threading.Thread(target=run_outbox, args=(ctx,), name="clearsight-notify", daemon=True).start()
+
+
+def run_outbox(ctx: ServiceContext) -> list[str]:
+    with _outbox_lock:
+        try:
+            return deliver_outbox(ctx.db, ctx.notifier, ctx.now())
+        except Exception:  # a background thread must log, not die silently
+            log.exception("delivering confirmed alerts failed")
+            return []
+
+
+def maintain(ctx: ServiceContext) -> None:
+    """Expire stale alerts and expired watchlist entries, retry the outbox."""
+    now = ctx.now()
+    with ctx.db.session() as session:
+        alerts.expire_stale(session, ctx.policy, now)
+    with ctx.db.session() as session:
+        watchlist.purge_expired(session, now)
+    run_outbox(ctx)
+
+
+def _audit_view(
+    ctx: ServiceContext,
+    principal: Principal,
+    action: AuditAction,
+    record_type: str,
+    record_id: str,
+    reason: str,
+    details: dict[str, str] | None = None,
+) -> None:
+    with ctx.db.session() as session:
+        audit_log.append(
+            session,
+            AuditEvent(
+                principal.username,
+                action,
+                record_type,
+                record_id,
+                reason=reason,
+                details=details or {},
+            ),
+        )
+
+
+def reference_image(ctx: ServiceContext, principal: Principal, photo_id: str, reason: str) -> bytes:
+    """A reference face, its viewing recorded in the audit log before it is returned."""
+    with ctx.db.session() as session:
+        photo = session.get(ReferencePhoto, photo_id)
+        if photo is None:
+            raise NotFoundError(f"reference photo {photo_id} does not exist")
+        data = watchlist.open_photo_image(ctx.cipher, photo)
+        audit_log.append(
+            session,
+            AuditEvent(
+                principal.username,
+                AuditAction.FACE_IMAGE_VIEWED,
+                "reference_photo",
+                photo_id,
+                reason=reason,
+                details={"entry": photo.entry_id},
+            ),
+            at=ctx.now(),
+        )
+    return data
+
+
+def alert_crop(
+    ctx: ServiceContext, principal: Principal, alert_id: str, position: int, reason: str
+) -> bytes:
+    with ctx.db.session() as session:
+        crop = session.query(AlertCrop).filter_by(alert_id=alert_id, position=position).first()
+        if crop is None:
+            raise NotFoundError(f"alert {alert_id} has no crop {position}")
+        data = alerts.open_crop(ctx.cipher, crop)
+        audit_log.append(
+            session,
+            AuditEvent(
+                principal.username,
+                AuditAction.FACE_IMAGE_VIEWED,
+                "alert_crop",
+                crop.id,
+                reason=reason,
+                details={"alert": alert_id, "position": str(position)},
+            ),
+            at=ctx.now(),
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    reviewer: str
+    decision: str
+    comment: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    alert: AlertRecord
+    entry: WatchlistEntry
+    photo_ids: tuple[str, ...]
+    crop_positions: tuple[int, ...]
+    decisions: tuple[DecisionView, ...]
+
+
+def alert_detail(ctx: ServiceContext, principal: Principal, alert_id: str) -> AlertDetail:
+    """Everything the review screen shows; opening it is audited."""
+    with ctx.db.session() as session:
+        record = alerts.get_alert(session, alert_id)
+        entry = watchlist.get_entry(session, record.subject_id)
+        decisions = []
+        for row in alerts.decisions_of(session, alert_id):
+            reviewer = session.get(User, row.reviewer_id)
+            decisions.append(
+                DecisionView(
+                    reviewer.username if reviewer else row.reviewer_id,
+                    row.decision,
+                    row.comment,
+                    row.decided_at,
+                )
+            )
+        detail = AlertDetail(
+            record,
+            entry,
+            tuple(p.id for p in entry.photos),
+            tuple(c.position for c in record.crops),
+            tuple(decisions),
+        )
+        audit_log.append(
+            session,
+            AuditEvent(
+                principal.username, AuditAction.ALERT_VIEWED, "alert", alert_id, reason="review"
+            ),
+            at=ctx.now(),
+        )
+    return detail

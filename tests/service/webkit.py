@@ -1,0 +1,99 @@
+"""Helpers to drive the service in tests: an app with a fake enrolment seam, signed-in clients."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from clearsight.errors import EnrollmentError
+from clearsight.store import Role, accounts
+from clearsight.types import Embedding
+from clearsight.web import Hooks, ServiceSettings, create_app
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True, eq=False)
+class FakeFace:
+    embedding: Embedding
+    crop: npt.NDArray[np.uint8]
+    chip: npt.NDArray[np.uint8]
+
+
+def fake_enroll(image: npt.NDArray[np.uint8], name: str) -> FakeFace:
+    """Enrolment seam: a template derived from the pixels; an all-black image has no face."""
+    if int(image.max()) == 0:
+        raise EnrollmentError(f"{name}: no face found")
+    seed = int.from_bytes(hashlib.sha256(image.tobytes()).digest()[:8], "big")
+    vector = np.random.default_rng(seed).normal(size=128).astype(np.float32)
+    return FakeFace(Embedding(vector, "fake-model"), image, image[:150, :150])
+
+
+def png_bytes(seed: int = 1, size: tuple[int, int] = (64, 48)) -> bytes:
+    rng = np.random.default_rng(seed)
+    array = rng.integers(1, 255, size=(size[1], size[0], 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(array, "RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def b64png(seed: int = 1) -> str:
+    return base64.b64encode(png_bytes(seed)).decode()
+
+
+def make_app(data_dir: Path, **overrides: object) -> FastAPI:
+    values: dict[str, object] = {"data_dir": data_dir, "maintenance_interval_s": 0}
+    values.update(overrides)
+    settings = ServiceSettings(**values)  # type: ignore[arg-type]
+    return create_app(settings, Hooks(enroll=fake_enroll))
+
+
+def add_user(app: FastAPI, username: str, role: Role) -> str:
+    ctx = app.state.clearsight
+    with ctx.db.session() as s:
+        return str(accounts.create_user(s, username, PASSWORD, role, "test").id)
+
+
+def api_token(app: FastAPI, username: str, scopes: set[str]) -> str:
+    from sqlalchemy import select
+
+    from clearsight.store import User
+
+    ctx = app.state.clearsight
+    with ctx.db.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).one()
+        _, secret = accounts.create_api_token(s, user, "test", frozenset(scopes), None)
+    return secret
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    if match is None:
+        raise AssertionError("no CSRF token in the page")
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    if response.status_code != 303:
+        raise AssertionError(f"login as {username} failed: {response.status_code}")
+    return csrf_of(client.get("/account/tokens").text)
