@@ -67,9 +67,10 @@ def test_counts_per_category_and_bad_rows(tmp_path: Path, writer: object) -> Non
         assert set(got.advisory_ids) == row.template.advisories
         assert {a.id for a in got.possible_advisories} == row.template.possible
 
-    # Ranked: risk never increases down the list.
-    risks = [camera.assessment.risk for camera in report.cameras]
-    assert risks == sorted(risks, reverse=True)
+    # Ranked: risk never increases down the list; uncapped points order cameras at 100.
+    keys = [(camera.assessment.risk, camera.assessment.points) for camera in report.cameras]
+    assert keys == sorted(keys, reverse=True)
+    assert all(risk == min(100, points) for risk, points in keys)
 
 
 def test_json_shape_and_html_names_covered_cameras(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fleet_onvif_sim import LOOPBACK, DeviceSpec, SimulatedOnvifDevice
 
 from clearsight.fleet import OnvifCredentials, discover, to_records
@@ -71,3 +72,9 @@ def test_several_devices_and_silence() -> None:
     with SimulatedOnvifDevice() as device:
         port = device.udp_port
     assert discover(timeout=0.2, targets=[(LOOPBACK, port)]) == ()
+
+
+def test_without_targets_the_probe_goes_to_the_multicast_group() -> None:
+    # conftest's loopback guard stops the packet before it leaves and names where it was going.
+    with pytest.raises(AssertionError, match=r"239\.255\.255\.250', 3702"):
+        discover(timeout=0.1)

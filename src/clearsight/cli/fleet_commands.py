@@ -29,8 +29,10 @@ _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low"
 
 def _print_table(report: FleetReport, top: int, console: Console) -> None:
     table = Table(title=f"Cameras ranked by risk ({report.source})")
-    for column in ("Risk", "Camera", "Site", "Vendor", "Covered", "Advisories", "Exposure"):
+    for column in ("Risk", "Camera", "Site", "Vendor", "Covered"):
         table.add_column(column)
+    table.add_column("Advisories", no_wrap=True)
+    table.add_column("Exposure")
     shown = report.cameras if top <= 0 else report.cameras[:top]
     for camera in shown:
         record, assessment = camera.record, camera.assessment
@@ -48,8 +50,8 @@ def _print_table(report: FleetReport, top: int, console: Console) -> None:
             record.site,
             assessment.vendor.name,
             {"covered": "YES", "possible": "maybe", "unknown": "?"}.get(assessment.coverage, "no"),
-            ", ".join(advisories),
-            ", ".join(item for item in exposure if item),
+            "\n".join(advisories),
+            "\n".join(item for item in exposure if item),
         )
     console.print(table)
     if len(shown) < len(report.cameras):

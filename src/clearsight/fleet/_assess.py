@@ -35,6 +35,7 @@ class CameraAssessment:
     risk: int
     level: str
     reasons: tuple[str, ...]
+    points: int  # the uncapped sum behind ``risk``; breaks ties among cameras at 100
 
     @property
     def covered(self) -> bool:
@@ -83,7 +84,8 @@ class Assessor:
         certain = tuple(advisory for advisory in found if advisory.certain)
         possible = tuple(advisory for advisory in found if not advisory.certain)
         exposure = _Exposure(internet=internet, credentials=credentials, outdated=outdated)
-        risk, reasons = self._score(match, certain, possible, exposure, age)
+        points, reasons = self._score(match, certain, possible, exposure, age)
+        risk = min(100, points)
         return CameraAssessment(
             vendor_input=vendor,
             vendor=match,
@@ -99,6 +101,7 @@ class Assessor:
             risk=risk,
             level=self.options.levels.level(risk),
             reasons=tuple(reasons),
+            points=points,
         )
 
     def _score(
@@ -158,8 +161,8 @@ class Assessor:
                     f"firmware built {age} days ago (limit {self.options.firmware_max_age_days})",
                 )
             )
-        score = min(100, sum(points for points, _ in reasons))
-        return score, [f"{text} (+{points})" for points, text in reasons if points]
+        total = sum(points for points, _ in reasons)
+        return total, [f"{text} (+{points})" for points, text in reasons if points]
 
 
 @functools.cache

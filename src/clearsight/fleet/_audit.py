@@ -147,7 +147,9 @@ def audit_inventory(inventory: Inventory, catalog: Catalog, options: AuditOption
         )
         for record in inventory.records
     ]
-    cameras.sort(key=lambda camera: (-camera.assessment.risk, camera.record.line))
+    cameras.sort(
+        key=lambda camera: (-camera.assessment.risk, -camera.assessment.points, camera.record.line)
+    )
     return FleetReport(
         source=inventory.path,
         cameras=tuple(cameras),

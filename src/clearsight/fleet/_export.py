@@ -64,6 +64,7 @@ def _camera(camera: FleetCamera) -> JsonObject:
         "credentials": assessment.credentials,
         "risk": assessment.risk,
         "risk_level": assessment.level,
+        "risk_points": assessment.points,
         "reasons": list(assessment.reasons),
     }
 
