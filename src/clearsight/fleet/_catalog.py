@@ -222,6 +222,8 @@ def shipped_catalog() -> Catalog:
         )
     except ValidationError as error:
         raise ConfigError(f"shipped fleet data is invalid: {_first_error(error)}") from error
+    if vendors.schema_ != SCHEMA or advisories.schema_ != SCHEMA:
+        raise ConfigError(f"shipped fleet data has schema other than {SCHEMA}")
     return Catalog(
         vendors=vendors.vendors,
         advisories=advisories.advisories,
