@@ -19,6 +19,7 @@ def _register() -> None:
     from clearsight.cli import fleet_commands  # noqa: F401
     from clearsight.cli import pipeline_commands  # noqa: F401
     from clearsight.cli import privacy_commands  # noqa: F401
+    from clearsight.cli import service_commands  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

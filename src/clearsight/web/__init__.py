@@ -4,6 +4,7 @@ from clearsight.web._app import create_app
 from clearsight.web._context import Hooks, ServiceContext
 from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
 from clearsight.web._settings import ServiceSettings
+from clearsight.web._startup import open_database, prepare
 
 __all__ = [
     "ROLE_PERMISSIONS",
@@ -12,4 +13,6 @@ __all__ = [
     "ServiceContext",
     "ServiceSettings",
     "create_app",
+    "open_database",
+    "prepare",
 ]

@@ -83,8 +83,9 @@ class ServiceContext:
 
     @classmethod
     def build(cls, settings: ServiceSettings, hooks: Hooks) -> ServiceContext:
-        url = settings.database_url
-        db = Database(url) if url else Database.for_data_dir(settings.data_dir)
+        from clearsight.web._startup import open_database
+
+        db = open_database(settings)
         return cls(
             settings=settings,
             db=db,

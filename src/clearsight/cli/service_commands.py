@@ -1,0 +1,175 @@
+"""Service commands: ``clearsight serve`` and ``clearsight audit verify|export``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearsight.cli._app import app, friendly_errors
+
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="Service data directory (holds the SQLite database).")
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="PostgreSQL URL instead of SQLite in the data dir."),
+]
+
+
+@app.command()
+@friendly_errors
+def serve(
+    data_dir: DataDir = Path("clearsight-data"),
+    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless needed.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    database_url: DatabaseUrl = None,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="Encrypt face data at rest with this key.")
+    ] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="POST confirmed alerts to this URL.")
+    ] = None,
+    mqtt_host: Annotated[
+        str | None, typer.Option(help="Publish confirmed alerts to this MQTT broker.")
+    ] = None,
+    mqtt_port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    confirmations: Annotated[
+        int, typer.Option(help="Distinct reviewers needed to confirm an alert.")
+    ] = 2,
+) -> None:
+    """Run the web service; on first start print the one-time set-up link."""
+    import uvicorn
+
+    from clearsight.notify import NotifyConfig
+    from clearsight.web import ServiceSettings, create_app, prepare
+
+    settings = ServiceSettings(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        database_url=database_url,
+        key_file=key_file,
+        required_confirmations=confirmations,
+        notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
+    )
+    setup_link = prepare(settings)
+    typer.echo(f"clearsight service on {settings.base_url()}/")
+    if setup_link:
+        typer.echo(f"first start: create the admin at {setup_link}")
+    sys.stdout.flush()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _database(data_dir: Path, database_url: str | None):  # type: ignore[no-untyped-def]
+    from clearsight.errors import StoreError
+    from clearsight.store import SQLITE_FILE_NAME, Database
+
+    if database_url:
+        return Database(database_url)
+    if not (data_dir / SQLITE_FILE_NAME).is_file():
+        raise StoreError(f"{data_dir}: no clearsight database here ({SQLITE_FILE_NAME} missing)")
+    return Database.for_data_dir(data_dir)
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify(
+    data_dir: DataDir = Path("clearsight-data"), database_url: DatabaseUrl = None
+) -> None:
+    """Check every link of the hash chain; name the first broken one (exit code 2)."""
+    from clearsight.errors import AuditIntegrityError
+    from clearsight.store import audit_log
+
+    db = _database(data_dir, database_url)
+    try:
+        with db.session() as session:
+            report = audit_log.verify(session)
+    finally:
+        db.dispose()
+    if not report.ok:
+        raise AuditIntegrityError(report.describe())
+    typer.echo(report.describe())
+
+
+@audit_app.command("export")
+@friendly_errors
+def audit_export(
+    data_dir: DataDir = Path("clearsight-data"),
+    database_url: DatabaseUrl = None,
+    out: Annotated[Path | None, typer.Option(help="CSV file to write; stdout if omitted.")] = None,
+    actor: Annotated[str, typer.Option(help="Only this actor.")] = "",
+    action: Annotated[str, typer.Option(help="Only this action, e.g. face_image.viewed.")] = "",
+    since: Annotated[str, typer.Option(help="From this ISO time (with zone).")] = "",
+    until: Annotated[str, typer.Option(help="Up to this ISO time (with zone).")] = "",
+) -> None:
+    """Write the audit log (oldest first) as CSV, with each entry's hashes."""
+    import csv
+
+    from clearsight.errors import InputError
+    from clearsight.store import audit_log
+    from clearsight.store._audit_log import AuditFilter
+
+    def when(text: str, name: str) -> datetime | None:
+        if not text:
+            return None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise InputError(f"--{name} {text!r}: not an ISO date-time") from error
+        if value.tzinfo is None:
+            raise InputError(f"--{name} {text!r}: give a time zone, e.g. 2026-01-01T00:00Z")
+        return value
+
+    where = AuditFilter(actor, action, "", when(since, "since"), when(until, "until"))
+    db = _database(data_dir, database_url)
+    try:
+        with db.session() as session:
+            entries = audit_log.search(session, where, None)
+    finally:
+        db.dispose()
+    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "record_type",
+                "record_id",
+                "reason",
+                "details",
+                "prev_hash",
+                "hash",
+            ]
+        )
+        for e in reversed(entries):
+            writer.writerow(
+                [
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.action,
+                    e.record_type,
+                    e.record_id,
+                    e.reason,
+                    ";".join(f"{k}={v}" for k, v in sorted(e.details.items())),
+                    e.prev_hash,
+                    e.hash,
+                ]
+            )
+    finally:
+        if out:
+            handle.close()
+    if out:
+        typer.echo(f"wrote {len(entries)} audit entries to {out}")
