@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from clearsight.errors import InputError
-from clearsight.fleet import Assessor, AuditOptions, load_catalog, shipped_catalog
+from clearsight.fleet import (
+    AdvisoryFile,
+    Assessor,
+    AuditOptions,
+    VendorFile,
+    load_catalog,
+    shipped_catalog,
+)
 
 
 def test_shipped_data_is_versioned_and_every_entry_is_sourced() -> None:
@@ -108,3 +116,27 @@ def test_missing_or_broken_update_file(tmp_path: Path) -> None:
     broken.write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):
         load_catalog(broken)
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    if model not in seen:
+        seen.add(model)
+        for field in model.model_fields.values():
+            for candidate in getattr(field.annotation, "__args__", (field.annotation,)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    _models(candidate, seen)
+    return seen
+
+
+@pytest.mark.parametrize("root", [AuditOptions, VendorFile, AdvisoryFile])
+def test_every_field_is_documented_and_unknown_keys_are_refused(root: type[BaseModel]) -> None:
+    models = _models(root, set())
+    assert len(models) >= 2
+    undocumented = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if not field.title or not field.description
+    ]
+    assert undocumented == []
+    assert [m.__name__ for m in models if m.model_config.get("extra") != "forbid"] == []
