@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -58,3 +59,80 @@ def keys_list(
     ring = read_key_file(key_file)
     for index, key_id in enumerate(ring.key_ids):
         typer.echo(f"{key_id}\t{'active' if index == 0 else 'decrypt only'}")
+
+
+class DetectorChoice(StrEnum):
+    HOG = "hog"
+    CNN = "cnn"
+
+
+class StyleChoice(StrEnum):
+    # Mirrors clearsight.privacy.RedactionStyle without importing OpenCV when the CLI starts.
+    PIXELATE = "pixelate"
+    BLUR = "blur"
+
+
+@app.command("redact")
+@friendly_errors
+def redact(
+    video: Annotated[Path, typer.Argument(help="Video to redact.")],
+    out: Annotated[Path, typer.Option("--out", help="Redacted H.264 video to write.")],
+    keep_track: Annotated[
+        int | None,
+        typer.Option("--keep-track", help="Leave this track's face clear (ids from a first run)."),
+    ] = None,
+    detector: Annotated[
+        DetectorChoice, typer.Option("--detector", help="hog (fast) or cnn (finds more, slow).")
+    ] = DetectorChoice.HOG,
+    upsample: Annotated[
+        int, typer.Option("--upsample", min=0, max=3, help="Finds smaller faces; slower.")
+    ] = 1,
+    style: Annotated[
+        StyleChoice, typer.Option("--style", help="How faces are hidden.")
+    ] = StyleChoice.PIXELATE,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
+    ] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Search each redacted frame again.")
+    ] = True,
+) -> None:
+    """Hide every face in a video (for releasing footage), except one track if asked."""
+    from rich.progress import Progress
+
+    from clearsight.config import CnnDetectorConfig, HogDetectorConfig
+    from clearsight.detect import create_detector
+    from clearsight.errors import VideoError
+    from clearsight.privacy import RedactionSettings, RedactionStyle, redact_video
+
+    if out.exists() and not overwrite:
+        raise VideoError(f"{out}: already exists (pass --overwrite to replace it)")
+    config = (
+        CnnDetectorConfig(upsample=upsample, min_face_size=8)
+        if detector is DetectorChoice.CNN
+        else HogDetectorConfig(upsample=upsample, min_face_size=8)
+    )
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"redacting {video.name}", total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = redact_video(
+            video,
+            out,
+            create_detector(config),
+            keep_track=keep_track,
+            settings=RedactionSettings(style=RedactionStyle(style.value)),
+            progress=advance,
+            verify=verify,
+        )
+    typer.echo(f"wrote {result.output}: {result.frames} frames, {result.faces_hidden} faces hidden")
+    for track in result.tracks:
+        state = "kept clear" if track.track_id == keep_track else "hidden"
+        typer.echo(
+            f"  track {track.track_id}: frames {track.first_frame}-{track.last_frame} "
+            f"({track.frames_detected} detected), first seen at {track.first_box} - {state}"
+        )
+    if keep_track is not None and not result.kept:
+        typer.echo(f"warning: track {keep_track} never appeared; every face was hidden", err=True)
