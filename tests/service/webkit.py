@@ -97,3 +97,49 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     if response.status_code != 303:
         raise AssertionError(f"login as {username} failed: {response.status_code}")
     return csrf_of(client.get("/account/tokens").text)
+
+
+def seed_entry(app: FastAPI, enroller: str, approver: str, seed: int = 1) -> str:
+    """An approved watchlist entry made through the store (the web path is tested elsewhere)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from clearsight.store import ReasonCategory, User, encode_png, watchlist
+    from clearsight.store._watchlist import EnrolledPhoto, EntryDraft
+
+    ctx = app.state.clearsight
+    image = np.asarray(Image.open(io.BytesIO(png_bytes(seed))).convert("RGB"))
+    face = fake_enroll(image, "seed.png")
+    now = datetime.now(UTC)
+    with ctx.db.session() as s:
+        users = {u.username: u for u in s.scalars(select(User))}
+        entry = watchlist.create_entry(
+            s,
+            ctx.cipher,
+            EntryDraft(
+                "Seeded Subject", ReasonCategory.REPEATED_SERIOUS_THEFT, "INC-S", "seeded", True
+            ),
+            [EnrolledPhoto(encode_png(face.crop), face.embedding)],
+            users[enroller],
+            now,
+            ctx.expiry,
+        )
+    with ctx.db.session() as s:
+        watchlist.approve_entry(s, entry.id, users[approver], now)
+    return str(entry.id)
+
+
+def alert_body(subject_id: str, key: str, crops: int = 2) -> dict[str, object]:
+    return {
+        "idempotency_key": key,
+        "subject_id": subject_id,
+        "source": "cam-1",
+        "track_id": 3,
+        "score": 0.88,
+        "estimated_fmr": 2e-4,
+        "capture_time": "2026-06-01T12:00:00Z",
+        "samples_used": 4,
+        "agreeing_samples": 4,
+        "crops_png_base64": [b64png(10 + i) for i in range(crops)],
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,21 +25,12 @@ from clearsight.errors import (
 from clearsight.web import _api, _pages_account, _pages_work
 from clearsight.web._auth import LoginRequiredError, current_principal
 from clearsight.web._context import Hooks, ServiceContext
-from clearsight.web._limits import BodySizeLimit
+from clearsight.web._limits import BodySizeLimit, SecurityHeaders
 from clearsight.web._render import STATIC_DIR, render
 from clearsight.web._services import maintain
 from clearsight.web._settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-SECURITY_HEADERS = {
-    # Everything the pages use is served by this app: nothing loads from elsewhere.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; "
-    "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 def _status_of(error: ClearsightError) -> int:
@@ -154,14 +145,6 @@ def create_app(settings: ServiceSettings, hooks: Hooks | None = None) -> FastAPI
     app.include_router(_pages_work.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     return app
