@@ -2,6 +2,27 @@
 
 from clearsight.match._calibration import CalibrationCard, build_card, load_card
 from clearsight.match._decide import decide_track
-from clearsight.match._gallery import Gallery
+from clearsight.match._gallery import Gallery, SubjectHits
+from clearsight.match._search import (
+    AutoSearch,
+    ExactSearch,
+    FaissSearch,
+    GallerySearch,
+    SearchHits,
+    default_search,
+)
 
-__all__ = ["CalibrationCard", "Gallery", "build_card", "decide_track", "load_card"]
+__all__ = [
+    "AutoSearch",
+    "CalibrationCard",
+    "ExactSearch",
+    "FaissSearch",
+    "Gallery",
+    "GallerySearch",
+    "SearchHits",
+    "SubjectHits",
+    "build_card",
+    "decide_track",
+    "default_search",
+    "load_card",
+]

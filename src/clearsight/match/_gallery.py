@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from clearsight.types._arrays import frozen_array
+
+if TYPE_CHECKING:
+    from clearsight.match._search import GallerySearch, SearchHits
+
+# With an approximate index attached, subject scores come from this many nearest templates.
+_INDEX_NEIGHBOURS = 64
+
+
+@dataclass(frozen=True, eq=False)
+class SubjectHits:
+    """The ``k`` best subjects of each probe: indexes into ``subject_ids`` and best scores.
+
+    Both (P, k), sorted by descending score; -1 and ``-inf`` where fewer were found.
+    """
+
+    subjects: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +40,8 @@ class Gallery:
     row_subject: npt.NDArray[np.int64]
     subject_ids: tuple[str, ...]
     subject_names: tuple[str, ...]
+    search: GallerySearch | None = field(default=None, repr=False)
+    """How probes are searched; None is exact search over ``templates``."""
 
     @classmethod
     def build(
@@ -56,8 +76,60 @@ class Gallery:
     def template_count(self) -> int:
         return int(self.templates.shape[0])
 
+    def with_search(self, search: GallerySearch) -> Gallery:
+        """The same gallery searched by ``search``, which must index exactly ``templates``."""
+        if search.size != self.template_count:
+            raise ValueError(
+                f"search holds {search.size} templates, the gallery {self.template_count}"
+            )
+        return replace(self, search=search)
+
+    def top_templates(self, probes: npt.NDArray[np.float32], k: int) -> SearchHits:
+        """Each probe's ``k`` most similar template rows, through the attached search."""
+        from clearsight.match._search import ExactSearch
+
+        search = self.search or ExactSearch(self.templates)
+        return search.search(probes, k)
+
+    def top_subjects(self, probes: npt.NDArray[np.float32], k: int) -> SubjectHits:
+        """Each probe's ``k`` best subjects (best photo per subject), through the search."""
+        wanted = max(1, int(k))
+        if self._is_exact():
+            scores = self.subject_scores(probes)
+            found = min(wanted, scores.shape[1])
+            subjects = np.full((len(scores), wanted), -1, np.int64)
+            best = np.full((len(scores), wanted), -np.inf, np.float32)
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :found]
+            subjects[:, :found] = order
+            best[:, :found] = np.take_along_axis(scores, order, axis=1)
+            return SubjectHits(subjects, best)
+        hits = self.top_templates(probes, max(_INDEX_NEIGHBOURS, 4 * wanted))
+        subjects = np.full((len(hits.rows), wanted), -1, np.int64)
+        best = np.full((len(hits.rows), wanted), -np.inf, np.float32)
+        for p, (rows, scores) in enumerate(zip(hits.rows, hits.scores, strict=True)):
+            found = self.row_subject[rows[rows >= 0]]
+            # Hits are sorted, so a subject's first appearance is its best photo.
+            _, first = np.unique(found, return_index=True)
+            keep = np.sort(first)[:wanted]
+            subjects[p, : len(keep)] = found[keep]
+            best[p, : len(keep)] = scores[rows >= 0][keep]
+        return SubjectHits(subjects, best)
+
+    def _is_exact(self) -> bool:
+        return self.search is None or self.search.kind == "exact"
+
     def subject_scores(self, probes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """(probes, subjects): each probe's best cosine score against each subject's photos."""
+        """(probes, subjects): each probe's best cosine score against each subject's photos.
+
+        With an approximate index attached, subjects among the nearest templates get their
+        exact score and every other subject gets -1 (below any threshold).
+        """
+        if not self._is_exact() and self.template_count:
+            hits = self.top_subjects(probes, _INDEX_NEIGHBOURS)
+            dense = np.full((len(hits.subjects), len(self)), -1.0, np.float32)
+            for p, (subjects, scores) in enumerate(zip(hits.subjects, hits.scores, strict=True)):
+                dense[p, subjects[subjects >= 0]] = scores[subjects >= 0]
+            return dense
         probes = np.asarray(probes, np.float32).reshape(-1, self.templates.shape[1] if self.template_count else 128)
         if self.template_count == 0:
             return np.zeros((len(probes), 0), np.float32)

@@ -1,0 +1,155 @@
+"""``clearsight bench``: benchmarks that print figures, never pass/fail."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import numpy as np
+import numpy.typing as npt
+import typer
+from rich.console import Console
+
+from clearsight.cli._app import app, friendly_errors
+from clearsight.errors import InputError
+
+if TYPE_CHECKING:
+    from clearsight.bench import SearchFigures, SyntheticSet
+
+bench_app = typer.Typer(
+    name="bench",
+    help="Benchmarks: gallery search, pipeline throughput, alert latency. Figures, not verdicts.",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(float(part)) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise InputError(f"--sizes {text!r}: expected numbers like 1e3,1e4,1e5") from error
+    if not sizes or min(sizes) < 1:
+        raise InputError(f"--sizes {text!r}: expected positive gallery sizes")
+    return sizes
+
+
+def _machine_line() -> str:
+    from clearsight.bench import load_average
+
+    return f"{platform.processor() or platform.machine()}, load average {load_average():.1f}"
+
+
+def _search_data(seed: Path | None, size: int, probes: int) -> SyntheticSet:
+    from clearsight.bench import fit_embedding_model, load_seed, random_set, synthetic_set
+
+    if seed is None:
+        return random_set(size, probes)
+    vectors, labels = load_seed(seed)
+    try:
+        model = fit_embedding_model(vectors, labels, str(seed))
+    except ValueError as error:
+        raise InputError(str(error)) from error
+    return synthetic_set(model, size, probes)
+
+
+def _profile_line(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike) -> str:
+    from clearsight.bench import score_profile
+
+    profile = score_profile(vectors, labels)
+    return (
+        f"cosine scores: mated {profile.mated_mean:.3f} +- {profile.mated_std:.3f}, impostor "
+        f"{profile.impostor_mean:.3f} +- {profile.impostor_std:.3f} (99.9th pct "
+        f"{profile.impostor_p999:.3f})"
+    )
+
+
+def _figure_line(figure: SearchFigures) -> str:
+    return (
+        f"{figure.size:>9,} {figure.index:<38} build {figure.build_s:7.2f} s  "
+        f"+{figure.index_mb:6.0f} MB  probe p50 {figure.per_probe.p50:7.3f} "
+        f"p99 {figure.per_probe.p99:7.3f} ms (n={figure.per_probe.count})  "
+        f"batch{figure.batch_size} p50 {figure.per_batch.p50:8.2f} "
+        f"p99 {figure.per_batch.p99:8.2f} ms "
+        f"({figure.amortised_probe_ms:.3f} ms/probe)  recall@1 {figure.recall_at_1:.4f}"
+    )
+
+
+@bench_app.command("search")
+@friendly_errors
+def search_command(
+    sizes: Annotated[str, typer.Option(help="Gallery sizes, comma-separated.")] = "1e3,1e4,1e5,1e6",
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            help="Real embeddings (.npz with vectors, labels; see `bench seed`) to grow "
+            "a face-like synthetic gallery from. Without it: random unit vectors."
+        ),
+    ] = None,
+    index: Annotated[str, typer.Option(help="Backends: exact,hnsw,ivf,ivfpq.")] = "exact,hnsw,ivf",
+    probes: Annotated[int, typer.Option(min=10, help="Probes per size.")] = 500,
+    batch: Annotated[int, typer.Option(min=1, help="Probes per batched search.")] = 64,
+    k: Annotated[int, typer.Option(min=1, help="Templates returned per probe.")] = 10,
+    threads: Annotated[int, typer.Option(min=1, help="BLAS and FAISS threads.")] = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write figures here.")
+    ] = None,
+) -> None:
+    """Gallery search latency per probe and per batch, build time, memory, recall@1 vs exact."""
+    from clearsight.bench import PRESETS, SearchPlan, load_seed, run_search_bench, thread_limit
+
+    unknown = [name for name in index.split(",") if name not in PRESETS]
+    if unknown:
+        raise InputError(
+            f"--index: unknown backend {unknown[0]!r}; choose from {', '.join(PRESETS)}"
+        )
+    plan = SearchPlan(tuple(PRESETS[name] for name in index.split(",")), k=k, batch=batch)
+    console = Console()
+    console.print(f"bench search: {threads} thread(s), {_machine_line()}")
+    figures: list[SearchFigures] = []
+    if seed is not None:
+        console.print(f"real seed {_profile_line(*load_seed(seed))}", soft_wrap=True)
+    with thread_limit(threads):
+        for size in _parse_sizes(sizes):
+            data = _search_data(seed, size, probes)
+            console.print(f"[bold]{data.description}[/]", soft_wrap=True)
+            console.print(
+                f"generated {_profile_line(data.gallery, data.row_subject)}", soft_wrap=True
+            )
+            figures += run_search_bench(
+                data, plan, lambda f: console.print(_figure_line(f), soft_wrap=True)
+            )
+    if json_out is not None:
+        json_out.write_text(json.dumps([asdict(f) for f in figures], indent=1), encoding="utf-8")
+
+
+@bench_app.command("seed")
+@friendly_errors
+def seed_command(
+    people_folder: Annotated[
+        Path, typer.Argument(help="One subfolder of images per person (LFW's images/).")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Where to write the .npz (keep it out of the repository).")
+    ],
+    people: Annotated[int, typer.Option(min=10, help="People to sample.")] = 800,
+    per_person: Annotated[int, typer.Option(min=1, help="Images per person at most.")] = 4,
+) -> None:
+    """Embed real faces (reference model) to grow realistic synthetic galleries from."""
+    from clearsight.bench import embed_people_folder, fit_embedding_model, load_seed
+
+    summary = embed_people_folder(people_folder, out, people=people, per_person=per_person)
+    console = Console()
+    console.print(
+        f"{summary.embeddings} embeddings of {summary.people} people written to {summary.out}; "
+        f"{summary.images_without_face} images had no face"
+    )
+    vectors, labels = load_seed(out)
+    console.print(_profile_line(vectors, labels))
+    try:
+        console.print(f"model: {fit_embedding_model(vectors, labels, str(out)).source}")
+    except ValueError as error:
+        console.print(f"not enough people with 2+ photos to model: {error}")
