@@ -1,6 +1,9 @@
 """Benchmark: milliseconds per face, dlib-bin against ONNX Runtime, same model. Prints, never fails.
 
-    python tests/embed/bench_onnx_resnet.py [--faces 32] [--repeats 3]
+    python tests/embed/bench_onnx_resnet.py [--faces 32] [--repeats 3] [--compare 300]
+
+With ``--compare N`` it instead embeds N real faces both ways and prints how far apart the
+descriptors are (raw, and through ``embed(mirror=True)`` of both embedders).
 
 Uses real LFW faces when the shared datasets are present (``CLEARSIGHT_DATASETS`` or
 ``../shared/datasets``), otherwise the scikit-image portrait. Each figure is the best of
@@ -59,11 +62,31 @@ def _best_ms(run: Callable[[], object], faces: int, repeats: int) -> tuple[float
     return 1000 * min(wall) / faces, 1000 * min(cpu) / faces
 
 
+def _compare(count: int) -> None:
+    from clearsight.embed import DlibResNetEmbedder
+
+    chips, source = _chips(count)
+    onnx = OnnxResNetEmbedder(mirror=False).descriptors(np.stack(chips))
+    dlib = np.asarray(load_resnet().compute_face_descriptor(
+        [np.ascontiguousarray(chip) for chip in chips]), np.float32)
+    mirrored = (OnnxResNetEmbedder(mirror=True).embed(chips),
+                DlibResNetEmbedder(mirror=True).embed(chips))
+    for label, (a, b) in (("raw descriptors", (onnx, dlib)), ("embed(mirror=True)", mirrored)):
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        cosine = 1 - (a64 * b64).sum(1) / np.linalg.norm(a64, axis=1) / np.linalg.norm(b64, axis=1)
+        print(f"{len(chips)} chips from {source}, {label}: cosine distance max {cosine.max():.3g} "
+              f"mean {cosine.mean():.3g}; largest element difference {np.abs(a - b).max():.3g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compare", type=int, default=0, metavar="N")
     args = parser.parse_args()
+    if args.compare:
+        _compare(args.compare)
+        return
     chips, source = _chips(args.faces)
     stack = np.stack(chips)
     count = len(chips)
