@@ -19,7 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearsight.errors import ConfigError
 
-__all__ = ["CalibrationCard", "build_card", "load_card"]
+__all__ = ["CalibrationCard", "GroupThreshold", "build_card", "load_card"]
+
+
+class GroupThreshold(BaseModel):
+    """One demographic group's own threshold for a target false match rate (from fairness)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attribute: str = Field(title="Attribute", description="Label the groups split on, e.g. sex.")
+    group: str = Field(title="Group", description="The group's label, e.g. female.")
+    target_fmr: float = Field(gt=0, lt=1, title="Target FMR", description="The rate aimed at.")
+    threshold: float = Field(
+        title="Threshold", description="Lowest score keeping this group's FMR at the target."
+    )
+    impostor_comparisons: int = Field(
+        ge=0, title="Impostor comparisons", description="Within-group impostor pairs measured."
+    )
 
 
 class CalibrationCard(BaseModel):
@@ -34,6 +50,12 @@ class CalibrationCard(BaseModel):
     fmr: list[float] = Field(title="False match rate", description="At each threshold.")
     fnmr: list[float] = Field(title="False non-match rate", description="At each threshold.")
     notes: str = Field("", title="Notes", description="Limits of the figures (who the data under-represents).")
+    group_thresholds: list[GroupThreshold] = Field(
+        default_factory=list,
+        title="Per-group thresholds",
+        description="Each measured group's own threshold for a target FMR; the largest is the "
+        "threshold that keeps every group at the target (see threshold_for_fmr_all_groups).",
+    )
 
     @model_validator(mode="after")
     def _check_grid(self) -> CalibrationCard:
@@ -68,6 +90,15 @@ class CalibrationCard(BaseModel):
             if rate <= target_fmr:
                 return threshold
         return self.thresholds[-1]
+
+    def threshold_for_fmr_all_groups(self, target_fmr: float) -> float:
+        """The overall threshold for ``target_fmr``, raised to the strictest group threshold
+        recorded for that same target (groups measured at other targets are not used)."""
+        overall = self.threshold_for_fmr(target_fmr)
+        same_target = [
+            g.threshold for g in self.group_thresholds if np.isclose(g.target_fmr, target_fmr)
+        ]
+        return max([overall, *same_target])
 
 
 def build_card(

@@ -1,0 +1,133 @@
+"""Evaluation: datasets, metrics, fairness, identification, calibration, planning, reports.
+
+Nothing here loads a model or touches a file on import; the work runs when asked.
+"""
+
+from clearsight.evaluation._bootstrap import bootstrap_impostor_rate, bootstrap_mated_rate
+from clearsight.evaluation._cache import EmbeddingCache, default_cache_dir
+from clearsight.evaluation._calibrate import card_from_statistics
+from clearsight.evaluation._datasets import (
+    ImageSet,
+    PairProtocol,
+    list_lfw_images,
+    load_manifest,
+    parse_pairs,
+)
+from clearsight.evaluation._extract import (
+    DEFAULT_VIEWS,
+    EmbeddedImages,
+    ExtractOptions,
+    embed_images,
+)
+from clearsight.evaluation._faces import FaceRecipe
+from clearsight.evaluation._fairness import (
+    FairnessOptions,
+    FairnessReport,
+    evaluate_fairness,
+    group_images,
+)
+from clearsight.evaluation._identify import (
+    GallerySizeResult,
+    IdentifyOptions,
+    evaluate_identification,
+)
+from clearsight.evaluation._lfw_labels import is_lfw_folder, lfw_labelled_images
+from clearsight.evaluation._metrics import (
+    auc,
+    best_accuracy_threshold,
+    equal_error_rate,
+    kfold_accuracy,
+    rates_at,
+    roc_curve,
+    tar_at_far,
+    threshold_for_fmr,
+)
+from clearsight.evaluation._pairs import (
+    PairStatistics,
+    count_accepted,
+    fmr_from_histogram,
+    pair_statistics,
+    threshold_from_histogram,
+)
+from clearsight.evaluation._planner import (
+    OperatingPlan,
+    fpir_for_watchlist,
+    plan_operating_point,
+    required_fmr,
+)
+from clearsight.evaluation._report import Report, write_json, write_report
+from clearsight.evaluation._runs import (
+    LabelledEmbeddings,
+    calibrate_lfw,
+    embed_dataset,
+    run_fairness,
+    run_identify,
+    run_lfw,
+)
+from clearsight.evaluation._verification import VerificationResult, pair_scores, verify_pairs
+from clearsight.evaluation._views import (
+    fairness_report,
+    identify_report,
+    identify_summary,
+    lfw_report,
+)
+
+__all__ = [
+    "DEFAULT_VIEWS",
+    "EmbeddedImages",
+    "EmbeddingCache",
+    "ExtractOptions",
+    "FaceRecipe",
+    "FairnessOptions",
+    "FairnessReport",
+    "GallerySizeResult",
+    "IdentifyOptions",
+    "ImageSet",
+    "LabelledEmbeddings",
+    "OperatingPlan",
+    "PairProtocol",
+    "PairStatistics",
+    "Report",
+    "VerificationResult",
+    "auc",
+    "best_accuracy_threshold",
+    "bootstrap_impostor_rate",
+    "bootstrap_mated_rate",
+    "calibrate_lfw",
+    "card_from_statistics",
+    "count_accepted",
+    "default_cache_dir",
+    "embed_dataset",
+    "embed_images",
+    "equal_error_rate",
+    "evaluate_fairness",
+    "evaluate_identification",
+    "fairness_report",
+    "fmr_from_histogram",
+    "fpir_for_watchlist",
+    "group_images",
+    "identify_report",
+    "identify_summary",
+    "is_lfw_folder",
+    "kfold_accuracy",
+    "lfw_labelled_images",
+    "lfw_report",
+    "list_lfw_images",
+    "load_manifest",
+    "pair_scores",
+    "pair_statistics",
+    "parse_pairs",
+    "plan_operating_point",
+    "rates_at",
+    "required_fmr",
+    "roc_curve",
+    "run_fairness",
+    "run_identify",
+    "run_lfw",
+    "tar_at_far",
+    "threshold_for_fmr",
+    "threshold_from_histogram",
+    "verify_pairs",
+    "write_json",
+    "write_report",
+]
