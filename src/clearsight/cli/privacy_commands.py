@@ -136,3 +136,48 @@ def redact(
         )
     if keep_track is not None and not result.kept:
         typer.echo(f"warning: track {keep_track} never appeared; every face was hidden", err=True)
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file with a [privacy] section.")
+]
+OutDirOption = Annotated[Path, typer.Option("--out-dir", help="Folder to write HTML and PDF to.")]
+
+
+@app.command("notice")
+@friendly_errors
+def notice(config: ConfigOption = None, out_dir: OutDirOption = Path(".")) -> None:
+    """Render the printable A4 sign (PDF and HTML) that tells people face recognition is in use."""
+    from clearsight.privacy import build_notice, load_privacy_config, write_document
+
+    html, pdf = write_document(build_notice(load_privacy_config(config)), out_dir, "notice")
+    typer.echo(f"wrote {pdf} and {html}")
+
+
+@app.command("assessment")
+@friendly_errors
+def assessment(
+    config: ConfigOption = None,
+    eval_json: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--eval-json",
+            help="JSON from `clearsight eval lfw`, `eval fairness` or `plan` (repeatable).",
+        ),
+    ] = None,
+    out_dir: OutDirOption = Path("."),
+) -> None:
+    """Draft the privacy impact assessment (HTML and PDF) from config and measured figures."""
+    import datetime as dt
+
+    from clearsight.privacy import (
+        build_assessment,
+        load_privacy_config,
+        read_evaluation_outputs,
+        write_document,
+    )
+
+    figures = read_evaluation_outputs(eval_json or [])
+    document = build_assessment(load_privacy_config(config), figures, dt.date.today())
+    html, pdf = write_document(document, out_dir, "assessment")
+    typer.echo(f"wrote {pdf} and {html}")

@@ -1,9 +1,14 @@
 """Privacy by design: redaction of faces in stills and videos, the public notice (signage),
-and the privacy impact assessment draft.
+the privacy impact assessment draft, and the ``[privacy]`` config section.
 
 Nothing here infers anything about a person: faces are only located, to hide them.
 """
 
+from clearsight.privacy._assessment import build_assessment
+from clearsight.privacy._config import DeploymentConfig, PrivacyConfig, load_privacy_config
+from clearsight.privacy._document import Bullets, Document, Heading, Paragraph, Table
+from clearsight.privacy._figures import EvaluationFigures, read_evaluation_outputs
+from clearsight.privacy._notice import build_notice
 from clearsight.privacy._redact import (
     RedactedStill,
     RedactionSettings,
@@ -12,17 +17,33 @@ from clearsight.privacy._redact import (
     redact_boxes,
     redact_still,
 )
+from clearsight.privacy._render import render_html, render_pdf, write_document
 from clearsight.privacy._video import KeptFace, TrackSummary, VideoRedaction, redact_video
 
 __all__ = [
+    "Bullets",
+    "DeploymentConfig",
+    "Document",
+    "EvaluationFigures",
+    "Heading",
     "KeptFace",
+    "Paragraph",
+    "PrivacyConfig",
     "RedactedStill",
     "RedactionSettings",
     "RedactionStyle",
+    "Table",
     "TrackSummary",
     "VideoRedaction",
+    "build_assessment",
+    "build_notice",
     "enlarged_boxes",
+    "load_privacy_config",
+    "read_evaluation_outputs",
     "redact_boxes",
     "redact_still",
     "redact_video",
+    "render_html",
+    "render_pdf",
+    "write_document",
 ]

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clearsight.errors import ConfigError
+from clearsight.policy import RetentionPolicy
+
+DEFAULT_PURPOSE = (
+    "to detect when people on this site's watchlist enter, so that trained staff can check "
+    "each possible match before anyone acts on it"
+)
+
+
+class DeploymentConfig(BaseModel):
+    """Who runs this deployment and why: what the sign and the assessment tell the public."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operator: str | None = Field(
+        None,
+        min_length=1,
+        title="Operator",
+        description="The organisation responsible for the system, as named on signs.",
+    )
+    site: str | None = Field(
+        None, min_length=1, title="Site", description="The place the cameras watch."
+    )
+    contact: str | None = Field(
+        None,
+        min_length=1,
+        title="Privacy contact",
+        description="Where people send questions, access and correction requests (email, "
+        "phone or address).",
+    )
+    privacy_officer: str | None = Field(
+        None,
+        title="Privacy officer",
+        description="Name or role of the responsible privacy officer.",
+    )
+    purpose: str = Field(
+        DEFAULT_PURPOSE,
+        min_length=1,
+        title="Purpose",
+        description="Why faces are compared, in plain words completing 'face recognition is "
+        "used ...'.",
+    )
+    watchlist_criteria: str | None = Field(
+        None,
+        title="Watchlist criteria",
+        description="Who may be put on the watchlist, on what evidence, and who decides.",
+    )
+    assessment_url: str | None = Field(
+        None,
+        min_length=1,
+        title="Assessment published at",
+        description="Where the public can read the privacy impact assessment summary.",
+    )
+    necessity: str | None = Field(
+        None,
+        title="Necessity",
+        description="Why the purpose needs face recognition rather than less intrusive means.",
+    )
+    alternatives_considered: tuple[str, ...] = Field(
+        (),
+        title="Alternatives considered",
+        description="Less intrusive measures considered, each with why it was or was not enough.",
+    )
+    expected_benefits: tuple[str, ...] = Field(
+        (), title="Expected benefits", description="What the system is expected to achieve."
+    )
+    cameras: int | None = Field(
+        None, ge=0, title="Cameras", description="Number of cameras whose video is analysed."
+    )
+    faces_per_day: float | None = Field(
+        None,
+        ge=0,
+        title="Faces per day",
+        description="Expected number of faces analysed per day (for the false alert estimate).",
+    )
+    watchlist_size: int | None = Field(
+        None,
+        ge=0,
+        title="Watchlist size",
+        description="Expected number of people on the watchlist.",
+    )
+    review_interval_months: int = Field(
+        6,
+        ge=1,
+        le=36,
+        title="Review interval (months)",
+        description="How often the assessment, the watchlist and the measured error rates are "
+        "reviewed.",
+    )
+
+
+class PrivacyConfig(BaseModel):
+    """The ``[privacy]`` section of a clearsight config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deployment: DeploymentConfig = Field(
+        default_factory=DeploymentConfig,
+        title="Deployment",
+        description="Operator, purpose and contact for signs and the assessment.",
+    )
+    retention: RetentionPolicy = Field(
+        default_factory=RetentionPolicy,
+        title="Retention",
+        description="How long each kind of record is kept.",
+    )
+
+
+def load_privacy_config(path: Path | None) -> PrivacyConfig:
+    """The ``[privacy]`` table of a TOML or JSON config file (or a file holding just that
+    table's keys); ``None`` gives the defaults."""
+    if path is None:
+        return PrivacyConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config: {error.strerror}") from error
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {error}"
+        ) from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a table of settings")
+    prefix = ""
+    if "privacy" in raw:
+        raw, prefix = raw["privacy"], "privacy."
+    elif not set(raw) <= set(PrivacyConfig.model_fields):
+        raise ConfigError(f"{path}: has no [privacy] section")
+    try:
+        return PrivacyConfig.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {prefix}{where}: {first['msg']}") from error
