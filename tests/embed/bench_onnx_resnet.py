@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.detect import HogFaceDetector
-from clearsight.embed import OnnxResNetEmbedder, align_chips, onnx_resnet_model
+from clearsight.embed import OnnxResNetEmbedder, align_chips, convert_dlib_resnet
 from clearsight.ingest import load_image
 from clearsight.models import load_resnet
 
@@ -94,7 +94,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
 
     start = time.perf_counter()
-    onnx_resnet_model()
+    convert_dlib_resnet()
     print(f"convert .dat -> ONNX (parse, build, check, serialize): "
           f"{1000 * (time.perf_counter() - start):.0f} ms, once per process")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,14 @@ def _cosine_distance(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> 
 def _dlib_descriptors(chips: Chips) -> npt.NDArray[np.float32]:
     batch = [np.ascontiguousarray(chip) for chip in chips]
     return np.asarray(load_resnet().compute_face_descriptor(batch), np.float32)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Converted models go to a temporary folder, never the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLEARSIGHT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +231,40 @@ def test_pickles_for_worker_processes(portrait_chips: Chips) -> None:
     copy = pickle.loads(pickle.dumps(embedder))
     assert (copy.mirror, copy.threads) == (False, 1)
     np.testing.assert_array_equal(copy.embed(portrait_chips), before)
+
+
+def test_conversion_is_cached_on_disk_and_reused(
+    tmp_path: Path, portrait_chips: Chips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = OnnxResNetEmbedder(mirror=False, cache_dir=tmp_path).embed(portrait_chips)
+    (model,) = (tmp_path / "models").glob("dlib-resnet-v1-*.onnx")
+    assert (tmp_path / "models" / (model.name + ".sha256")).is_file()
+
+    def no_conversion(source: Path | None = None) -> bytes:
+        raise AssertionError("converted again although the cached file is intact")
+
+    monkeypatch.setattr("clearsight.embed._onnx_resnet.convert_dlib_resnet", no_conversion)
+    monkeypatch.setattr("clearsight.embed._onnx_cache.convert_dlib_resnet", no_conversion)
+    again = OnnxResNetEmbedder(mirror=False, cache_dir=tmp_path).embed(portrait_chips)
+    np.testing.assert_array_equal(again, first)
+
+
+def test_altered_cache_file_is_rebuilt(tmp_path: Path, portrait_chips: Chips) -> None:
+    first = OnnxResNetEmbedder(mirror=False, cache_dir=tmp_path).embed(portrait_chips)
+    (model,) = (tmp_path / "models").glob("*.onnx")
+    intact = model.read_bytes()
+    model.write_bytes(intact[: len(intact) // 2])
+    again = OnnxResNetEmbedder(mirror=False, cache_dir=tmp_path).embed(portrait_chips)
+    np.testing.assert_array_equal(again, first)
+    assert model.read_bytes() == intact
+
+
+def test_unwritable_cache_converts_in_memory(tmp_path: Path, portrait_chips: Chips) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    vectors = OnnxResNetEmbedder(mirror=False, cache_dir=blocker).embed(portrait_chips)
+    reference = DlibResNetEmbedder(mirror=False).embed(portrait_chips)
+    assert float(_cosine_distance(vectors, reference).max()) < 1e-4
 
 
 def test_shares_the_dlib_model_id_and_so_its_templates_and_card() -> None:

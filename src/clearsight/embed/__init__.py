@@ -3,7 +3,12 @@
 from clearsight.embed._align import CHIP_SIZE, align_chips
 from clearsight.embed._base import Embedder
 from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID, DlibResNetEmbedder
-from clearsight.embed._onnx_resnet import OnnxResNetEmbedder, onnx_resnet_model
+from clearsight.embed._onnx_cache import (
+    cached_onnx_resnet,
+    convert_dlib_resnet,
+    default_cache_dir,
+)
+from clearsight.embed._onnx_resnet import OnnxResNetEmbedder
 
 __all__ = [
     "CHIP_SIZE",
@@ -12,5 +17,7 @@ __all__ = [
     "Embedder",
     "OnnxResNetEmbedder",
     "align_chips",
-    "onnx_resnet_model",
+    "cached_onnx_resnet",
+    "convert_dlib_resnet",
+    "default_cache_dir",
 ]
