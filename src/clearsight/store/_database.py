@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearsight.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Alembic keeps its running context in module globals: one migration at a time per process.
+_MIGRATION_LOCK = threading.Lock()
 SQLITE_FILE_NAME = "clearsight.sqlite3"
 
 
@@ -89,7 +92,7 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
-            with self.engine.begin() as connection:
+            with _MIGRATION_LOCK, self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as error:
