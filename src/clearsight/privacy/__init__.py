@@ -1,5 +1,6 @@
 """Privacy by design: redaction of faces in stills and videos, the public notice (signage),
-the privacy impact assessment draft, and the ``[privacy]`` config section.
+the privacy impact assessment draft, subject-access packages, and the ``[privacy]`` config
+section.
 
 Nothing here infers anything about a person: faces are only located, to hide them.
 """
@@ -18,9 +19,17 @@ from clearsight.privacy._redact import (
     redact_still,
 )
 from clearsight.privacy._render import render_html, render_pdf, write_document
+from clearsight.privacy._subject_access import (
+    AccessItem,
+    StoredTemplate,
+    SubjectMatch,
+    find_subject_records,
+    write_access_package,
+)
 from clearsight.privacy._video import KeptFace, TrackSummary, VideoRedaction, redact_video
 
 __all__ = [
+    "AccessItem",
     "Bullets",
     "DeploymentConfig",
     "Document",
@@ -32,12 +41,15 @@ __all__ = [
     "RedactedStill",
     "RedactionSettings",
     "RedactionStyle",
+    "StoredTemplate",
+    "SubjectMatch",
     "Table",
     "TrackSummary",
     "VideoRedaction",
     "build_assessment",
     "build_notice",
     "enlarged_boxes",
+    "find_subject_records",
     "load_privacy_config",
     "read_evaluation_outputs",
     "redact_boxes",
@@ -45,5 +57,6 @@ __all__ = [
     "redact_video",
     "render_html",
     "render_pdf",
+    "write_access_package",
     "write_document",
 ]
