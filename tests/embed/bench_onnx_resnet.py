@@ -1,9 +1,11 @@
 """Benchmark: milliseconds per face, dlib-bin against ONNX Runtime, same model. Prints, never fails.
 
-    python tests/embed/bench_onnx_resnet.py [--faces 32] [--repeats 3] [--compare 300]
+    python tests/embed/bench_onnx_resnet.py [--faces 32] [--repeats 3] [--compare 300] [--memory]
 
 With ``--compare N`` it instead embeds N real faces both ways and prints how far apart the
-descriptors are (raw, and through ``embed(mirror=True)`` of both embedders).
+descriptors are (raw, and through ``embed(mirror=True)`` of both embedders). With
+``--memory`` it runs each embedder (``mirror=True``, ``--faces`` chips twice) in a fresh process
+and prints that process's resident memory.
 
 Uses real LFW faces when the shared datasets are present (``CLEARSIGHT_DATASETS`` or
 ``../shared/datasets``), otherwise the scikit-image portrait. Each figure is the best of
@@ -78,12 +80,55 @@ def _compare(count: int) -> None:
               f"mean {cosine.mean():.3g}; largest element difference {np.abs(a - b).max():.3g}")
 
 
+def _resident_mb() -> tuple[int, int]:
+    """This process's resident memory now and at its peak, in MB (Linux)."""
+    import resource
+
+    now = 0
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) // 1024
+    return now, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _memory_of(runtime: str, count: int) -> None:
+    from clearsight.embed import DlibResNetEmbedder, Embedder
+
+    chips, _ = _chips(count)
+    before = _resident_mb()[0]
+    embedder: Embedder = (OnnxResNetEmbedder() if runtime == "onnxruntime"
+                          else DlibResNetEmbedder())
+    for _ in range(2):
+        embedder.embed(chips)
+    now, peak = _resident_mb()
+    print(f"{runtime:<12} mirror=True, {len(chips)} chips: resident {now} MB "
+          f"(peak {peak} MB; {before} MB before the embedder)")
+
+
+def _memory(count: int) -> None:
+    import subprocess
+    import sys
+
+    for runtime in ("dlib-bin", "onnxruntime"):
+        subprocess.run([sys.executable, __file__, "--faces", str(count), "--memory-of", runtime],
+                       check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compare", type=int, default=0, metavar="N")
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--memory-of", choices=["dlib-bin", "onnxruntime"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_of:
+        _memory_of(args.memory_of, args.faces)
+        return
+    if args.memory:
+        _memory(args.faces)
+        return
     if args.compare:
         _compare(args.compare)
         return
