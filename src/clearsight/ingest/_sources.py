@@ -91,7 +91,7 @@ class VideoFileSource(FrameSource):
                 for frame in container.decode(stream):  # type: ignore[attr-defined]
                     offset = float(frame.time) if frame.time is not None else index / 25.0
                     index += 1
-                    if offset - last_kept < min_gap:
+                    if offset - last_kept < min_gap - 1e-6:
                         continue
                     if self._config.realtime:
                         lag = time.monotonic() - wall_start - offset

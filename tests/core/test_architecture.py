@@ -1,0 +1,106 @@
+"""The import directions of ARCHITECTURE.md, enforced: data flows one way through the stages."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import clearsight
+
+ROOT = Path(clearsight.__file__).parent
+
+# For each stage package, the clearsight packages it may import.
+ALLOWED: dict[str, set[str]] = {
+    "types": set(),
+    "errors": set(),
+    "config": {"types", "errors"},
+    "models": {"errors"},
+    "ingest": {"types", "config", "errors"},
+    "detect": {"types", "config", "errors", "models"},
+    "track": {"types", "config"},
+    "quality": {"types", "config"},
+    "embed": {"types", "config", "errors", "models"},
+    "match": {"types", "config", "errors"},
+    "alert": {"types", "config", "policy", "audit"},
+    "enrollment": {"types", "config", "errors", "detect", "embed", "quality"},
+    "watchlist": {"types", "errors", "match"},
+    "demo": {"types"},
+    "pipeline": {"types", "config", "errors", "ingest", "detect", "track", "quality", "embed",
+                 "match", "alert", "policy", "audit"},
+}
+# Whatever else a package may import, these edges are never allowed.
+FORBIDDEN: dict[str, set[str]] = {
+    "web": {"detect", "embed", "cli"},
+    "audit": {"store", "web", "cli", "pipeline"},
+    "policy": {"store", "web", "cli", "pipeline"},
+    "review": {"store", "web", "cli", "pipeline", "detect", "embed"},
+    "store": {"web", "cli", "pipeline", "detect", "embed"},
+    "fleet": {"store", "web", "pipeline", "detect", "embed", "cli"},
+    "evaluation": {"store", "web", "cli"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "clearsight" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def _package_of(path: Path) -> str:
+    return path.relative_to(ROOT).parts[0].removesuffix(".py")
+
+
+def test_import_directions() -> None:
+    violations = []
+    for path in ROOT.rglob("*.py"):
+        package = _package_of(path)
+        if package == "__init__":
+            continue
+        imported = _imports(path) - {package}
+        if package in ALLOWED:
+            bad = imported - ALLOWED[package]
+        else:
+            bad = imported & FORBIDDEN.get(package, set())
+        bad |= imported & {"cli"} if package != "cli" else set()
+        violations += [f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)]
+    assert violations == []
+
+
+def test_every_public_name_exists() -> None:
+    """Each package's __all__ names real attributes (a stale export fails here)."""
+    missing = []
+    for info in pkgutil.walk_packages([str(ROOT)], prefix="clearsight."):
+        if info.name.rsplit(".", 1)[-1].startswith("_") or ".migrations" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        missing += [f"{info.name}.{name}" for name in getattr(module, "__all__", []) if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_importing_everything_loads_no_model() -> None:
+    """Work happens when asked: importing every module loads no dlib model and starts no thread."""
+    code = (
+        "import importlib, pkgutil, threading, clearsight, clearsight.models as m\n"
+        "for info in pkgutil.walk_packages(clearsight.__path__, prefix='clearsight.'):\n"
+        "    if '.migrations' not in info.name:\n"
+        "        importlib.import_module(info.name)\n"
+        "loaded = [f.__name__ for f in (m.load_hog_detector, m.load_cnn_detector, "
+        "m.load_shape_predictor_5, m.load_resnet) if f.cache_info().currsize]\n"
+        "print(loaded, threading.active_count())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[] 1"
