@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/users"): ADMIN,
     ("GET", "/users"): ADMIN,
     ("POST", "/users"): ADMIN,
+    ("POST", "/users/{user_id}/disable"): ADMIN,
     ("GET", "/api/cameras"): ADMIN,
     ("POST", "/api/cameras"): ADMIN,
     ("PATCH", "/api/cameras/{camera_id}"): ADMIN,

@@ -237,3 +237,30 @@ def test_reject_and_unsure_and_expiry(db: Database) -> None:
     with db.session() as s:
         assert alerts.get_alert(s, b).status == "expired"
         assert alerts.get_alert(s, a).status == "rejected"
+
+
+def test_disabled_users_lose_sessions_and_tokens(db: Database) -> None:
+    admin = make_user(db, "adm", Role.ADMIN)
+    user = make_user(db, "rev", Role.REVIEWER)
+    with db.session() as s:
+        session_secret = accounts.open_session(s, user, NOW, timedelta(hours=1)).secret
+        _, token = accounts.create_api_token(s, user, "t", frozenset({"alerts:review"}), None)
+    with pytest.raises(PolicyError, match="own account"), db.session() as s:
+        accounts.disable_user(s, admin.id, admin, NOW, "oops")
+    with db.session() as s:
+        accounts.disable_user(s, user.id, admin, NOW, "left the company")
+    with db.session() as s:
+        assert accounts.find_session(s, session_secret, NOW) is None
+        assert accounts.find_api_token(s, token, NOW) is None
+        assert accounts.authenticate(s, "rev", "correct horse battery") is None
+
+
+def test_only_the_newest_setup_link_works(db: Database) -> None:
+    with db.session() as s:
+        first = accounts.issue_setup_token(s, NOW, timedelta(hours=1))
+    with db.session() as s:
+        second = accounts.issue_setup_token(s, NOW + timedelta(seconds=1), timedelta(hours=1))
+    with db.session() as s:
+        assert first and second
+        assert not accounts.setup_token_valid(s, first, NOW + timedelta(seconds=2))
+        assert accounts.setup_token_valid(s, second, NOW + timedelta(seconds=2))

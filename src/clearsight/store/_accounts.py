@@ -91,10 +91,32 @@ def get_user(session: Session, user_id: str) -> User:
     return user
 
 
+def disable_user(session: Session, user_id: str, actor: User, now: datetime, reason: str) -> User:
+    """Sign a user out everywhere and stop their tokens; the record stays for the audit trail."""
+    user = get_user(session, user_id)
+    if user.id == actor.id:
+        raise PolicyError("you cannot disable your own account")
+    user.active = False
+    for row in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
+        session.delete(row)
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+    _audit_log.append(
+        session,
+        AuditEvent(actor.username, AuditAction.USER_DISABLED, "user", user.id, reason=reason),
+        at=now,
+    )
+    return user
+
+
 def issue_setup_token(session: Session, now: datetime, ttl: timedelta) -> str | None:
     """A new one-time set-up secret while no user exists; None once someone has set up."""
     if user_count(session):
         return None
+    for earlier in session.scalars(select(SetupToken).where(SetupToken.used_at.is_(None))):
+        earlier.expires_at = min(earlier.expires_at, now)  # only the newest link works
     secret = secrets.token_urlsafe(32)
     session.add(SetupToken(token_hash=secret_hash(secret), created_at=now, expires_at=now + ttl))
     _audit_log.append(

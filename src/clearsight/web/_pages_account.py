@@ -229,6 +229,21 @@ def users_create(
     return RedirectResponse("/users", status_code=303)
 
 
+@router.post("/users/{user_id}/disable")
+def users_disable(
+    user_id: str,
+    request: Request,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = _as(P.USERS_MANAGE),
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        accounts.disable_user(
+            s, user_id, accounts.get_user(s, principal.user_id), ctx.now(), reason
+        )
+    return RedirectResponse("/users", status_code=303)
+
+
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
     with service(request).db.session() as s:
