@@ -141,7 +141,7 @@ def main() -> None:
     start = time.perf_counter()
     convert_dlib_resnet()
     print(f"convert .dat -> ONNX (parse, build, check, serialize): "
-          f"{1000 * (time.perf_counter() - start):.0f} ms, once per process")
+          f"{1000 * (time.perf_counter() - start):.0f} ms, once per machine (then cached)")
 
     net = load_resnet()
     batch = [np.ascontiguousarray(chip) for chip in chips]
