@@ -267,6 +267,16 @@ def test_unwritable_cache_converts_in_memory(tmp_path: Path, portrait_chips: Chi
     assert float(_cosine_distance(vectors, reference).max()) < 1e-4
 
 
+def test_bad_model_file_is_a_model_error(tmp_path: Path, portrait_chips: Chips) -> None:
+    with pytest.raises(ModelError, match=r"absent\.dat"):
+        OnnxResNetEmbedder(model_path=tmp_path / "absent.dat", cache_dir=tmp_path).embed(
+            portrait_chips)
+    with pytest.raises(ModelError, match=r"shape_predictor_5_face_landmarks\.dat"):
+        OnnxResNetEmbedder(model_path=bundled_model_path("shape_predictor_5"),
+                           cache_dir=tmp_path).embed(portrait_chips)
+    assert not list((tmp_path / "models").glob("*.onnx"))
+
+
 def test_shares_the_dlib_model_id_and_so_its_templates_and_card() -> None:
     assert OnnxResNetEmbedder().model_id == DLIB_RESNET_MODEL_ID == DlibResNetEmbedder().model_id
 
