@@ -1,5 +1,13 @@
 """Benchmarks that print figures, never pass/fail: gallery search, pipeline, alert latency."""
 
+from clearsight.bench._pipeline_bench import (
+    LatencyFigures,
+    Models,
+    ThroughputFigures,
+    run_latency,
+    run_naive,
+    run_pipeline,
+)
 from clearsight.bench._resources import (
     Percentiles,
     cpu_seconds,
@@ -32,12 +40,15 @@ __all__ = [
     "PRESETS",
     "EmbeddingModel",
     "IndexPreset",
+    "LatencyFigures",
+    "Models",
     "Percentiles",
     "ScoreProfile",
     "SearchFigures",
     "SearchPlan",
     "SeedSummary",
     "SyntheticSet",
+    "ThroughputFigures",
     "cpu_seconds",
     "embed_people_folder",
     "fit_embedding_model",
@@ -47,6 +58,9 @@ __all__ = [
     "peak_resident_mb",
     "random_set",
     "resident_mb",
+    "run_latency",
+    "run_naive",
+    "run_pipeline",
     "run_search_bench",
     "score_profile",
     "synthetic_set",

@@ -17,7 +17,8 @@ from clearsight.cli._app import app, friendly_errors
 from clearsight.errors import InputError
 
 if TYPE_CHECKING:
-    from clearsight.bench import SearchFigures, SyntheticSet
+    from clearsight.bench import Models, SearchFigures, SyntheticSet, ThroughputFigures
+    from clearsight.config import ClearsightConfig
 
 bench_app = typer.Typer(
     name="bench",
@@ -71,7 +72,8 @@ def _figure_line(figure: SearchFigures) -> str:
     return (
         f"{figure.size:>9,} {figure.index:<38} build {figure.build_s:7.2f} s  "
         f"+{figure.index_mb:6.0f} MB  probe p50 {figure.per_probe.p50:7.3f} "
-        f"p99 {figure.per_probe.p99:7.3f} ms (n={figure.per_probe.count})  "
+        f"p99 {figure.per_probe.p99:7.3f} ms (cpu p50 {figure.per_probe_cpu.p50:7.3f} "
+        f"p99 {figure.per_probe_cpu.p99:7.3f}; n={figure.per_probe.count})  "
         f"batch{figure.batch_size} p50 {figure.per_batch.p50:8.2f} "
         f"p99 {figure.per_batch.p99:8.2f} ms "
         f"({figure.amortised_probe_ms:.3f} ms/probe)  recall@1 {figure.recall_at_1:.4f}"
@@ -153,3 +155,109 @@ def seed_command(
         console.print(f"model: {fit_embedding_model(vectors, labels, str(out)).source}")
     except ValueError as error:
         console.print(f"not enough people with 2+ photos to model: {error}")
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML or JSON config; defaults without it.")
+]
+WatchlistOption = Annotated[
+    Path, typer.Option("--watchlist", "-w", help="Watchlist file made by `clearsight enroll`.")
+]
+
+
+def _models(watchlist: Path, config: ClearsightConfig) -> Models:
+    from clearsight.bench import Models
+    from clearsight.detect import create_detector
+    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.match import load_card
+    from clearsight.watchlist import WatchlistFile
+
+    if not watchlist.is_file():
+        raise InputError(f"{watchlist}: no such watchlist (create it with `clearsight enroll`)")
+    embedder = DlibResNetEmbedder(mirror=config.embed.mirror)
+    with WatchlistFile(watchlist) as store:
+        gallery = store.gallery(embedder.model_id)
+    return Models(create_detector(config.detector), embedder, gallery, load_card(embedder.model_id))
+
+
+def _run_line(figures: ThroughputFigures) -> str:
+    stages = ", ".join(f"{name} {ms:.1f}" for name, ms in figures.stage_ms.items())
+    found = ", ".join(f"{name} x{count}" for name, count in sorted(figures.identities.items()))
+    return (
+        f"{figures.mode:<8} {figures.frames} frames in {figures.wall_s:.1f} s: "
+        f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s, "
+        f"{figures.embeddings} embeddings, CPU {figures.cpu_use:.2f} cores, peak RSS "
+        f"{figures.peak_rss_mb:.0f} MB\n         ms per frame: {stages}\n"
+        f"         identities: {found or 'none'}"
+    )
+
+
+@bench_app.command("pipeline")
+@friendly_errors
+def pipeline_command(
+    videos: Annotated[list[str], typer.Argument(help="Video files (or any source spec).")],
+    watchlist: WatchlistOption,
+    naive: Annotated[
+        bool, typer.Option("--naive", help="Also run the naive loop with the same models.")
+    ] = False,
+    max_frames: Annotated[
+        int | None, typer.Option(min=1, help="Analyse at most this many frames per video.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Analysed frames/s, faces/s, ms per stage, CPU and memory; --naive for the ratio."""
+    from clearsight.bench import run_naive, run_pipeline
+    from clearsight.config import load_config
+
+    settings = load_config(config)
+    models = _models(watchlist, settings)
+    console = Console()
+    console.print(f"bench pipeline: {_machine_line()}, {len(models.gallery)} watchlist subjects")
+    for video in videos:
+        console.print(f"[bold]{video}[/]", soft_wrap=True)
+        fast = run_pipeline(video, settings, models, max_frames)
+        console.print(_run_line(fast), soft_wrap=True)
+        if not naive:
+            continue
+        slow = run_naive(video, settings, models, max_frames)
+        console.print(_run_line(slow), soft_wrap=True)
+        same = set(fast.identities) == set(slow.identities)
+        console.print(
+            f"ratio: pipeline analyses {fast.analysed_fps / max(slow.analysed_fps, 1e-9):.1f}x "
+            f"the naive loop's frames/s; identities {'the same' if same else 'DIFFER'} "
+            f"(pipeline {sorted(fast.identities)}, naive {sorted(slow.identities)})",
+            soft_wrap=True,
+        )
+
+
+@bench_app.command("latency")
+@friendly_errors
+def latency_command(
+    video: Annotated[Path, typer.Argument(help="A clip replayed in real time, like a camera.")],
+    watchlist: WatchlistOption,
+    repeat: Annotated[int, typer.Option(min=1, help="Replays (each new tracks).")] = 3,
+    config: ConfigOption = None,
+) -> None:
+    """Capture-to-alert-stored latency p50/p95/p99 for a camera replaying a clip in real time."""
+    import tempfile
+
+    from clearsight.bench import run_latency
+    from clearsight.config import load_config
+
+    settings = load_config(config)
+    models = _models(watchlist, settings)
+    if not video.is_file():
+        raise InputError(f"{video}: no such video file")
+    with tempfile.TemporaryDirectory(prefix="clearsight-bench-") as workdir:
+        figures = run_latency(video, settings, models, Path(workdir) / "alerts.jsonl", repeat)
+    frame, alert = figures.frame_latency, figures.alert_latency
+    Console().print(
+        f"bench latency: {_machine_line()}\n{figures.source}, {repeat} real-time replay(s): "
+        f"{figures.frames_analysed} of {figures.frames_in_clip} frames analysed "
+        f"(late frames are dropped, as from a camera)\n"
+        f"frame capture -> analysed: p50 {frame.p50:.0f} p95 {frame.p95:.0f} "
+        f"p99 {frame.p99:.0f} ms (n={frame.count})\n"
+        f"frame capture -> alert stored (fsync'd): p50 {alert.p50:.0f} p95 {alert.p95:.0f} "
+        f"p99 {alert.p99:.0f} ms (n={alert.count} alerts)",
+        soft_wrap=True,
+    )
