@@ -202,3 +202,22 @@ def test_server_binds_localhost_by_default() -> None:
     from clearsight.web import ServiceSettings
 
     assert ServiceSettings(data_dir=Path("d")).host == "127.0.0.1"
+
+
+def test_alert_for_an_unknown_camera_is_404_not_a_crash(env) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = env
+    body = {
+        "idempotency_key": "k",
+        "subject_id": "s",
+        "source": "c",
+        "camera_id": "nosuch",
+        "track_id": 1,
+        "score": 0.9,
+        "estimated_fmr": 0.001,
+        "capture_time": "2026-06-01T12:00:00Z",
+        "samples_used": 3,
+        "agreeing_samples": 3,
+        "crops_png_base64": [b64png()],
+    }
+    response = client.post("/api/alerts", json=body, headers=bearer(tokens["adm"]))
+    assert response.status_code == 404 and "camera nosuch" in response.json()["detail"]

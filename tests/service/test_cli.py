@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,22 @@ def test_export_writes_filtered_csv(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert all(r["actor"] == "u1" and len(r["hash"]) == 64 for r in rows)
     code, _, err = run(["audit", "export", "--data-dir", str(data), "--since", "yesterday"], capsys)
     assert code == 2 and "not an ISO date-time" in err
+
+
+def test_export_neutralises_spreadsheet_formulas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    with db.session() as s:
+        audit_log.append(
+            s,
+            AuditEvent(
+                "eve", AuditAction.ALERT_DECIDED, "alert", "a1", reason='=HYPERLINK("http://x","y")'
+            ),
+        )
+    db.dispose()
+    code, out, _ = run(["audit", "export", "--data-dir", str(tmp_path)], capsys)
+    assert code == 0
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert row["reason"] == '\'=HYPERLINK("http://x","y")'

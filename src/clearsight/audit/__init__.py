@@ -12,9 +12,11 @@ from clearsight.audit._chain import (
     link,
     verify_chain,
 )
+from clearsight.audit._csv import CSV_HEADER, csv_row
 from clearsight.audit._events import SYSTEM_ACTOR, AuditAction, AuditEvent, ChainEntry
 
 __all__ = [
+    "CSV_HEADER",
     "GENESIS_HASH",
     "SYSTEM_ACTOR",
     "AuditAction",
@@ -23,6 +25,7 @@ __all__ = [
     "ChainReport",
     "canonical_json",
     "chain_hash",
+    "csv_row",
     "link",
     "verify_chain",
 ]

@@ -114,6 +114,7 @@ def audit_export(
     """Write the audit log (oldest first) as CSV, with each entry's hashes."""
     import csv
 
+    from clearsight.audit import CSV_HEADER, csv_row
     from clearsight.errors import InputError
     from clearsight.store import audit_log
     from clearsight.store._audit_log import AuditFilter
@@ -139,35 +140,9 @@ def audit_export(
     handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
     try:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "record_type",
-                "record_id",
-                "reason",
-                "details",
-                "prev_hash",
-                "hash",
-            ]
-        )
+        writer.writerow(CSV_HEADER)
         for e in reversed(entries):
-            writer.writerow(
-                [
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.action,
-                    e.record_type,
-                    e.record_id,
-                    e.reason,
-                    ";".join(f"{k}={v}" for k, v in sorted(e.details.items())),
-                    e.prev_hash,
-                    e.hash,
-                ]
-            )
+            writer.writerow(csv_row(e))
     finally:
         if out:
             handle.close()

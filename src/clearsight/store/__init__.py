@@ -9,7 +9,7 @@ from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
 from clearsight.store import _watchlist as watchlist
-from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher
+from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher, configured_cipher
 from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
 from clearsight.store._enums import EntryStatus, ReasonCategory, Role
 from clearsight.store._images import encode_png
@@ -57,6 +57,7 @@ __all__ = [
     "approved_gallery",
     "audit_log",
     "cameras",
+    "configured_cipher",
     "encode_png",
     "sqlite_url",
     "watchlist",

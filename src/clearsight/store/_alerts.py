@@ -29,6 +29,7 @@ from clearsight.store._images import encode_png
 from clearsight.store._tables import (
     AlertCrop,
     AlertRecord,
+    Camera,
     ReviewDecisionRecord,
     User,
     WatchlistEntry,
@@ -65,6 +66,8 @@ def ingest_alert(
     existing = session.scalar(select(AlertRecord).where(AlertRecord.idempotency_key == key))
     if existing is not None:
         return IngestResult(existing, False)
+    if camera_id is not None and session.get(Camera, camera_id) is None:
+        raise NotFoundError(f"alert {key}: camera {camera_id} does not exist")
     entry = session.get(WatchlistEntry, alert.subject_id)
     if entry is None:
         raise NotFoundError(f"alert {key}: watchlist entry {alert.subject_id} does not exist")

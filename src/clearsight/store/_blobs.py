@@ -9,6 +9,9 @@ use (a reference image cannot be swapped in for an alert crop unnoticed).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -47,3 +50,18 @@ class AesGcmCipher:
 
     def open(self, stored: bytes, purpose: str) -> bytes:
         return self._cipher.decrypt(stored, purpose.encode(), name=purpose)
+
+
+def configured_cipher(
+    key_file: Path | None, environ: Mapping[str, str] | None = None
+) -> BlobCipher:
+    """AES-GCM when a key is configured (``key_file``, ``$CLEARSIGHT_KEY`` or
+    ``$CLEARSIGHT_KEY_FILE``), else ``IdentityCipher``. Camera workers use this too, so they
+    seal what they store exactly as the service does."""
+    from clearsight.crypto import KEY_ENV, KEY_FILE_ENV, load_key_ring
+    from clearsight.crypto import BlobCipher as CryptoCipher
+
+    env = os.environ if environ is None else environ
+    if key_file is None and not (env.get(KEY_ENV, "").strip() or env.get(KEY_FILE_ENV, "").strip()):
+        return IdentityCipher()
+    return AesGcmCipher(CryptoCipher(load_key_ring(key_file, env)))

@@ -11,11 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearsight.errors import (
     ClearsightError,
+    CryptoError,
     InputError,
     NotFoundError,
     PermissionDeniedError,
@@ -40,6 +42,7 @@ def _status_of(error: ClearsightError) -> int:
         (PolicyError, 409),
         (PermissionDeniedError, 403),
         (StoreError, 503),
+        (CryptoError, 503),
     ):
         if isinstance(error, kind):
             return status
@@ -95,6 +98,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             parts.append(f"{where}: {problem.get('msg', 'invalid')}")
         return await _error(request, 422, "; ".join(parts) or "invalid request")
 
+    async def database_error(request: Request, error: Exception) -> Response:
+        # A constraint hit by a race the checks did not see is a conflict, not a crash;
+        # anything else from the database is the server's problem, said without details.
+        if isinstance(error, IntegrityError):
+            return await _error(request, 409, "the change conflicts with an existing record")
+        log.error("database failure on %s: %s", request.url.path, error)
+        return await _error(request, 503, "the database is unavailable; try again")
+
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(LoginRequiredError, login_required)
     app.add_exception_handler(ClearsightError, clearsight_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +13,7 @@ import numpy.typing as npt
 
 from clearsight.notify import Notifier
 from clearsight.review import ReviewPolicy
-from clearsight.store import AesGcmCipher, BlobCipher, Database, IdentityCipher
+from clearsight.store import BlobCipher, Database, IdentityCipher, configured_cipher
 from clearsight.store._types import utcnow
 from clearsight.store._watchlist import ExpiryRule
 from clearsight.types import Embedding
@@ -55,18 +54,13 @@ class Hooks:
 
 def make_cipher(settings: ServiceSettings) -> BlobCipher:
     """AES-GCM when a key is configured (key file or environment), else no encryption."""
-    from clearsight.crypto import KEY_ENV, KEY_FILE_ENV, load_key_ring
-    from clearsight.crypto import BlobCipher as CryptoCipher
-
-    if settings.key_file is None and not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+    cipher = configured_cipher(settings.key_file)
+    if isinstance(cipher, IdentityCipher):
         log.warning(
-            "no encryption key configured: face images and templates are stored "
-            "unencrypted (set --key-file, $%s or $%s)",
-            KEY_ENV,
-            KEY_FILE_ENV,
+            "no encryption key configured: face images and templates are stored unencrypted "
+            "(set --key-file, $CLEARSIGHT_KEY or $CLEARSIGHT_KEY_FILE)"
         )
-        return IdentityCipher()
-    return AesGcmCipher(CryptoCipher(load_key_ring(settings.key_file)))
+    return cipher
 
 
 @dataclass

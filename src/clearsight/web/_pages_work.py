@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import AwareDatetime
 
-from clearsight.audit import AuditAction, AuditEvent
+from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
 from clearsight.review import AlertStatus, Decision
 from clearsight.store import ReasonCategory, alerts, audit_log, watchlist
 from clearsight.store._audit_log import AuditFilter
@@ -230,35 +230,9 @@ def audit_export(
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "record_type",
-                "record_id",
-                "reason",
-                "details",
-                "prev_hash",
-                "hash",
-            ]
-        )
+        writer.writerow(CSV_HEADER)
         for e in reversed(entries):
-            writer.writerow(
-                [
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.action,
-                    e.record_type,
-                    e.record_id,
-                    e.reason,
-                    ";".join(f"{k}={v}" for k, v in sorted(e.details.items())),
-                    e.prev_hash,
-                    e.hash,
-                ]
-            )
+            writer.writerow(csv_row(e))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
