@@ -1,0 +1,94 @@
+"""The pipeline with the real dlib models on real video (the demo clip, and the Hamilton clip)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clearsight.config import ClearsightConfig
+from clearsight.demo import demo_portraits
+from clearsight.embed import DlibResNetEmbedder
+from clearsight.enrollment import enroll_face
+from clearsight.ingest import load_image, open_source
+from clearsight.match import Gallery
+from clearsight.pipeline import Pipeline, run_source
+from clearsight.types import Alert
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def embedder() -> DlibResNetEmbedder:
+    return DlibResNetEmbedder()
+
+
+@pytest.fixture(scope="module")
+def portrait_templates(embedder: DlibResNetEmbedder) -> dict[str, np.ndarray]:
+    return {p.name: enroll_face(p.image, p.name, embedder=embedder).embedding.vector for p in demo_portraits()}
+
+
+def _run(clip: Path, gallery: Gallery, embedder: DlibResNetEmbedder) -> tuple[list[Alert], Pipeline]:
+    pipeline = Pipeline(ClearsightConfig(), gallery, embedder=embedder)
+    alerts: list[Alert] = []
+    run_source(open_source(str(clip)), pipeline, alerts.append)
+    return alerts, pipeline
+
+
+@pytest.mark.parametrize("enrolled", ["Eileen Collins", "Grace Hopper"])
+def test_demo_clip_alerts_once_for_the_enrolled_person_only(
+    demo_clip: Path, embedder: DlibResNetEmbedder, portrait_templates: dict[str, np.ndarray], enrolled: str
+) -> None:
+    gallery = Gallery.build(embedder.model_id, [("s1", enrolled, portrait_templates[enrolled])])
+    alerts, pipeline = _run(demo_clip, gallery, embedder)
+    assert [a.subject_name for a in alerts] == [enrolled]
+    alert = alerts[0]
+    assert alert.score >= pipeline.threshold
+    assert 0 < alert.estimated_fmr <= ClearsightConfig().match.target_fmr
+    assert alert.best_crop.ndim == 3 and alert.best_crop.shape[0] > 50
+    assert pipeline.stats.tracks == 2  # two walkers, two tracks: not one per frame
+
+
+def test_empty_watchlist_embeds_nothing(demo_clip: Path, embedder: DlibResNetEmbedder) -> None:
+    alerts, pipeline = _run(demo_clip, Gallery.build(embedder.model_id, []), embedder)
+    assert alerts == [] and pipeline.stats.embeddings == 0 and pipeline.stats.faces >= 70
+
+
+def test_non_matches_leave_nothing_on_disk(
+    demo_clip: Path, embedder: DlibResNetEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Zero retention: faces are embedded and compared, match no one, and nothing is written."""
+    stranger = np.random.default_rng(0).normal(size=128).astype(np.float32)
+    gallery = Gallery.build(embedder.model_id, [("s1", "Nobody In This Clip", stranger)])
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    alerts, pipeline = _run(demo_clip, gallery, embedder)
+    assert alerts == []
+    assert pipeline.stats.embeddings > 0  # the faces really were compared
+    assert sorted(os.listdir(tmp_path)) == before
+    assert os.listdir(scratch) == []
+    assert pipeline._tracks == {}  # and nothing of them is left in memory after the stream
+
+
+def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: DlibResNetEmbedder) -> None:
+    lin = enroll_face(load_image(clips_dir / "lin-manuel-miranda.png"), "lin", embedder=embedder)
+    gallery = Gallery.build(embedder.model_id, [("lin", "Lin-Manuel Miranda", lin.embedding.vector)])
+    alerts, _ = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
+    assert alerts, "the enrolled subject should be found"
+    assert {a.subject_name for a in alerts} == {"Lin-Manuel Miranda"}
+    track_ids = [a.track_id for a in alerts]
+    assert len(track_ids) == len(set(track_ids))  # one alert per track
+
+
+def test_hamilton_clip_with_only_obama_enrolled(clips_dir: Path, embedder: DlibResNetEmbedder) -> None:
+    obama = enroll_face(load_image(clips_dir / "obama.jpg"), "obama", embedder=embedder)
+    gallery = Gallery.build(embedder.model_id, [("obama", "Barack Obama", obama.embedding.vector)])
+    alerts, pipeline = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
+    assert alerts == [] and pipeline.stats.embeddings > 0
