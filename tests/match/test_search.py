@@ -213,3 +213,13 @@ def test_auto_search_falls_back_to_exact_when_the_index_cannot_be_built() -> Non
     assert auto.wait(timeout=60)
     assert auto.current().search.kind == "exact"
     assert auto.last_error is not None
+
+
+def test_auto_search_hands_each_new_snapshot_to_its_consumer() -> None:
+    received: list[str] = []
+    auto = AutoSearch(crossover=150, factory="HNSW16,Flat", params="efSearch=32",
+                      on_swap=lambda gallery: received.append(gallery.search.kind))  # fmt: skip
+    templates, labels = _clustered(100, 2)
+    auto.update(_gallery(templates, labels))
+    assert auto.wait(timeout=60)
+    assert received == ["exact", "faiss:HNSW16,Flat efSearch=32"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +225,8 @@ class AutoSearch:
     (so a removed subject stops matching immediately), and when it is large a FAISS index is
     built on a background thread and swapped in atomically once ready. Callers read
     ``current()`` once per decision and use that snapshot throughout, so a swap never mixes
-    an old index with a new gallery.
+    an old index with a new gallery. ``on_swap`` (e.g. ``Pipeline.set_gallery``) is called
+    with each new snapshot, from the thread that made it.
     """
 
     def __init__(
@@ -232,11 +234,14 @@ class AutoSearch:
         crossover: int = DEFAULT_CROSSOVER,
         factory: str = DEFAULT_FAISS_FACTORY,
         params: str = DEFAULT_FAISS_PARAMS,
+        on_swap: Callable[[Gallery], None] | None = None,
     ) -> None:
         self.crossover = crossover
+        self._on_swap = on_swap
         self._factory = factory
         self._params = params
         self._lock = threading.Lock()
+        self._swap_lock = threading.Lock()
         self._snapshot: Gallery | None = None
         self._pending: Gallery | None = None
         self._builder: threading.Thread | None = None
@@ -258,14 +263,23 @@ class AutoSearch:
             self._snapshot = exact
             if gallery.template_count < self.crossover:
                 self._pending = None
-                return
-            self._pending = gallery
-            self._idle.clear()
-            if self._builder is None:
-                self._builder = threading.Thread(
-                    target=self._build_pending, name="clearsight-index-build", daemon=True
-                )
-                self._builder.start()
+            else:
+                self._pending = gallery
+                self._idle.clear()
+                if self._builder is None:
+                    self._builder = threading.Thread(
+                        target=self._build_pending, name="clearsight-index-build", daemon=True
+                    )
+                    self._builder.start()
+        self._deliver(exact)
+
+    def _deliver(self, snapshot: Gallery) -> None:
+        """Call ``on_swap`` unless a newer snapshot replaced this one (whose maker calls it)."""
+        if self._on_swap is None:
+            return
+        with self._swap_lock:
+            if self._snapshot is snapshot:
+                self._on_swap(snapshot)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no build is pending; False if ``timeout`` passed first."""
@@ -285,8 +299,11 @@ class AutoSearch:
                 # Exact search keeps serving this gallery; the error is kept for health checks.
                 self.last_error = error
                 search = ExactSearch(gallery.templates)
+            swapped = None
             with self._lock:
                 # Swap only if no newer gallery arrived while building.
                 if self._pending is gallery:
-                    self._snapshot = gallery.with_search(search)
+                    swapped = self._snapshot = gallery.with_search(search)
                     self._pending = None
+            if swapped is not None:
+                self._deliver(swapped)
