@@ -250,6 +250,11 @@ def test_disabled_users_lose_sessions_and_tokens(db: Database) -> None:
     with db.session() as s:
         accounts.disable_user(s, user.id, admin, NOW, "left the company")
     with db.session() as s:
+        kept = accounts.open_session(s, admin, NOW, timedelta(hours=1)).secret
+        assert accounts.purge_expired_sessions(s, NOW + timedelta(hours=2)) == 1
+    with db.session() as s:
+        assert accounts.find_session(s, kept, NOW) is None  # purged once expired
+    with db.session() as s:
         assert accounts.find_session(s, session_secret, NOW) is None
         assert accounts.find_api_token(s, token, NOW) is None
         assert accounts.authenticate(s, "rev", "correct horse battery") is None

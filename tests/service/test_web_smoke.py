@@ -126,3 +126,32 @@ def test_enrol_approve_alert_and_two_reviewer_confirmation(tmp_path: Path) -> No
             headers={"Authorization": f"Bearer {token}"},
         )
         assert d2.status_code == 201 and d2.json()["alert_status"] == "confirmed"
+
+
+def test_session_cookie_flags_escaping_and_openapi(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    with TestClient(app) as client:
+        add_user(app, "adm", Role.ADMIN)
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={
+                "username": "adm",
+                "password": "correct horse battery",
+                "csrf_token": csrf_of(page.text),
+            },
+            follow_redirects=False,
+        )
+        cookie = response.headers["set-cookie"]
+        assert "cs_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        csrf = csrf_of(client.get("/account/tokens").text)
+        client.post(
+            "/cameras",
+            data={"name": "<script>alert(1)</script>", "source": "rtsp://x", "csrf_token": csrf},
+        )
+        listing = client.get("/cameras").text
+        assert "<script>alert(1)</script>" not in listing and "&lt;script&gt;" in listing
+        doc = client.get("/api/openapi.json").json()
+        assert "/api/alerts/{alert_id}/decisions" in doc["paths"]
+        assert client.get("/docs").status_code == 404  # no Swagger UI (it would use a CDN)

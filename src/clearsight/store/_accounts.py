@@ -248,3 +248,11 @@ def revoke_api_token(session: Session, user: User, token_id: str, now: datetime)
     _audit_log.append(
         session, AuditEvent(user.username, AuditAction.TOKEN_REVOKED, "api_token", token.id)
     )
+
+
+def purge_expired_sessions(session: Session, now: datetime) -> int:
+    """Delete sessions past their expiry (they no longer sign anyone in)."""
+    rows = session.scalars(select(WebSession).where(WebSession.expires_at <= now)).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)

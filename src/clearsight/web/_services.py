@@ -123,12 +123,14 @@ def run_outbox(ctx: ServiceContext) -> list[str]:
 
 
 def maintain(ctx: ServiceContext) -> None:
-    """Expire stale alerts and expired watchlist entries, retry the outbox."""
+    """Expire stale alerts, purge expired watchlist entries and sessions, retry the outbox."""
     now = ctx.now()
     with ctx.db.session() as session:
         alerts.expire_stale(session, ctx.policy, now)
     with ctx.db.session() as session:
         watchlist.purge_expired(session, now)
+    with ctx.db.session() as session:
+        accounts.purge_expired_sessions(session, now)
     run_outbox(ctx)
 
 
