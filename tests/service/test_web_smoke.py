@@ -155,3 +155,35 @@ def test_session_cookie_flags_escaping_and_openapi(tmp_path: Path) -> None:
         doc = client.get("/api/openapi.json").json()
         assert "/api/alerts/{alert_id}/decisions" in doc["paths"]
         assert client.get("/docs").status_code == 404  # no Swagger UI (it would use a CDN)
+
+
+def test_second_reviewer_does_not_see_the_first_decision_before_deciding(tmp_path: Path) -> None:
+    from tests.service.webkit import alert_body, seed_entry
+
+    app = make_app(tmp_path)
+    with TestClient(app) as r1, TestClient(app) as r2, TestClient(app) as worker:
+        for name, role in (
+            ("enr", Role.ENROLLER),
+            ("adm", Role.ADMIN),
+            ("rev1", Role.REVIEWER),
+            ("rev2", Role.REVIEWER),
+        ):
+            add_user(app, name, role)
+        entry_id = seed_entry(app, "enr", "adm")
+        worker.headers["Authorization"] = "Bearer " + api_token(app, "adm", {"alerts:ingest"})
+        alert_id = worker.post("/api/alerts", json=alert_body(entry_id, "k")).json()["id"]
+        c1 = login(r1, "rev1")
+        r1.post(
+            f"/review/{alert_id}/decide",
+            data={"decision": "unsure", "comment": "FIRST-OPINION", "csrf_token": c1},
+        )
+        assert "FIRST-OPINION" in r1.get(f"/review/{alert_id}").text
+        c2 = login(r2, "rev2")
+        before = r2.get(f"/review/{alert_id}").text
+        assert "FIRST-OPINION" not in before and "1 decision(s) recorded" in before
+        r2.post(
+            f"/review/{alert_id}/decide",
+            data={"decision": "reject", "comment": "no", "csrf_token": c2},
+        )
+        after = r2.get(f"/review/{alert_id}").text
+        assert "FIRST-OPINION" in after and ">rejected<" in after
