@@ -62,6 +62,11 @@ class ThroughputFigures:
         return self.faces / self.wall_s if self.wall_s else 0.0
 
     @property
+    def frames_per_cpu_s(self) -> float:
+        """Frames per CPU-second: steadier than frames/s on a machine shared with others."""
+        return self.frames / self.cpu_s if self.cpu_s else 0.0
+
+    @property
     def cpu_use(self) -> float:
         """CPU seconds per wall second: 1.0 is one core fully busy."""
         return self.cpu_s / self.wall_s if self.wall_s else 0.0

@@ -186,7 +186,8 @@ def _run_line(figures: ThroughputFigures) -> str:
     return (
         f"{figures.mode:<8} {figures.frames} frames in {figures.wall_s:.1f} s: "
         f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s, "
-        f"{figures.embeddings} embeddings, CPU {figures.cpu_use:.2f} cores, peak RSS "
+        f"{figures.embeddings} embeddings, CPU {figures.cpu_use:.2f} cores "
+        f"({figures.frames_per_cpu_s:.2f} frames per CPU-second), peak RSS "
         f"{figures.peak_rss_mb:.0f} MB\n         ms per frame: {stages}\n"
         f"         identities: {found or 'none'}"
     )
@@ -222,9 +223,11 @@ def pipeline_command(
         slow = run_naive(video, settings, models, max_frames)
         console.print(_run_line(slow), soft_wrap=True)
         same = set(fast.identities) == set(slow.identities)
+        per_cpu = fast.frames_per_cpu_s / max(slow.frames_per_cpu_s, 1e-9)
         console.print(
             f"ratio: pipeline analyses {fast.analysed_fps / max(slow.analysed_fps, 1e-9):.1f}x "
-            f"the naive loop's frames/s; identities {'the same' if same else 'DIFFER'} "
+            f"the naive loop's frames/s ({per_cpu:.1f}x "
+            f"per CPU-second); identities {'the same' if same else 'DIFFER'} "
             f"(pipeline {sorted(fast.identities)}, naive {sorted(slow.identities)})",
             soft_wrap=True,
         )
