@@ -135,3 +135,11 @@ def test_cli_lists_tracks_and_refuses_to_overwrite(tmp_path: Path, two_face_clip
     assert "track 9 never appeared" in result.stderr
     again = _cli("redact", str(two_face_clip), "--out", str(out))
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, two_face_clip: Path) -> None:
+    out = tmp_path / "no-such-folder" / "out.mp4"
+    result = _cli("redact", str(two_face_clip), "--out", str(out))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"clearsight: error: {out}: cannot write video")
+    assert result.stderr.strip().count("\n") == 0

@@ -186,29 +186,32 @@ def redact_video(
             writer = av.open(str(temporary), mode="w")
         except (av.error.FFmpegError, OSError, ValueError) as error:
             raise VideoError(f"{output}: cannot write video ({error})") from error
-        with writer:
-            encoder: Any = None
-            for image in _decode(container, source):
-                height, width = image.shape[0] & ~1, image.shape[1] & ~1
-                if encoder is None:
-                    encoder = writer.add_stream("libx264", rate=Fraction(rate))
-                    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-                    encoder.options = {"crf": "20", "preset": "veryfast"}
-                boxes = hider.boxes_to_hide(frames, detector.detect(image))
-                clean = redact_boxes(image, boxes, settings)
-                if verify:
-                    extra = _still_visible(detector.detect(clean), hider.kept_box)
-                    clean = redact_boxes(clean, extra, settings)
-                    boxes = np.concatenate([boxes, extra])
-                hidden += len(boxes)
-                clean = clean[:height, :width]
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(clean), format="rgb24")
-                writer.mux(encoder.encode(frame))
-                frames += 1
-                if progress is not None:
-                    progress(frames, total)
-            if encoder is not None:
-                writer.mux(encoder.encode(None))
+        try:
+            with writer:
+                encoder: Any = None
+                for image in _decode(container, source):
+                    height, width = image.shape[0] & ~1, image.shape[1] & ~1
+                    if encoder is None:
+                        encoder = writer.add_stream("libx264", rate=Fraction(rate))
+                        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+                        encoder.options = {"crf": "20", "preset": "veryfast"}
+                    boxes = hider.boxes_to_hide(frames, detector.detect(image))
+                    clean = redact_boxes(image, boxes, settings)
+                    if verify:
+                        extra = _still_visible(detector.detect(clean), hider.kept_box)
+                        clean = redact_boxes(clean, extra, settings)
+                        boxes = np.concatenate([boxes, extra])
+                    hidden += len(boxes)
+                    clean = clean[:height, :width]
+                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(clean), format="rgb24")
+                    writer.mux(encoder.encode(frame))
+                    frames += 1
+                    if progress is not None:
+                        progress(frames, total)
+                if encoder is not None:
+                    writer.mux(encoder.encode(None))
+        except (av.error.FFmpegError, OSError) as error:
+            raise VideoError(f"{output}: cannot write video ({error})") from error
         temporary.replace(output)
     except BaseException:
         temporary.unlink(missing_ok=True)
