@@ -176,3 +176,15 @@ def test_missing_key_is_a_clear_error(tmp_path: Path) -> None:
 def test_malformed_key_ring_is_named(text: str, message: str) -> None:
     with pytest.raises(CryptoError, match=message):
         parse_key_ring(text, "keys.txt")
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "k"
+    write_key_file(path, KeyRing((new_key(),)))
+    path.chmod(0o644)
+    with pytest.raises(
+        CryptoError, match=r"accessible to other users \(mode 644\); run `chmod 600"
+    ):
+        read_key_file(path)
+    path.chmod(0o640)  # a service group may read it
+    assert read_key_file(path).active

@@ -40,6 +40,7 @@ def test_generate_add_list(tmp_path: Path) -> None:
 def test_bad_key_file_is_one_line_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "k"
     path.write_text("a:zzzz\n")
+    path.chmod(0o600)
     result = runner.invoke(app, ["keys", "list", str(path)])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0

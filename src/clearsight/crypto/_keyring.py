@@ -158,6 +158,18 @@ def parse_key_ring(text: str, source: str) -> KeyRing:
 
 
 def read_key_file(path: Path) -> KeyRing:
+    """Read a key file; refused if anyone other than its owner and group may read it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as error:
+        raise CryptoError(f"{path}: key file not found") from error
+    except OSError as error:
+        raise CryptoError(f"{path}: cannot read key file ({error.strerror})") from error
+    if mode & 0o007:
+        raise CryptoError(
+            f"{path}: key file is accessible to other users (mode {mode & 0o777:o}); "
+            f"run `chmod 600 {path}`"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as error:
