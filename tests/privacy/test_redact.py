@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from clearsight.config import HogDetectorConfig
-from clearsight.detect import HogFaceDetector
+from clearsight.detect import FaceDetector, HogFaceDetector
+from clearsight.errors import VideoError
 from clearsight.privacy import RedactionSettings, RedactionStyle, redact_still, redact_video
 from clearsight.track import iou_matrix
 from clearsight.types import FaceDetections
@@ -143,3 +144,38 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, two_face_clip: Pat
     assert result.returncode == 2
     assert result.stderr.startswith(f"clearsight: error: {out}: cannot write video")
     assert result.stderr.strip().count("\n") == 0
+
+
+class _MissesTheRightFace(FaceDetector):
+    """The real HOG detector, blind to the right half of the frame (a face turned away)."""
+
+    def __init__(self, inner: FaceDetector) -> None:
+        self._inner = inner
+
+    def detect(self, image: np.ndarray) -> FaceDetections:
+        found = self._inner.detect(image)
+        return found[found.boxes[:, 0] < image.shape[1] / 2]
+
+
+def test_hide_background_hides_faces_the_detector_missed(
+    tmp_path: Path, two_face_clip: Path, detector: HogFaceDetector
+) -> None:
+    blind = _MissesTheRightFace(detector)
+    faces_only = redact_video(two_face_clip, tmp_path / "faces.mp4", blind, keep_track=1)
+    assert [t.track_id for t in faces_only.tracks] == [1]
+    missed = _faces_per_frame(tmp_path / "faces.mp4", detector)
+    assert sum(len(f) for f in missed) >= 18, "the missed face stays visible without it"
+
+    result = redact_video(
+        two_face_clip, tmp_path / "bg.mp4", blind, keep_track=1, hide_background=True
+    )
+    kept = {face.frame: face.box for face in result.kept}
+    after = _faces_per_frame(tmp_path / "bg.mp4", detector)
+    for index, found in enumerate(after):
+        assert len(found) <= 1
+        if len(found):
+            assert iou_matrix(found.boxes, np.asarray([kept[index]], np.float32))[0, 0] > 0.5
+    assert sum(len(found) for found in after) >= 8
+
+    with pytest.raises(VideoError, match="needs a track to keep"):
+        redact_video(two_face_clip, tmp_path / "x.mp4", detector, hide_background=True)

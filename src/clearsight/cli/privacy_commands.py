@@ -96,6 +96,13 @@ def redact(
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Search each redacted frame again.")
     ] = True,
+    hide_background: Annotated[
+        bool,
+        typer.Option(
+            "--hide-background",
+            help="Hide everything but the kept face (bystanders the detector misses too).",
+        ),
+    ] = False,
 ) -> None:
     """Hide every face in a video (for releasing footage), except one track if asked."""
     from rich.progress import Progress
@@ -126,6 +133,7 @@ def redact(
             settings=RedactionSettings(style=RedactionStyle(style.value)),
             progress=advance,
             verify=verify,
+            hide_background=hide_background,
         )
     typer.echo(f"wrote {result.output}: {result.frames} frames, {result.faces_hidden} faces hidden")
     for track in result.tracks:

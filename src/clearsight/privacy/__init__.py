@@ -15,6 +15,7 @@ from clearsight.privacy._redact import (
     RedactionSettings,
     RedactionStyle,
     enlarged_boxes,
+    hide_all_except,
     redact_boxes,
     redact_still,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "build_notice",
     "enlarged_boxes",
     "find_subject_records",
+    "hide_all_except",
     "load_privacy_config",
     "read_evaluation_outputs",
     "redact_boxes",

@@ -13,7 +13,7 @@ import numpy.typing as npt
 from clearsight.config import TrackConfig
 from clearsight.detect import FaceDetector
 from clearsight.errors import VideoError
-from clearsight.privacy._redact import RedactionSettings, redact_boxes
+from clearsight.privacy._redact import RedactionSettings, hide_all_except, redact_boxes
 from clearsight.track import IouTracker, iou_matrix
 from clearsight.types import FaceDetections
 
@@ -157,6 +157,7 @@ def redact_video(
     hold_frames: int = 5,
     progress: ProgressCallback | None = None,
     verify: bool = True,
+    hide_background: bool = False,
 ) -> VideoRedaction:
     """Write ``output`` (H.264) with every face in ``source`` hidden, except track ``keep_track``.
 
@@ -168,9 +169,14 @@ def redact_video(
 
     With ``verify`` (the default, about twice the time) each redacted frame is searched again
     and anything the detector still takes for a face, other than the kept one, is hidden too.
+
+    With ``hide_background`` (needs ``keep_track``) everything but the kept face is hidden,
+    so bystanders the detector misses (turned, small, dark faces) cannot be recognised either.
     """
     import av
 
+    if hide_background and keep_track is None:
+        raise VideoError(f"{source}: hiding the background needs a track to keep (--keep-track)")
     if output.resolve() == source.resolve():
         raise VideoError(f"{output}: the output would overwrite the input video")
     settings = settings or RedactionSettings()
@@ -196,8 +202,13 @@ def redact_video(
                         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
                         encoder.options = {"crf": "20", "preset": "veryfast"}
                     boxes = hider.boxes_to_hide(frames, detector.detect(image))
-                    clean = redact_boxes(image, boxes, settings)
-                    if verify:
+                    if hide_background:
+                        kept = hider.kept_box
+                        keep = np.zeros((0, 4), np.float32) if kept is None else kept[None]
+                        clean = hide_all_except(image, keep, settings)
+                    else:
+                        clean = redact_boxes(image, boxes, settings)
+                    if verify and not hide_background:
                         extra = _still_visible(detector.detect(clean), hider.kept_box)
                         clean = redact_boxes(clean, extra, settings)
                         boxes = np.concatenate([boxes, extra])
