@@ -269,3 +269,16 @@ def test_only_the_newest_setup_link_works(db: Database) -> None:
         assert first and second
         assert not accounts.setup_token_valid(s, first, NOW + timedelta(seconds=2))
         assert accounts.setup_token_valid(s, second, NOW + timedelta(seconds=2))
+
+
+def test_read_sessions_see_committed_data_and_refuse_writes_on_sqlite(db: Database) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    make_user(db, "alice", Role.ADMIN)
+    with db.read_session() as s:
+        assert accounts.user_count(s) == 1
+    if db.dialect == "sqlite":
+        with pytest.raises(OperationalError, match="readonly"), db.read_session() as s:
+            accounts.create_user(s, "bob", "correct horse battery", Role.REVIEWER, "t")
+    with db.session() as s:  # the write connection is writable again afterwards
+        accounts.create_user(s, "carol", "correct horse battery", Role.REVIEWER, "t")

@@ -21,6 +21,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _MIGRATION_LOCK = threading.Lock()
 SQLITE_FILE_NAME = "clearsight.sqlite3"
+READ_ONLY_OPTION = "clearsight_read_only"
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -46,7 +47,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # WAL readers never wait for the writer; query_only makes a stray write fail.
+            connection.exec_driver_sql("PRAGMA query_only=1")
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only=0")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -82,6 +89,9 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Database:
@@ -102,6 +112,14 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only. On SQLite it does not take the write lock, so polling
+        pages never queue behind writers, and a write in it fails; on PostgreSQL it is an
+        ordinary session."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> None:

@@ -59,7 +59,7 @@ def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
 def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[UserOut]:
     from sqlalchemy import select
 
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return [
             UserOut(id=u.id, username=u.username, role=u.role, active=u.active)
             for u in s.scalars(select(User).order_by(User.username))
@@ -77,7 +77,7 @@ def create_user(
 
 @router.get("/cameras", tags=["cameras"])
 def list_cameras(request: Request, _: Principal = _as(P.CAMERAS_MANAGE)) -> list[CameraOut]:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return [CameraOut.of(c) for c in cameras.list_cameras(s)]
 
 
@@ -110,7 +110,7 @@ def update_camera(
 
 @router.get("/watchlist", tags=["watchlist"])
 def list_entries(request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> list[EntryOut]:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return [EntryOut.of(e) for e in watchlist.list_entries(s)]
 
 
@@ -148,7 +148,7 @@ def read_uploads(limit: int, files: list[UploadFile]) -> list[services.Upload]:
 
 @router.get("/watchlist/{entry_id}", tags=["watchlist"])
 def get_entry(entry_id: str, request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> EntryOut:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return EntryOut.of(watchlist.get_entry(s, entry_id))
 
 
@@ -205,13 +205,13 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     _: Principal = _as(P.ALERTS_REVIEW),
 ) -> list[AlertOut]:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return [AlertOut.of(a) for a in alerts.list_alerts(s, status, limit)]
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
 def get_alert(alert_id: str, request: Request, _: Principal = _as(P.ALERTS_REVIEW)) -> AlertOut:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return AlertOut.of(alerts.get_alert(s, alert_id))
 
 
@@ -236,7 +236,7 @@ def search_audit(
     _: Principal = _as(P.AUDIT_READ),
 ) -> list[AuditEntryOut]:
     where = AuditFilter(actor, action, record_id, since, until)
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         return [
             AuditEntryOut(
                 seq=e.seq,
@@ -255,7 +255,7 @@ def search_audit(
 
 @router.get("/audit/verify", tags=["audit"])
 def verify_audit(request: Request, _: Principal = _as(P.AUDIT_READ)) -> VerifyOut:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         report = audit_log.verify(s)
     return VerifyOut(
         ok=report.ok,

@@ -59,7 +59,7 @@ def _resolve(request: Request) -> Principal | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise LoginRequiredError("the Authorization header must be 'Bearer <token>'")
-        with ctx.db.session() as session:
+        with ctx.db.read_session() as session:
             found = accounts.find_api_token(session, secret.strip(), now)
             if found is None:
                 raise LoginRequiredError("the API token is invalid, expired or revoked")
@@ -72,7 +72,7 @@ def _resolve(request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         found_session = accounts.find_session(session, cookie, now)
         if found_session is None:
             return None

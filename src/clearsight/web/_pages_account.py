@@ -83,7 +83,7 @@ def _start_session(request: Request, user: User) -> Response:
 @router.get("/setup", response_class=HTMLResponse)
 def setup_form(request: Request, token: str = "") -> Response:
     ctx = service(request)
-    with ctx.db.session() as s:
+    with ctx.db.read_session() as s:
         valid = bool(token) and accounts.setup_token_valid(s, token, ctx.now())
     if not valid:
         raise HTTPException(404, "this set-up link is invalid, expired or already used")
@@ -164,7 +164,7 @@ async def home(request: Request) -> Response:
 
 @router.get("/account/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         tokens = s.scalars(
             select(ApiToken)
             .where(ApiToken.user_id == principal.user_id)
@@ -211,7 +211,7 @@ def tokens_revoke(
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, principal: Principal = _as(P.USERS_MANAGE)) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         users = s.scalars(select(User).order_by(User.username)).all()
     return render(request, "users.html", principal, users=users, roles=list(Role))
 
@@ -246,7 +246,7 @@ def users_disable(
 
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         rows = cameras.list_cameras(s)
     return render(request, "cameras.html", principal, cameras=rows)
 
@@ -292,7 +292,7 @@ def cameras_create(
 def camera_page(
     camera_id: str, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
 ) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         camera = cameras.get_camera(s, camera_id)
     return render(request, "camera_edit.html", principal, camera=camera)
 

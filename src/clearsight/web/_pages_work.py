@@ -34,7 +34,7 @@ def _as(permission: Permission) -> Any:
 
 @router.get("/watchlist", response_class=HTMLResponse)
 def watchlist_page(request: Request, principal: Principal = _as(P.WATCHLIST_READ)) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         entries = watchlist.list_entries(s)
     return render(request, "watchlist.html", principal, entries=entries)
 
@@ -133,7 +133,7 @@ def alert_image(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         pending = alerts.list_alerts(s, AlertStatus.PENDING)
     return render(request, "review_queue.html", principal, alerts=pending)
 
@@ -188,7 +188,7 @@ def audit_page(
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
     where = _audit_filter(actor, action, record_id, since, until)
-    with service(request).db.session() as s:
+    with service(request).db.read_session() as s:
         entries = audit_log.search(s, where, 500)
         report = audit_log.verify(s)
     return render(
