@@ -167,7 +167,8 @@ def _safeguards(config: PrivacyConfig) -> tuple[Block, ...]:
                 "Reference photos, evidence and templates are encrypted at rest (AES-256-GCM); "
                 "the key is kept outside the database.",
                 "Decisions, exports and deletions are recorded in a hash-chained audit log.",
-                "Footage released on request has bystanders' faces hidden (clearsight redact).",
+                "Footage released on request is redacted (clearsight redact): detected faces "
+                "hidden, or everything but the requester's face, and checked by a person.",
                 "clearsight does not estimate age, sex, ethnicity, emotion or health; "
                 "demographic labels are used only in offline evaluation data.",
                 "Signs at the entrances say face recognition is in use (clearsight notice).",
