@@ -11,7 +11,7 @@ import pytest
 
 from clearsight.config import ClearsightConfig
 from clearsight.demo import demo_portraits
-from clearsight.embed import DlibResNetEmbedder
+from clearsight.embed import Embedder, create_embedder
 from clearsight.enrollment import enroll_face
 from clearsight.ingest import load_image, open_source
 from clearsight.match import Gallery
@@ -22,16 +22,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def embedder() -> DlibResNetEmbedder:
-    return DlibResNetEmbedder()
+def embedder() -> Embedder:
+    return create_embedder()
 
 
 @pytest.fixture(scope="module")
-def portrait_templates(embedder: DlibResNetEmbedder) -> dict[str, np.ndarray]:
+def portrait_templates(embedder: Embedder) -> dict[str, np.ndarray]:
     return {p.name: enroll_face(p.image, p.name, embedder=embedder).embedding.vector for p in demo_portraits()}
 
 
-def _run(clip: Path, gallery: Gallery, embedder: DlibResNetEmbedder) -> tuple[list[Alert], Pipeline]:
+def _run(clip: Path, gallery: Gallery, embedder: Embedder) -> tuple[list[Alert], Pipeline]:
     pipeline = Pipeline(ClearsightConfig(), gallery, embedder=embedder)
     alerts: list[Alert] = []
     run_source(open_source(str(clip)), pipeline, alerts.append)
@@ -40,7 +40,7 @@ def _run(clip: Path, gallery: Gallery, embedder: DlibResNetEmbedder) -> tuple[li
 
 @pytest.mark.parametrize("enrolled", ["Eileen Collins", "Grace Hopper"])
 def test_demo_clip_alerts_once_for_the_enrolled_person_only(
-    demo_clip: Path, embedder: DlibResNetEmbedder, portrait_templates: dict[str, np.ndarray], enrolled: str
+    demo_clip: Path, embedder: Embedder, portrait_templates: dict[str, np.ndarray], enrolled: str
 ) -> None:
     gallery = Gallery.build(embedder.model_id, [("s1", enrolled, portrait_templates[enrolled])])
     alerts, pipeline = _run(demo_clip, gallery, embedder)
@@ -52,13 +52,13 @@ def test_demo_clip_alerts_once_for_the_enrolled_person_only(
     assert pipeline.stats.tracks == 2  # two walkers, two tracks: not one per frame
 
 
-def test_empty_watchlist_embeds_nothing(demo_clip: Path, embedder: DlibResNetEmbedder) -> None:
+def test_empty_watchlist_embeds_nothing(demo_clip: Path, embedder: Embedder) -> None:
     alerts, pipeline = _run(demo_clip, Gallery.build(embedder.model_id, []), embedder)
     assert alerts == [] and pipeline.stats.embeddings == 0 and pipeline.stats.faces >= 70
 
 
 def test_non_matches_leave_nothing_on_disk(
-    demo_clip: Path, embedder: DlibResNetEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_clip: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Zero retention: faces are embedded and compared, match no one, and nothing is written."""
     stranger = np.random.default_rng(0).normal(size=128).astype(np.float32)
@@ -77,7 +77,7 @@ def test_non_matches_leave_nothing_on_disk(
     assert pipeline._tracks == {}  # and nothing of them is left in memory after the stream
 
 
-def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: DlibResNetEmbedder) -> None:
+def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: Embedder) -> None:
     lin = enroll_face(load_image(clips_dir / "lin-manuel-miranda.png"), "lin", embedder=embedder)
     gallery = Gallery.build(embedder.model_id, [("lin", "Lin-Manuel Miranda", lin.embedding.vector)])
     alerts, _ = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
@@ -87,7 +87,7 @@ def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: DlibRe
     assert len(track_ids) == len(set(track_ids))  # one alert per track
 
 
-def test_hamilton_clip_with_only_obama_enrolled(clips_dir: Path, embedder: DlibResNetEmbedder) -> None:
+def test_hamilton_clip_with_only_obama_enrolled(clips_dir: Path, embedder: Embedder) -> None:
     obama = enroll_face(load_image(clips_dir / "obama.jpg"), "obama", embedder=embedder)
     gallery = Gallery.build(embedder.model_id, [("obama", "Barack Obama", obama.embedding.vector)])
     alerts, pipeline = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)

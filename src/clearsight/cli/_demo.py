@@ -14,7 +14,7 @@ def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     """Build the synthetic clip, enrol Eileen Collins only, watch the clip and show the alerts."""
     from clearsight.cli._watch import alert_json, run_watch
     from clearsight.demo import build_demo_clip, demo_portraits
-    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
     from clearsight.watchlist import WatchlistFile
 
@@ -26,7 +26,7 @@ def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
         build_demo_clip(clip)
     collins, hopper = demo_portraits()
     console.print(f"Demo camera clip: {clip} (two people walk past: {collins.name}, then {hopper.name})")
-    embedder = DlibResNetEmbedder(mirror=config.embed.mirror)
+    embedder = create_embedder(config.embed)
     enrolled = enroll_face(collins.image, collins.name, config.quality, embedder=embedder)
     watchlist_path.unlink(missing_ok=True)
     with WatchlistFile(watchlist_path) as store:

@@ -45,12 +45,12 @@ def run_watch(
     on_alert: Callable[[Alert], None],
     progress: bool,
 ) -> RunSummary:
-    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.embed import create_embedder
     from clearsight.ingest import open_source
     from clearsight.pipeline import Pipeline, run_source
     from clearsight.watchlist import WatchlistFile
 
-    embedder = DlibResNetEmbedder(mirror=config.embed.mirror)
+    embedder = create_embedder(config.embed)
     with WatchlistFile(watchlist) as store:
         gallery = store.gallery(embedder.model_id)
     pipeline = Pipeline(config, gallery, embedder=embedder)

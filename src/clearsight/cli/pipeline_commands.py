@@ -30,13 +30,13 @@ def enroll(
     config: ConfigOption = None,
 ) -> None:
     """Enrol a subject from reference photos, each of exactly one usable face."""
-    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
     from clearsight.ingest import load_image
     from clearsight.watchlist import WatchlistFile
 
     settings = load_config(config)
-    embedder = DlibResNetEmbedder(mirror=settings.embed.mirror)
+    embedder = create_embedder(settings.embed)
     enrolled = []
     for path in images:
         face = enroll_face(load_image(path), str(path), settings.quality, embedder=embedder)
@@ -128,13 +128,13 @@ def compare(
     config: ConfigOption = None,
 ) -> None:
     """Compare the faces of two images: score, same or different, estimated false match rate."""
-    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
     from clearsight.ingest import load_image
     from clearsight.match import load_card
 
     settings = load_config(config)
-    embedder = DlibResNetEmbedder(mirror=settings.embed.mirror)
+    embedder = create_embedder(settings.embed)
     card = load_card(embedder.model_id)
     a = enroll_face(load_image(image_a), str(image_a), settings.quality, embedder=embedder)
     b = enroll_face(load_image(image_b), str(image_b), settings.quality, embedder=embedder)

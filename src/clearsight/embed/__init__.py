@@ -3,6 +3,7 @@
 from clearsight.embed._align import CHIP_SIZE, align_chips
 from clearsight.embed._base import Embedder
 from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID, DlibResNetEmbedder
+from clearsight.embed._factory import create_embedder
 from clearsight.embed._onnx_cache import (
     cached_onnx_resnet,
     convert_dlib_resnet,
@@ -19,5 +20,6 @@ __all__ = [
     "align_chips",
     "cached_onnx_resnet",
     "convert_dlib_resnet",
+    "create_embedder",
     "default_cache_dir",
 ]

@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from clearsight.config import HogDetectorConfig, QualityConfig
 from clearsight.detect import FaceDetector, HogFaceDetector
-from clearsight.embed import DlibResNetEmbedder, Embedder, align_chips
+from clearsight.embed import Embedder, align_chips, create_embedder
 from clearsight.errors import EnrollmentError
 from clearsight.quality import assess_face
 from clearsight.types import Embedding
@@ -51,7 +51,7 @@ def enroll_face(
     assessment = assess_face(float(detections.widths[0]), detections.landmarks[0], chip, quality)
     if not assessment.usable:
         raise EnrollmentError(f"{name}: {assessment.reason}")
-    embedder = embedder or DlibResNetEmbedder()
+    embedder = embedder or create_embedder()
     vector = embedder.embed([chip])[0]
     x1, y1, x2, y2 = (float(v) for v in detections.boxes[0])
     pad_x, pad_y = 0.4 * (x2 - x1), 0.4 * (y2 - y1)

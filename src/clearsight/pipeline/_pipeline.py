@@ -13,7 +13,7 @@ import numpy.typing as npt
 from clearsight.alert import build_alert
 from clearsight.config import ClearsightConfig
 from clearsight.detect import FaceDetector, create_detector
-from clearsight.embed import DlibResNetEmbedder, Embedder, align_chips
+from clearsight.embed import Embedder, align_chips, create_embedder
 from clearsight.match import CalibrationCard, Gallery, decide_track, load_card
 from clearsight.quality import BestSamples, assess_face
 from clearsight.track import IouTracker
@@ -70,7 +70,7 @@ class Pipeline:
         embedder: Embedder | None = None,
     ) -> None:
         self.config = config
-        self._embedder = embedder or DlibResNetEmbedder(mirror=config.embed.mirror)
+        self._embedder = embedder or create_embedder(config.embed)
         self._card = card or load_card(self._embedder.model_id)
         self._detector = detector or create_detector(config.detector)
         self._tracker = IouTracker(config.track)

@@ -22,18 +22,19 @@ class FaceQuality:
 
 
 def _yaw_from_landmarks(points: npt.NDArray[np.float32]) -> float:
-    """0 for a frontal face, towards 1 as the head turns (dlib 5-point order).
+    """0 for a frontal face, 1 when the nose is under an eye (dlib 5-point order).
 
-    Points 0-1 are one eye's corners, 2-3 the other's, 4 the base of the nose. A frontal
-    face has the nose midway between the eyes.
+    Points 0-1 are one eye's corners, 2-3 the other's, 4 the base of the nose. The nose's
+    offset from the eyes' midpoint, along the line between the eyes, grows as the head turns.
     """
     eye_a = points[0:2].mean(axis=0)
     eye_b = points[2:4].mean(axis=0)
-    nose = points[4]
-    dist_a = float(np.linalg.norm(nose - eye_a))
-    dist_b = float(np.linalg.norm(nose - eye_b))
-    total = dist_a + dist_b
-    return abs(dist_a - dist_b) / total if total > 0 else 1.0
+    axis = eye_a - eye_b
+    half = float(np.linalg.norm(axis)) / 2
+    if half == 0:
+        return 1.0
+    offset = float(np.dot(points[4] - (eye_a + eye_b) / 2, axis / (2 * half)))
+    return min(1.0, abs(offset) / half)
 
 
 def sharpness_of(chip: npt.NDArray[np.uint8]) -> float:
