@@ -168,13 +168,13 @@ WatchlistOption = Annotated[
 def _models(watchlist: Path, config: ClearsightConfig) -> Models:
     from clearsight.bench import Models
     from clearsight.detect import create_detector
-    from clearsight.embed import DlibResNetEmbedder
+    from clearsight.embed import create_embedder
     from clearsight.match import load_card
     from clearsight.watchlist import WatchlistFile
 
     if not watchlist.is_file():
         raise InputError(f"{watchlist}: no such watchlist (create it with `clearsight enroll`)")
-    embedder = DlibResNetEmbedder(mirror=config.embed.mirror)
+    embedder = create_embedder(config.embed)
     with WatchlistFile(watchlist) as store:
         gallery = store.gallery(embedder.model_id)
     return Models(create_detector(config.detector), embedder, gallery, load_card(embedder.model_id))
