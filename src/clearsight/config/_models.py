@@ -79,6 +79,12 @@ class IngestConfig(_Section):
         title="Pace files in real time",
         description="Replay a video file at its own frame rate, dropping stale frames like a camera.",
     )
+    loop: bool = Field(
+        False,
+        title="Replay files forever",
+        description="When a video file ends, start it again (a demo or test camera); camera "
+        "workers honour it, one-shot commands such as `clearsight watch` read a file once.",
+    )
 
 
 class TrackConfig(_Section):
