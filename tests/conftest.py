@@ -24,7 +24,9 @@ def datasets_dir() -> Path:
 def clips_dir(datasets_dir: Path) -> Path:
     path = datasets_dir / "clips"
     if not (path / "short_hamilton_clip.mp4").is_file():
-        pytest.skip(f"real clips not found at {path} (set CLEARSIGHT_DATASETS to ../shared/datasets)")
+        pytest.skip(
+            f"real clips not found at {path} (set CLEARSIGHT_DATASETS to ../shared/datasets)"
+        )
     return path
 
 

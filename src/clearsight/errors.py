@@ -6,7 +6,7 @@ ClearsightError                 base of everything clearsight raises on purpose
 │   ├── ImageError              an image is missing, corrupt, too large or a decompression bomb
 │   ├── VideoError              a video or stream cannot be opened or decoded
 │   └── EnrollmentError         a photo cannot be enrolled (no face, several faces, too small, blurred)
-├── SourceDisconnected          a live stream dropped (ingest reopens it with backoff)
+├── SourceDisconnectedError          a live stream dropped (ingest reopens it with backoff)
 ├── ModelError                  a model file is missing, unreadable or fails its hash check
 ├── StoreError                  the database cannot be read or written
 │   └── NotFoundError           a record does not exist
@@ -34,7 +34,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PolicyError",
-    "SourceDisconnected",
+    "SourceDisconnectedError",
     "StoreError",
     "VideoError",
 ]
@@ -64,7 +64,7 @@ class EnrollmentError(InputError):
     """A reference photo cannot be enrolled."""
 
 
-class SourceDisconnected(ClearsightError):
+class SourceDisconnectedError(ClearsightError):
     """A live stream dropped; ingest reopens it with backoff."""
 
 

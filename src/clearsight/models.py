@@ -14,8 +14,15 @@ from typing import Any
 
 from clearsight.errors import ModelError
 
-__all__ = ["bundled_model_path", "load_cnn_detector", "load_hog_detector", "load_resnet",
-           "load_shape_predictor_5", "sha256_of", "verify_model_file"]
+__all__ = [
+    "bundled_model_path",
+    "load_cnn_detector",
+    "load_hog_detector",
+    "load_resnet",
+    "load_shape_predictor_5",
+    "sha256_of",
+    "verify_model_file",
+]
 
 _FILES = {
     "shape_predictor_5": "shape_predictor_5_face_landmarks.dat",

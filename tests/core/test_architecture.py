@@ -29,8 +29,20 @@ ALLOWED: dict[str, set[str]] = {
     "enrollment": {"types", "config", "errors", "detect", "embed", "quality"},
     "watchlist": {"types", "errors", "match"},
     "demo": {"types"},
-    "pipeline": {"types", "config", "errors", "ingest", "detect", "track", "quality", "embed",
-                 "match", "alert", "policy", "audit"},
+    "pipeline": {
+        "types",
+        "config",
+        "errors",
+        "ingest",
+        "detect",
+        "track",
+        "quality",
+        "embed",
+        "match",
+        "alert",
+        "policy",
+        "audit",
+    },
 }
 # Whatever else a package may import, these edges are never allowed.
 FORBIDDEN: dict[str, set[str]] = {
@@ -76,7 +88,9 @@ def test_import_directions() -> None:
         else:
             bad = imported & FORBIDDEN.get(package, set())
         bad |= imported & {"cli"} if package != "cli" else set()
-        violations += [f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)]
+        violations += [
+            f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)
+        ]
     assert violations == []
 
 
@@ -87,7 +101,11 @@ def test_every_public_name_exists() -> None:
         if info.name.rsplit(".", 1)[-1].startswith("_") or ".migrations" in info.name:
             continue
         module = importlib.import_module(info.name)
-        missing += [f"{info.name}.{name}" for name in getattr(module, "__all__", []) if not hasattr(module, name)]
+        missing += [
+            f"{info.name}.{name}"
+            for name in getattr(module, "__all__", [])
+            if not hasattr(module, name)
+        ]
     assert missing == []
 
 
@@ -102,5 +120,7 @@ def test_importing_everything_loads_no_model() -> None:
         "m.load_shape_predictor_5, m.load_resnet) if f.cache_info().currsize]\n"
         "print(loaded, threading.active_count())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[] 1"

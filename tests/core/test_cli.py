@@ -17,10 +17,16 @@ from skimage import data
 pytestmark = pytest.mark.slow
 
 
-def clearsight(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def clearsight(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from clearsight.cli import main; main()", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=240,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=240,
     )
 
 
@@ -40,7 +46,9 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "crop_b": _save(folder / "crop_b.jpg", np.ascontiguousarray(astronaut[20:420, 100:460])),
         "no_face": _save(folder / "wall.png", np.full((300, 300, 3), 128, np.uint8)),
         "two_faces": _save(folder / "two.png", np.ascontiguousarray(side_by_side)),
-        "tiny": _save(folder / "tiny.png", cv2.resize(astronaut, (250, 250), interpolation=cv2.INTER_AREA)),
+        "tiny": _save(
+            folder / "tiny.png", cv2.resize(astronaut, (250, 250), interpolation=cv2.INTER_AREA)
+        ),
         "blurred": _save(folder / "blurred.png", cv2.GaussianBlur(astronaut, (0, 0), 2)),
     }
 
@@ -56,10 +64,16 @@ def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -
 
 @pytest.mark.parametrize(
     ("photo", "reason"),
-    [("no_face", "no face found"), ("two_faces", "faces found; a reference photo must show exactly one"),
-     ("tiny", "under 60 px"), ("blurred", "blurred")],
+    [
+        ("no_face", "no face found"),
+        ("two_faces", "faces found; a reference photo must show exactly one"),
+        ("tiny", "under 60 px"),
+        ("blurred", "blurred"),
+    ],
 )
-def test_enrol_refuses_unusable_photos(photos: dict[str, Path], tmp_path: Path, photo: str, reason: str) -> None:
+def test_enrol_refuses_unusable_photos(
+    photos: dict[str, Path], tmp_path: Path, photo: str, reason: str
+) -> None:
     result = clearsight("enroll", "X", photos[photo], "--watchlist", tmp_path / "w.db")
     _one_line_error(result, photos[photo].name, reason)
 
@@ -103,15 +117,30 @@ def test_detect_lists_both_faces(clips_dir: Path) -> None:
 
 def test_enrol_then_watch_json(clips_dir: Path, tmp_path: Path) -> None:
     watchlist = tmp_path / "w.db"
-    enrolled = clearsight("enroll", "Lin-Manuel Miranda", clips_dir / "lin-manuel-miranda.png", "--watchlist", watchlist)
+    enrolled = clearsight(
+        "enroll",
+        "Lin-Manuel Miranda",
+        clips_dir / "lin-manuel-miranda.png",
+        "--watchlist",
+        watchlist,
+    )
     assert enrolled.returncode == 0, enrolled.stderr
-    result = clearsight("watch", clips_dir / "short_hamilton_clip.mp4", "--watchlist", watchlist, "--json")
+    result = clearsight(
+        "watch", clips_dir / "short_hamilton_clip.mp4", "--watchlist", watchlist, "--json"
+    )
     assert result.returncode == 0, result.stderr
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
     assert alerts and {a["subject"] for a in alerts} == {"Lin-Manuel Miranda"}
     for alert in alerts:
         assert alert["event"] == "alert"
-        assert {"subject", "track_id", "score", "estimated_fmr", "capture_time", "source"} <= alert.keys()
+        assert {
+            "subject",
+            "track_id",
+            "score",
+            "estimated_fmr",
+            "capture_time",
+            "source",
+        } <= alert.keys()
     assert len({a["track_id"] for a in alerts}) == len(alerts)
 
 

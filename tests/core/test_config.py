@@ -33,7 +33,11 @@ def test_every_config_field_has_a_title_and_description() -> None:
 
 
 def test_every_config_model_forbids_unknown_keys() -> None:
-    lax = [m.__name__ for m in _models(ClearsightConfig, set()) if m.model_config.get("extra") != "forbid"]
+    lax = [
+        m.__name__
+        for m in _models(ClearsightConfig, set())
+        if m.model_config.get("extra") != "forbid"
+    ]
     assert lax == []
 
 

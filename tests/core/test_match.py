@@ -22,8 +22,13 @@ def _near(base: np.ndarray, similarity: float, rng: np.random.Generator) -> np.n
 @pytest.fixture()
 def card():
     rng = np.random.default_rng(0)
-    return build_card("m", rng.uniform(0.0, 0.8, 100_000), rng.uniform(0.7, 1.0, 1000),
-                      source="synthetic", version="t")
+    return build_card(
+        "m",
+        rng.uniform(0.0, 0.8, 100_000),
+        rng.uniform(0.7, 1.0, 1000),
+        source="synthetic",
+        version="t",
+    )
 
 
 @pytest.fixture()
@@ -44,8 +49,14 @@ def test_card_threshold_and_estimates_are_consistent(card) -> None:
 def test_gallery_best_score_per_subject(subjects) -> None:
     rng = np.random.default_rng(2)
     extra_alice = _near(subjects["alice"], 0.5, rng)
-    gallery = Gallery.build("m", [("a", "alice", extra_alice), ("b", "bob", subjects["bob"]),
-                                  ("a", "alice", subjects["alice"])])
+    gallery = Gallery.build(
+        "m",
+        [
+            ("a", "alice", extra_alice),
+            ("b", "bob", subjects["bob"]),
+            ("a", "alice", subjects["alice"]),
+        ],
+    )
     assert gallery.subject_ids == ("a", "b") and gallery.template_count == 3
     scores = gallery.subject_scores(subjects["alice"][None])
     assert scores[0, 0] == pytest.approx(1.0, abs=1e-5)  # its best photo, not the first
@@ -58,8 +69,14 @@ def _gallery(subjects) -> Gallery:
 def test_track_matches_when_enough_samples_agree(card, subjects) -> None:
     rng = np.random.default_rng(3)
     probes = np.stack([_near(subjects["bob"], s, rng) for s in (0.95, 0.9, 0.6)])
-    decision = decide_track(7, probes, np.array([0.9, 0.8, 0.5]), _gallery(subjects), card,
-                            MatchConfig(target_fmr=1e-3, min_agreeing_samples=2))
+    decision = decide_track(
+        7,
+        probes,
+        np.array([0.9, 0.8, 0.5]),
+        _gallery(subjects),
+        card,
+        MatchConfig(target_fmr=1e-3, min_agreeing_samples=2),
+    )
     assert decision.candidate is not None and decision.candidate.subject_name == "Bob"
     assert decision.agreeing_samples == 2 and decision.samples_used == 3
     assert decision.candidate.estimated_fmr == card.fmr_at(decision.candidate.score)
@@ -68,15 +85,25 @@ def test_track_matches_when_enough_samples_agree(card, subjects) -> None:
 def test_one_lucky_frame_is_not_enough(card, subjects) -> None:
     rng = np.random.default_rng(4)
     probes = np.stack([_near(subjects["bob"], s, rng) for s in (0.95, 0.3, 0.2)])
-    decision = decide_track(7, probes, np.ones(3), _gallery(subjects), card, MatchConfig(target_fmr=1e-3))
+    decision = decide_track(
+        7, probes, np.ones(3), _gallery(subjects), card, MatchConfig(target_fmr=1e-3)
+    )
     assert decision.candidate is None and "only 1 of 3" in decision.reason
 
 
 def test_tie_between_subjects_is_rejected(card, subjects) -> None:
     rng = np.random.default_rng(5)
-    probes = np.stack([_near(subjects["bob"], 0.95, rng), _near(subjects["bob"], 0.95, rng),
-                       _near(subjects["carol"], 0.95, rng), _near(subjects["carol"], 0.95, rng)])
-    decision = decide_track(7, probes, np.ones(4), _gallery(subjects), card, MatchConfig(target_fmr=1e-3))
+    probes = np.stack(
+        [
+            _near(subjects["bob"], 0.95, rng),
+            _near(subjects["bob"], 0.95, rng),
+            _near(subjects["carol"], 0.95, rng),
+            _near(subjects["carol"], 0.95, rng),
+        ]
+    )
+    decision = decide_track(
+        7, probes, np.ones(4), _gallery(subjects), card, MatchConfig(target_fmr=1e-3)
+    )
     assert decision.candidate is None and decision.reason == "tie between subjects"
 
 

@@ -28,7 +28,10 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="module")
 def portrait_templates(embedder: Embedder) -> dict[str, np.ndarray]:
-    return {p.name: enroll_face(p.image, p.name, embedder=embedder).embedding.vector for p in demo_portraits()}
+    return {
+        p.name: enroll_face(p.image, p.name, embedder=embedder).embedding.vector
+        for p in demo_portraits()
+    }
 
 
 def _run(clip: Path, gallery: Gallery, embedder: Embedder) -> tuple[list[Alert], Pipeline]:
@@ -79,7 +82,9 @@ def test_non_matches_leave_nothing_on_disk(
 
 def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: Embedder) -> None:
     lin = enroll_face(load_image(clips_dir / "lin-manuel-miranda.png"), "lin", embedder=embedder)
-    gallery = Gallery.build(embedder.model_id, [("lin", "Lin-Manuel Miranda", lin.embedding.vector)])
+    gallery = Gallery.build(
+        embedder.model_id, [("lin", "Lin-Manuel Miranda", lin.embedding.vector)]
+    )
     alerts, _ = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
     assert alerts, "the enrolled subject should be found"
     assert {a.subject_name for a in alerts} == {"Lin-Manuel Miranda"}

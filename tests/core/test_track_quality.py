@@ -12,7 +12,9 @@ from clearsight.types import FaceDetections, FaceSample
 
 
 def _dets(*boxes: tuple[float, float, float, float]) -> FaceDetections:
-    return FaceDetections(boxes=np.array(boxes, np.float32).reshape(-1, 4), scores=np.ones(len(boxes)))
+    return FaceDetections(
+        boxes=np.array(boxes, np.float32).reshape(-1, 4), scores=np.ones(len(boxes))
+    )
 
 
 def test_iou_matrix_known_values() -> None:
@@ -25,7 +27,11 @@ def test_two_walkers_keep_their_ids_and_a_newcomer_gets_a_new_one() -> None:
     tracker = IouTracker(TrackConfig(iou_threshold=0.2, max_missed_frames=2))
     ids_a, ids_b = set(), set()
     for step in range(10):
-        out = tracker.update(_dets((10 + 8 * step, 50, 70 + 8 * step, 110), (400 - 8 * step, 60, 460 - 8 * step, 120)))
+        out = tracker.update(
+            _dets(
+                (10 + 8 * step, 50, 70 + 8 * step, 110), (400 - 8 * step, 60, 460 - 8 * step, 120)
+            )
+        )
         ids_a.add(int(out.track_ids[0]))
         ids_b.add(int(out.track_ids[1]))
     assert len(ids_a) == 1 and len(ids_b) == 1 and ids_a != ids_b
@@ -69,12 +75,22 @@ def test_quality_refuses_small_blurred_and_turned_faces() -> None:
 def test_larger_sharper_faces_score_higher() -> None:
     config = QualityConfig()
     chip = _textured_chip()
-    assert assess_face(180, FRONTAL, chip, config).score > assess_face(70, FRONTAL, chip, config).score
+    assert (
+        assess_face(180, FRONTAL, chip, config).score > assess_face(70, FRONTAL, chip, config).score
+    )
 
 
 def _sample(quality: float) -> FaceSample:
-    return FaceSample(1, "cam", datetime.now(UTC), 0, (0, 0, 1, 1), quality,
-                      np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1, 3), np.uint8))
+    return FaceSample(
+        1,
+        "cam",
+        datetime.now(UTC),
+        0,
+        (0, 0, 1, 1),
+        quality,
+        np.zeros((1, 1, 3), np.uint8),
+        np.zeros((1, 1, 3), np.uint8),
+    )
 
 
 def test_best_samples_keeps_the_top_n() -> None:

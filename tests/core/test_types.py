@@ -69,4 +69,4 @@ def test_frame_validates_pixels_and_time() -> None:
     with pytest.raises(ValueError, match="uint8"):
         Frame(np.zeros((4, 4), np.uint8), datetime.now(UTC), "cam", 0)
     with pytest.raises(ValueError, match="timezone"):
-        Frame(np.zeros((4, 4, 3), np.uint8), datetime.now(), "cam", 0)  # noqa: DTZ005
+        Frame(np.zeros((4, 4, 3), np.uint8), datetime.now(), "cam", 0)

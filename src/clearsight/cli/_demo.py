@@ -25,20 +25,31 @@ def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     with console.status("building the demo camera clip"):
         build_demo_clip(clip)
     collins, hopper = demo_portraits()
-    console.print(f"Demo camera clip: {clip} (two people walk past: {collins.name}, then {hopper.name})")
+    console.print(
+        f"Demo camera clip: {clip} (two people walk past: {collins.name}, then {hopper.name})"
+    )
     embedder = create_embedder(config.embed)
     enrolled = enroll_face(collins.image, collins.name, config.quality, embedder=embedder)
     watchlist_path.unlink(missing_ok=True)
     with WatchlistFile(watchlist_path) as store:
         store.add(collins.name, [(enrolled.embedding, "demo:skimage.data.astronaut")])
-    console.print(f"Watchlist {watchlist_path}: {collins.name} enrolled ({collins.credit}); "
-                  f"{hopper.name} is not enrolled.")
+    console.print(
+        f"Watchlist {watchlist_path}: {collins.name} enrolled ({collins.credit}); "
+        f"{hopper.name} is not enrolled."
+    )
     alerts: list[Alert] = []
     summary = run_watch(str(clip), watchlist_path, config, alerts.append, progress=True)
-    table = Table("subject", "track", "score", "est. FMR", "captured", title="Alerts (pending human review)")
+    table = Table(
+        "subject", "track", "score", "est. FMR", "captured", title="Alerts (pending human review)"
+    )
     for alert in alerts:
-        table.add_row(alert.subject_name, str(alert.track_id), f"{alert.score:.3f}",
-                      f"{alert.estimated_fmr:.1e}", alert.capture_time.strftime("%H:%M:%S.%f")[:-3])
+        table.add_row(
+            alert.subject_name,
+            str(alert.track_id),
+            f"{alert.score:.3f}",
+            f"{alert.estimated_fmr:.1e}",
+            alert.capture_time.strftime("%H:%M:%S.%f")[:-3],
+        )
     console.print(table)
     console.print(
         f"{summary.frames} frames, {summary.faces} faces in {summary.tracks} tracks, "

@@ -34,7 +34,7 @@ def _frame_count(spec: str) -> int | None:
         with av.open(spec) as container:
             frames = container.streams.video[0].frames
             return int(frames) or None
-    except Exception:  # noqa: BLE001 - only a progress-bar estimate
+    except Exception:
         return None
 
 

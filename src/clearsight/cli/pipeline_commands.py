@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from clearsight.cli._app import app, friendly_errors
 from clearsight.cli._watch import alert_json, run_watch
 from clearsight.config import ClearsightConfig, load_config
+from clearsight.types import Alert
 
 ConfigOption = Annotated[
     Path | None,
@@ -51,30 +53,42 @@ def enroll(
 @app.command()
 @friendly_errors
 def watch(
-    source: Annotated[str, typer.Argument(help="Video file, image folder, stream URL or device:N.")],
+    source: Annotated[
+        str, typer.Argument(help="Video file, image folder, stream URL or device:N.")
+    ],
     watchlist: Annotated[Path, typer.Option("--watchlist", "-w", help="Watchlist SQLite file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert per line.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per alert per line.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Run the pipeline on a source and report alerts, one per matched track."""
     from clearsight.errors import InputError
 
     if not watchlist.is_file():
-        raise InputError(f"{watchlist}: no such watchlist file (create it with `clearsight enroll`)")
+        raise InputError(
+            f"{watchlist}: no such watchlist file (create it with `clearsight enroll`)"
+        )
     settings = load_config(config)
     console = Console(stderr=as_json)
     table = Table("time", "subject", "track", "score", "est. FMR", "source", title="Alerts")
     count = 0
 
-    def on_alert(alert: object) -> None:
+    def on_alert(alert: Alert) -> None:
         nonlocal count
         count += 1
-        record = alert_json(alert)  # type: ignore[arg-type]
+        record = alert_json(alert)
         if as_json:
             print(json.dumps(record), flush=True)
         else:
-            table.add_row(record["capture_time"], str(record["subject"]), str(record["track_id"]),
-                          f"{record['score']:.3f}", f"{record['estimated_fmr']:.1e}", str(record["source"]))
+            table.add_row(
+                str(record["capture_time"]),
+                str(record["subject"]),
+                str(record["track_id"]),
+                f"{record['score']:.3f}",
+                f"{record['estimated_fmr']:.1e}",
+                str(record["source"]),
+            )
 
     summary = run_watch(source, watchlist, settings, on_alert, progress=not as_json)
     if not as_json:
@@ -84,6 +98,17 @@ def watch(
         f"{count} alert(s); threshold {summary.threshold:.3f} for target FMR "
         f"{settings.match.target_fmr:g}"
     )
+
+
+@dataclass(frozen=True)
+class _FaceReport:
+    box: tuple[float, ...]
+    score: float
+    width: float
+    sharpness: float
+    yaw: float
+    usable: bool
+    reason: str
 
 
 @app.command()
@@ -101,21 +126,45 @@ def detect(
     from clearsight.quality import assess_face
 
     pixels = load_image(image)
-    found = HogFaceDetector(HogDetectorConfig(upsample=upsample, min_face_size=20, max_width=4000)).detect(pixels)
+    found = HogFaceDetector(
+        HogDetectorConfig(upsample=upsample, min_face_size=20, max_width=4000)
+    ).detect(pixels)
     chips = align_chips(pixels, found)
     rows = []
     for i, chip in enumerate(chips):
         q = assess_face(float(found.widths[i]), found.landmarks[i], chip, QualityConfig())
-        rows.append({"box": [round(float(v), 1) for v in found.boxes[i]], "score": round(float(found.scores[i]), 3),
-                     "width": round(float(found.widths[i]), 1), "sharpness": round(q.sharpness, 1),
-                     "yaw": round(q.yaw, 3), "usable": q.usable, "reason": q.reason})
+        rows.append(
+            _FaceReport(
+                box=tuple(round(float(v), 1) for v in found.boxes[i]),
+                score=round(float(found.scores[i]), 3),
+                width=round(float(found.widths[i]), 1),
+                sharpness=round(q.sharpness, 1),
+                yaw=round(q.yaw, 3),
+                usable=q.usable,
+                reason=q.reason,
+            )
+        )
     if as_json:
-        print(json.dumps({"image": str(image), "faces": rows}))
+        print(json.dumps({"image": str(image), "faces": [asdict(row) for row in rows]}))
         return
-    table = Table("#", "box (x1 y1 x2 y2)", "width", "sharpness", "yaw", "usable", title=f"{len(rows)} face(s) in {image}")
+    table = Table(
+        "#",
+        "box (x1 y1 x2 y2)",
+        "width",
+        "sharpness",
+        "yaw",
+        "usable",
+        title=f"{len(rows)} face(s) in {image}",
+    )
     for i, row in enumerate(rows):
-        table.add_row(str(i + 1), " ".join(f"{v:.0f}" for v in row["box"]), f"{row['width']:.0f}",
-                      f"{row['sharpness']:.0f}", f"{row['yaw']:.2f}", "yes" if row["usable"] else f"no: {row['reason']}")
+        table.add_row(
+            str(i + 1),
+            " ".join(f"{v:.0f}" for v in row.box),
+            f"{row.width:.0f}",
+            f"{row.sharpness:.0f}",
+            f"{row.yaw:.2f}",
+            "yes" if row.usable else f"no: {row.reason}",
+        )
     Console().print(table)
 
 
@@ -141,9 +190,15 @@ def compare(
     score = a.embedding.similarity(b.embedding)
     threshold = card.threshold_for_fmr(settings.match.target_fmr)
     verdict = "same" if score >= threshold else "different"
-    result = {"score": round(score, 4), "verdict": verdict, "threshold": threshold,
-              "target_fmr": settings.match.target_fmr, "estimated_fmr": card.fmr_at(score),
-              "model": embedder.model_id, "card_version": card.version}
+    result = {
+        "score": round(score, 4),
+        "verdict": verdict,
+        "threshold": threshold,
+        "target_fmr": settings.match.target_fmr,
+        "estimated_fmr": card.fmr_at(score),
+        "model": embedder.model_id,
+        "card_version": card.version,
+    }
     if as_json:
         print(json.dumps(result))
     else:
@@ -157,7 +212,9 @@ def compare(
 @app.command()
 @friendly_errors
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo clip and watchlist are written.")] = Path("clearsight-demo"),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo clip and watchlist are written.")
+    ] = Path("clearsight-demo"),
 ) -> None:
     """Build a synthetic CCTV clip from public-domain portraits, enrol one, and watch it."""
     from clearsight.cli._demo import run_demo

@@ -21,7 +21,9 @@ def load_config(path: Path | None) -> ClearsightConfig:
     try:
         raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {error}") from error
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {error}"
+        ) from error
     try:
         return ClearsightConfig.model_validate(raw)
     except ValidationError as error:

@@ -62,7 +62,10 @@ DetectorConfig = Annotated[HogDetectorConfig | CnnDetectorConfig, Field(discrimi
 
 class IngestConfig(_Section):
     reconnect_initial_s: float = Field(
-        1.0, gt=0, title="First reconnect delay (s)", description="Wait before reopening a dropped stream."
+        1.0,
+        gt=0,
+        title="First reconnect delay (s)",
+        description="Wait before reopening a dropped stream.",
     )
     reconnect_max_s: float = Field(
         30.0, gt=0, title="Longest reconnect delay (s)", description="Backoff doubles up to this."
@@ -89,8 +92,11 @@ class IngestConfig(_Section):
 
 class TrackConfig(_Section):
     iou_threshold: float = Field(
-        0.2, gt=0, lt=1, title="IoU to continue a track", description="Minimum box overlap with a "
-        "track's last box for a detection to join it."
+        0.2,
+        gt=0,
+        lt=1,
+        title="IoU to continue a track",
+        description="Minimum box overlap with a track's last box for a detection to join it.",
     )
     max_missed_frames: int = Field(
         15, ge=0, title="Frames a track may miss", description="A track unseen for longer ends."
@@ -99,7 +105,10 @@ class TrackConfig(_Section):
 
 class QualityConfig(_Section):
     min_face_px: int = Field(
-        60, ge=20, title="Smallest face matched (px)", description="Narrower faces are never matched."
+        60,
+        ge=20,
+        title="Smallest face matched (px)",
+        description="Narrower faces are never matched.",
     )
     min_sharpness: float = Field(
         20.0,
@@ -172,7 +181,11 @@ class MatchConfig(_Section):
 
 class AlertConfig(_Section):
     crop_margin: float = Field(
-        0.4, ge=0, le=2, title="Crop margin", description="Context kept around the face in evidence."
+        0.4,
+        ge=0,
+        le=2,
+        title="Crop margin",
+        description="Context kept around the face in evidence.",
     )
 
 
@@ -189,7 +202,9 @@ class ClearsightConfig(_Section):
         default_factory=TrackConfig, title="Tracking", description="Following faces across frames."
     )
     quality: QualityConfig = Field(
-        default_factory=QualityConfig, title="Quality", description="Which faces are worth matching."
+        default_factory=QualityConfig,
+        title="Quality",
+        description="Which faces are worth matching.",
     )
     embed: EmbedConfig = Field(
         default_factory=EmbedConfig, title="Embedding", description="Turning faces into templates."

@@ -24,12 +24,18 @@ def demo_portraits() -> tuple[DemoPortrait, DemoPortrait]:
     from PIL import Image
     from skimage import data
 
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as handle:
-        hopper = np.asarray(Image.open(handle).convert("RGB"), dtype=np.uint8)
+    path = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    with Image.open(path) as photo:
+        hopper = np.asarray(photo.convert("RGB"), dtype=np.uint8)
     return (
-        DemoPortrait("Eileen Collins", "NASA photo, public domain (scikit-image data.astronaut)",
-                     np.ascontiguousarray(data.astronaut(), dtype=np.uint8)),
-        DemoPortrait("Grace Hopper", "US Navy photo, public domain (matplotlib sample data)", hopper),
+        DemoPortrait(
+            "Eileen Collins",
+            "NASA photo, public domain (scikit-image data.astronaut)",
+            np.ascontiguousarray(data.astronaut(), dtype=np.uint8),  # type: ignore[no-untyped-call]
+        ),
+        DemoPortrait(
+            "Grace Hopper", "US Navy photo, public domain (matplotlib sample data)", hopper
+        ),
     )
 
 
@@ -41,13 +47,21 @@ def _background(width: int, height: int, rng: np.random.Generator) -> npt.NDArra
     for left in range(0, width, width // 6):
         top = int(height * 0.15)
         colour = rng.integers(60, 200, 3)
-        cv2.rectangle(base, (left + 10, top), (left + width // 8, int(height * 0.6)), colour.tolist(), -1)
+        cv2.rectangle(
+            base, (left + 10, top), (left + width // 8, int(height * 0.6)), colour.tolist(), -1
+        )
         for shelf in range(top, int(height * 0.6), 30):
             cv2.line(base, (left + 10, shelf), (left + width // 8, shelf), (40, 40, 40), 3)
     return np.clip(base, 0, 255).astype(np.uint8)
 
 
-def _paste(frame: npt.NDArray[np.uint8], portrait: npt.NDArray[np.uint8], centre_x: int, top: int, height: int) -> None:
+def _paste(
+    frame: npt.NDArray[np.uint8],
+    portrait: npt.NDArray[np.uint8],
+    centre_x: int,
+    top: int,
+    height: int,
+) -> None:
     width = int(portrait.shape[1] * height / portrait.shape[0])
     resized = cv2.resize(portrait, (width, height), interpolation=cv2.INTER_AREA)
     left = centre_x - width // 2

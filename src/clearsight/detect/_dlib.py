@@ -12,9 +12,7 @@ from clearsight.models import load_cnn_detector, load_hog_detector, load_shape_p
 from clearsight.types import FaceDetections
 
 
-def _downscale(
-    image: npt.NDArray[np.uint8], max_width: int
-) -> tuple[npt.NDArray[np.uint8], float]:
+def _downscale(image: npt.NDArray[np.uint8], max_width: int) -> tuple[npt.NDArray[np.uint8], float]:
     """The image no wider than ``max_width`` and the factor that maps its pixels back."""
     width = image.shape[1]
     if width <= max_width:
@@ -63,7 +61,9 @@ class _DlibDetector(FaceDetector):
         detections = detections[detections.widths >= self._min_face_size]
         return locate_landmarks(image, detections)
 
-    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    def _run(
+        self, image: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         raise NotImplementedError
 
 
@@ -80,7 +80,9 @@ class HogFaceDetector(_DlibDetector):
         config = config or HogDetectorConfig()
         super().__init__(config.min_face_size, config.max_width, config.upsample)
 
-    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    def _run(
+        self, image: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         rects, scores, _ = load_hog_detector().run(gray, self._upsample, 0.0)
         return _rects_to_boxes(rects), np.asarray(scores, np.float32)
@@ -94,7 +96,9 @@ class CnnFaceDetector(_DlibDetector):
         super().__init__(config.min_face_size, config.max_width, config.upsample)
         self._min_confidence = config.min_confidence
 
-    def _run(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    def _run(
+        self, image: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         found = load_cnn_detector()(image, self._upsample)
         kept = [d for d in found if d.confidence >= self._min_confidence]
         boxes = _rects_to_boxes([d.rect for d in kept])

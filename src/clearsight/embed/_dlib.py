@@ -34,4 +34,5 @@ class DlibResNetEmbedder(Embedder):
             mirrored = [np.ascontiguousarray(chip[:, ::-1]) for chip in chips]
             vectors = vectors + np.asarray(model.compute_face_descriptor(mirrored), np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / norms).astype(np.float32)
+        normalised: npt.NDArray[np.float32] = (vectors / norms).astype(np.float32)
+        return normalised

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from clearsight.config import IngestConfig
-from clearsight.errors import ImageError, SourceDisconnected, VideoError
+from clearsight.errors import ImageError, SourceDisconnectedError, VideoError
 from clearsight.ingest._image import load_image
 from clearsight.types import Frame
 
@@ -107,7 +107,9 @@ class VideoFileSource(FrameSource):
                         index=index - 1,
                     )
             except av.error.FFmpegError as error:
-                raise VideoError(f"{self.path}: corrupt video at frame {index} ({error})") from error
+                raise VideoError(
+                    f"{self.path}: corrupt video at frame {index} ({error})"
+                ) from error
             if index == 0:
                 raise VideoError(f"{self.path}: no decodable frames")
         finally:
@@ -155,7 +157,9 @@ class ImageFolderSource(FrameSource):
 class _LatestFrameSource(FrameSource):
     """A live source: a reader thread keeps only the newest frame; reconnects with backoff."""
 
-    def __init__(self, name: str, config: IngestConfig | None = None, max_reconnects: int | None = None) -> None:
+    def __init__(
+        self, name: str, config: IngestConfig | None = None, max_reconnects: int | None = None
+    ) -> None:
         self.name = name
         self._config = config or IngestConfig()
         self._max_reconnects = max_reconnects
@@ -170,7 +174,7 @@ class _LatestFrameSource(FrameSource):
 
     @abstractmethod
     def _read_frames(self) -> Iterator[np.ndarray]:
-        """Decoded RGB frames until the stream ends; raise SourceDisconnected when it drops."""
+        """Decoded RGB frames until the stream ends; raise SourceDisconnectedError when it drops."""
 
     def _publish(self, image: np.ndarray, index: int) -> None:
         frame = Frame(image=image, capture_time=datetime.now(UTC), source=self.name, index=index)
@@ -193,8 +197,8 @@ class _LatestFrameSource(FrameSource):
                     index += 1
                     delay = self._config.reconnect_initial_s
                     attempts = 0
-                raise SourceDisconnected(f"{self.name}: stream ended")
-            except (SourceDisconnected, VideoError) as error:
+                raise SourceDisconnectedError(f"{self.name}: stream ended")
+            except (SourceDisconnectedError, VideoError) as error:
                 attempts += 1
                 if self._max_reconnects is not None and attempts > self._max_reconnects:
                     with self._condition:
@@ -209,7 +213,9 @@ class _LatestFrameSource(FrameSource):
                 delay = min(delay * 2, self._config.reconnect_max_s)
 
     def __iter__(self) -> Iterator[Frame]:
-        self._thread = threading.Thread(target=self._reader, name=f"ingest:{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._reader, name=f"ingest:{self.name}", daemon=True
+        )
         self._thread.start()
         while True:
             with self._condition:
@@ -217,7 +223,9 @@ class _LatestFrameSource(FrameSource):
                     self._condition.wait(timeout=0.5)
                 if self._slot is None:
                     if self._error is not None:
-                        raise VideoError(f"{self._error} (gave up after {self._max_reconnects} reconnects)")
+                        raise VideoError(
+                            f"{self._error} (gave up after {self._max_reconnects} reconnects)"
+                        )
                     return
                 frame, self._slot = self._slot, None
             yield frame
@@ -233,7 +241,9 @@ class _LatestFrameSource(FrameSource):
 class StreamSource(_LatestFrameSource):
     """An RTSP/HTTP/other FFmpeg URL, reopened with backoff when it drops."""
 
-    def __init__(self, url: str, config: IngestConfig | None = None, max_reconnects: int | None = None) -> None:
+    def __init__(
+        self, url: str, config: IngestConfig | None = None, max_reconnects: int | None = None
+    ) -> None:
         super().__init__(url, config, max_reconnects)
         self.url = url
 
@@ -247,7 +257,7 @@ class StreamSource(_LatestFrameSource):
             for frame in container.decode(stream):  # type: ignore[attr-defined]
                 yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as error:
-            raise SourceDisconnected(f"{self.url}: stream dropped ({error})") from error
+            raise SourceDisconnectedError(f"{self.url}: stream dropped ({error})") from error
         finally:
             container.close()  # type: ignore[attr-defined]
 
@@ -255,7 +265,12 @@ class StreamSource(_LatestFrameSource):
 class DeviceSource(_LatestFrameSource):
     """A local camera device (``/dev/videoN`` or an index) read through OpenCV."""
 
-    def __init__(self, device: int | str, config: IngestConfig | None = None, max_reconnects: int | None = None) -> None:
+    def __init__(
+        self,
+        device: int | str,
+        config: IngestConfig | None = None,
+        max_reconnects: int | None = None,
+    ) -> None:
         super().__init__(f"device:{device}", config, max_reconnects)
         self.device = device
 
@@ -264,12 +279,12 @@ class DeviceSource(_LatestFrameSource):
 
         capture = cv2.VideoCapture(self.device)
         if not capture.isOpened():
-            raise SourceDisconnected(f"{self.name}: cannot open camera device")
+            raise SourceDisconnectedError(f"{self.name}: cannot open camera device")
         try:
             while True:
                 ok, bgr = capture.read()
                 if not ok:
-                    raise SourceDisconnected(f"{self.name}: camera stopped delivering frames")
+                    raise SourceDisconnectedError(f"{self.name}: camera stopped delivering frames")
                 yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         finally:
             capture.release()

@@ -49,7 +49,9 @@ class CalibrationCard(BaseModel):
     thresholds: list[float] = Field(title="Score grid", description="Increasing scores.")
     fmr: list[float] = Field(title="False match rate", description="At each threshold.")
     fnmr: list[float] = Field(title="False non-match rate", description="At each threshold.")
-    notes: str = Field("", title="Notes", description="Limits of the figures (who the data under-represents).")
+    notes: str = Field(
+        "", title="Notes", description="Limits of the figures (who the data under-represents)."
+    )
     group_thresholds: list[GroupThreshold] = Field(
         default_factory=list,
         title="Per-group thresholds",

@@ -24,15 +24,19 @@ def decide_track(
     The subject with the most quality-weighted votes wins if it has at least
     ``min_agreeing_samples`` votes and no rival subject has as many.
     """
-    count = int(len(embeddings))
+    count = len(embeddings)
     if count == 0 or len(gallery) == 0:
-        return TrackDecision(track_id, None, count, 0, "no samples" if count == 0 else "empty watchlist")
+        return TrackDecision(
+            track_id, None, count, 0, "no samples" if count == 0 else "empty watchlist"
+        )
     threshold = card.threshold_for_fmr(config.target_fmr)
     scores = gallery.subject_scores(embeddings)
     order = np.argsort(-scores, axis=1)
     best = order[:, 0]
     best_score = scores[np.arange(count), best]
-    runner_up = scores[np.arange(count), order[:, 1]] if scores.shape[1] > 1 else np.full(count, -1.0)
+    runner_up = (
+        scores[np.arange(count), order[:, 1]] if scores.shape[1] > 1 else np.full(count, -1.0)
+    )
     votes = (best_score >= threshold) & (best_score - runner_up > config.tie_margin)
     if not bool(votes.any()):
         return TrackDecision(track_id, None, count, 0, "no sample passed the threshold")
@@ -47,7 +51,10 @@ def decide_track(
     agreeing = int(winner_mask.sum())
     if agreeing < config.min_agreeing_samples:
         return TrackDecision(
-            track_id, None, count, agreeing,
+            track_id,
+            None,
+            count,
+            agreeing,
             f"only {agreeing} of {count} samples agree (need {config.min_agreeing_samples})",
         )
     if len(ranked) > 1 and int((votes & (best == ranked[1])).sum()) >= agreeing:

@@ -63,8 +63,10 @@ class Gallery:
             templates[i] = vector / np.linalg.norm(vector)
         return cls(
             model_id=model_id,
-            templates=frozen_array(templates, np.float32),
-            row_subject=frozen_array([order[row[0]] for row in rows], np.int64),
+            templates=frozen_array(templates, np.float32).astype(np.float32, copy=False),
+            row_subject=frozen_array([order[row[0]] for row in rows], np.int64).astype(
+                np.int64, copy=False
+            ),
             subject_ids=tuple(order),
             subject_names=tuple(names[s] for s in order),
         )
@@ -130,7 +132,9 @@ class Gallery:
             for p, (subjects, scores) in enumerate(zip(hits.subjects, hits.scores, strict=True)):
                 dense[p, subjects[subjects >= 0]] = scores[subjects >= 0]
             return dense
-        probes = np.asarray(probes, np.float32).reshape(-1, self.templates.shape[1] if self.template_count else 128)
+        probes = np.asarray(probes, np.float32).reshape(
+            -1, self.templates.shape[1] if self.template_count else 128
+        )
         if self.template_count == 0:
             return np.zeros((len(probes), 0), np.float32)
         scores = probes @ self.templates.T

@@ -44,7 +44,9 @@ class _TrackState:
     alerted: bool = False
 
 
-def _crop(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float32], margin: float) -> npt.NDArray[np.uint8]:
+def _crop(
+    image: npt.NDArray[np.uint8], box: npt.NDArray[np.float32], margin: float
+) -> npt.NDArray[np.uint8]:
     x1, y1, x2, y2 = (float(v) for v in box)
     pad_x, pad_y = (x2 - x1) * margin, (y2 - y1) * margin
     height, width = image.shape[:2]
@@ -138,7 +140,10 @@ class Pipeline:
                 if state.alerted:
                     continue
                 quality = assess_face(
-                    float(detections.widths[row]), detections.landmarks[row], chip, self.config.quality
+                    float(detections.widths[row]),
+                    detections.landmarks[row],
+                    chip,
+                    self.config.quality,
                 )
                 if not quality.usable or not state.samples.would_keep(quality.score):
                     continue

@@ -57,12 +57,30 @@ def assess_face(
     pose_term = max(0.0, 1.0 - yaw / config.max_yaw)
     score = size_term * 0.4 + sharp_term * 0.3 + pose_term * 0.3
     if width_px < config.min_face_px:
-        return FaceQuality(width_px, sharpness, yaw, score, False,
-                           f"face is {width_px:.0f} px wide, under {config.min_face_px} px")
+        return FaceQuality(
+            width_px,
+            sharpness,
+            yaw,
+            score,
+            False,
+            f"face is {width_px:.0f} px wide, under {config.min_face_px} px",
+        )
     if sharpness < config.min_sharpness:
-        return FaceQuality(width_px, sharpness, yaw, score, False,
-                           f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})")
+        return FaceQuality(
+            width_px,
+            sharpness,
+            yaw,
+            score,
+            False,
+            f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})",
+        )
     if yaw > config.max_yaw:
-        return FaceQuality(width_px, sharpness, yaw, score, False,
-                           f"head turned too far (yaw {yaw:.2f} > {config.max_yaw})")
+        return FaceQuality(
+            width_px,
+            sharpness,
+            yaw,
+            score,
+            False,
+            f"head turned too far (yaw {yaw:.2f} > {config.max_yaw})",
+        )
     return FaceQuality(width_px, sharpness, yaw, score, True, "ok")

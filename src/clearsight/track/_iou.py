@@ -73,7 +73,9 @@ class IouTracker:
                     continue
                 track = self._tracks[row]
                 new_box = detections.boxes[col].astype(np.float32)
-                track.velocity = 0.5 * track.velocity + 0.5 * (new_box - track.box) / (track.missed + 1)
+                track.velocity = 0.5 * track.velocity + 0.5 * (new_box - track.box) / (
+                    track.missed + 1
+                )
                 track.box = new_box
                 track.missed = 0
                 ids[col] = track.track_id

@@ -66,12 +66,12 @@ class WatchlistFile:
         now = datetime.now(UTC).isoformat()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute("SELECT subject_id FROM subjects WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT subject_id FROM subjects WHERE name = ?", (name,)
+            ).fetchone()
             subject_id = row[0] if row else uuid.uuid4().hex
             if row is None:
-                self._db.execute(
-                    "INSERT INTO subjects VALUES (?, ?, ?)", (subject_id, name, now)
-                )
+                self._db.execute("INSERT INTO subjects VALUES (?, ?, ?)", (subject_id, name, now))
             for embedding, photo_sha256 in embeddings:
                 self._db.execute(
                     "INSERT OR IGNORE INTO templates (subject_id, model_id, vector, photo_sha256, created_at)"
