@@ -28,7 +28,9 @@ class SeedSummary:
     out: Path
 
 
-def _choose(root: Path, people: int, per_person: int, seed: int) -> list[tuple[str, list[Path]]]:
+def _choose(
+    root: Path, people: int, singles: int, per_person: int, seed: int
+) -> list[tuple[str, list[Path]]]:
     folders = sorted(p for p in root.iterdir() if p.is_dir())
     if not folders:
         raise InputError(f"{root}: no person subfolders (expected one folder of images per person)")
@@ -39,15 +41,16 @@ def _choose(root: Path, people: int, per_person: int, seed: int) -> list[tuple[s
     single = [(name, files) for name, files in listed if len(files) == 1]
     rng = random.Random(seed)
     # Mostly people with several photos (they give the within-person spread), some singles.
-    chosen = rng.sample(several, min(len(several), people * 2 // 3))
-    chosen += rng.sample(single, min(len(single), people - len(chosen)))
+    chosen = rng.sample(several, min(len(several), people - singles))
+    chosen += rng.sample(single, min(len(single), singles))
     return chosen
 
 
 def embed_people_folder(
-    root: Path, out: Path, people: int = 800, per_person: int = 4, seed: int = 6
+    root: Path, out: Path, people: int = 800, singles: int = 250, per_person: int = 4, seed: int = 6
 ) -> SeedSummary:
-    """Embed up to ``per_person`` images of ``people`` people under ``root`` into ``out`` (.npz)."""
+    """Embed up to ``per_person`` images of ``people`` people under ``root`` into ``out`` (.npz),
+    ``singles`` of them people with one photo, the rest people with several."""
     from clearsight.config import HogDetectorConfig
     from clearsight.detect import HogFaceDetector
     from clearsight.embed import DlibResNetEmbedder, align_chips
@@ -65,7 +68,9 @@ def embed_people_folder(
     vectors: list[np.ndarray] = []
     labels: list[str] = []
     missed = 0
-    for name, files in _choose(root, people, per_person, seed):
+    if not 0 <= singles < people:
+        raise InputError(f"--singles {singles}: must be at least 0 and under --people {people}")
+    for name, files in _choose(root, people, singles, per_person, seed):
         for path in files:
             try:
                 image = load_image(path)

@@ -138,12 +138,15 @@ def seed_command(
         Path, typer.Option(help="Where to write the .npz (keep it out of the repository).")
     ],
     people: Annotated[int, typer.Option(min=10, help="People to sample.")] = 800,
+    singles: Annotated[int, typer.Option(min=0, help="Of them, people with one photo.")] = 250,
     per_person: Annotated[int, typer.Option(min=1, help="Images per person at most.")] = 4,
 ) -> None:
     """Embed real faces (reference model) to grow realistic synthetic galleries from."""
     from clearsight.bench import embed_people_folder, fit_embedding_model, load_seed
 
-    summary = embed_people_folder(people_folder, out, people=people, per_person=per_person)
+    summary = embed_people_folder(
+        people_folder, out, people=people, singles=singles, per_person=per_person
+    )
     console = Console()
     console.print(
         f"{summary.embeddings} embeddings of {summary.people} people written to {summary.out}; "
