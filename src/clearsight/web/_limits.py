@@ -128,7 +128,7 @@ SECURITY_HEADERS = [
     # Everything the pages use is served by this app: nothing loads from elsewhere.
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self'; script-src 'self'; "
+        b"default-src 'self'; img-src 'self' data:; script-src 'self'; "
         b"style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),

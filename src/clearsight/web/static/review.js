@@ -1,4 +1,4 @@
-// Review queue: poll the pending alerts once a second and redraw the table (no framework).
+// Review queue: poll the pending alerts twice a second and redraw the table (no framework).
 "use strict";
 (function () {
   const table = document.getElementById("queue");
@@ -41,7 +41,7 @@
     } catch (error) {
       // Network hiccup: try again on the next tick.
     }
-    window.setTimeout(poll, 1000);
+    window.setTimeout(poll, 500);
   }
-  window.setTimeout(poll, 1000);
+  window.setTimeout(poll, 500);
 })();
