@@ -13,6 +13,7 @@ from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher, co
 from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
 from clearsight.store._enums import EntryStatus, ReasonCategory, Role
 from clearsight.store._images import encode_png
+from clearsight.store._sealed import SEALED_COLUMNS, blob_replacer, sealed_records
 from clearsight.store._tables import (
     AlertCrop,
     AlertRecord,
@@ -31,6 +32,7 @@ from clearsight.store._tables import (
 from clearsight.store._watchlist import approved_gallery
 
 __all__ = [
+    "SEALED_COLUMNS",
     "SQLITE_FILE_NAME",
     "AesGcmCipher",
     "AlertCrop",
@@ -56,9 +58,11 @@ __all__ = [
     "alerts",
     "approved_gallery",
     "audit_log",
+    "blob_replacer",
     "cameras",
     "configured_cipher",
     "encode_png",
+    "sealed_records",
     "sqlite_url",
     "watchlist",
 ]
