@@ -8,6 +8,7 @@ from clearsight.store import _accounts as accounts
 from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
+from clearsight.store import _retention as retention
 from clearsight.store import _watchlist as watchlist
 from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher, configured_cipher
 from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
@@ -62,6 +63,7 @@ __all__ = [
     "cameras",
     "configured_cipher",
     "encode_png",
+    "retention",
     "sealed_records",
     "sqlite_url",
     "watchlist",

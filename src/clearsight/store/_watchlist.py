@@ -193,25 +193,30 @@ def purge_expired(session: Session, now: datetime) -> list[str]:
         .options(selectinload(WatchlistEntry.photos))
     ).all()
     for entry in entries:
-        photos = len(entry.photos)
-        entry.photos.clear()
-        entry.status = EntryStatus.EXPIRED.value
-        entry.name = PURGED
-        entry.notes = PURGED
-        entry.purged_at = now
-        _audit_log.append(
-            session,
-            AuditEvent(
-                SYSTEM_ACTOR,
-                AuditAction.WATCHLIST_EXPIRED,
-                "watchlist_entry",
-                entry.id,
-                reason="expiry reached; photos and templates purged",
-                details={"photos_purged": str(photos)},
-            ),
-            at=now,
-        )
+        purge_entry(session, entry, now, "expiry reached; photos and templates purged")
     return [entry.id for entry in entries]
+
+
+def purge_entry(session: Session, entry: WatchlistEntry, now: datetime, reason: str) -> None:
+    """Delete an entry's photos and templates, blank its name and notes, mark it expired."""
+    photos = len(entry.photos)
+    entry.photos.clear()
+    entry.status = EntryStatus.EXPIRED.value
+    entry.name = PURGED
+    entry.notes = PURGED
+    entry.purged_at = now
+    _audit_log.append(
+        session,
+        AuditEvent(
+            SYSTEM_ACTOR,
+            AuditAction.WATCHLIST_EXPIRED,
+            "watchlist_entry",
+            entry.id,
+            reason=reason,
+            details={"photos_purged": str(photos)},
+        ),
+        at=now,
+    )
 
 
 def approved_gallery(

@@ -27,6 +27,7 @@ from clearsight.store import (
     alerts,
     audit_log,
     encode_png,
+    retention,
     watchlist,
 )
 from clearsight.store._alerts import DecisionOutcome, IngestResult
@@ -123,12 +124,15 @@ def run_outbox(ctx: ServiceContext) -> list[str]:
 
 
 def maintain(ctx: ServiceContext) -> None:
-    """Expire stale alerts, purge expired watchlist entries and sessions, retry the outbox."""
+    """Expire stale alerts, purge expired watchlist entries, apply the retention policy,
+    purge expired sessions, retry the outbox."""
     now = ctx.now()
     with ctx.db.session() as session:
         alerts.expire_stale(session, ctx.policy, now)
     with ctx.db.session() as session:
         watchlist.purge_expired(session, now)
+    with ctx.db.session() as session:
+        retention.apply_retention(session, ctx.settings.retention, now)
     with ctx.db.session() as session:
         accounts.purge_expired_sessions(session, now)
     run_outbox(ctx)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearsight.notify import NotifyConfig
+from clearsight.policy import RetentionPolicy
 
 
 class ServiceSettings(BaseModel):
@@ -107,6 +108,11 @@ class ServiceSettings(BaseModel):
         title="Maintenance interval (s)",
         description="How often expired alerts and watchlist entries are settled and the "
         "notification outbox retried; 0 turns the background loop off.",
+    )
+    retention: RetentionPolicy = Field(
+        default_factory=RetentionPolicy,
+        title="Retention",
+        description="How long alert evidence is kept; applied by the upkeep loop.",
     )
     notify: NotifyConfig = Field(
         default_factory=NotifyConfig,
