@@ -1,0 +1,39 @@
+"""Camera workers: each enabled camera runs the pipeline in its own supervised process.
+
+``Supervisor`` is independent of the store: it takes ``CameraSpec`` values, a callable that
+loads the watchlist gallery, and callbacks for alerts and status. ``CameraRuntime`` connects
+it to the service's store (cameras table, approved watchlist, alert ingestion).
+"""
+
+from typing import TYPE_CHECKING
+
+from clearsight.workers._source import LoopingSource, open_camera_source
+from clearsight.workers._supervisor import AlertCallback, StatusCallback, Supervisor
+from clearsight.workers._types import CameraSpec, CameraStatus, SupervisorOptions, WorkerState
+
+if TYPE_CHECKING:
+    from clearsight.workers._runtime import CameraRuntime, camera_config
+
+__all__ = [
+    "AlertCallback",
+    "CameraRuntime",
+    "CameraSpec",
+    "CameraStatus",
+    "LoopingSource",
+    "StatusCallback",
+    "Supervisor",
+    "SupervisorOptions",
+    "WorkerState",
+    "camera_config",
+    "open_camera_source",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The store bridge is imported on first use, so worker processes (which import this
+    # package to run ``_child``) never load SQLAlchemy and the migrations.
+    if name in ("CameraRuntime", "camera_config"):
+        from clearsight.workers import _runtime
+
+        return getattr(_runtime, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
