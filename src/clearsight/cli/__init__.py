@@ -17,6 +17,7 @@ __all__ = ["app", "main"]
 def _register() -> None:
     # Importing a command module only defines functions; models load when a command runs.
     from clearsight.cli import bench_commands  # noqa: F401
+    from clearsight.cli import cluster_commands  # noqa: F401
     from clearsight.cli import eval_commands  # noqa: F401
     from clearsight.cli import fleet_commands  # noqa: F401
     from clearsight.cli import pipeline_commands  # noqa: F401

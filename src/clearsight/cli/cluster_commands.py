@@ -1,0 +1,270 @@
+"""Scale-out commands: ``clearsight worker`` and ``clearsight cluster status|consume|...``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from clearsight.cli._app import app, friendly_errors
+
+if TYPE_CHECKING:
+    from clearsight.cluster import ClusterConfig
+    from clearsight.crypto import BlobCipher
+
+cluster_app = typer.Typer(help="Scale-out on NATS JetStream.", no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
+
+Nats = Annotated[str, typer.Option("--nats", help="NATS server URL(s), comma-separated.")]
+Namespace = Annotated[
+    str, typer.Option("--namespace", help="Prefix of the cluster's buckets, stream and subjects.")
+]
+KeyFile = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="Key ring file (else $CLEARSIGHT_KEY / $CLEARSIGHT_KEY_FILE)."),
+]
+_DEFAULT_NATS = "nats://127.0.0.1:4222"
+
+
+def _config(nats: str, namespace: str, **values: Any) -> ClusterConfig:
+    from pydantic import ValidationError
+
+    from clearsight.cluster import ClusterConfig
+    from clearsight.errors import ConfigError
+
+    try:
+        return ClusterConfig(nats_url=nats, namespace=namespace, **values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise ConfigError(f"--{problem['loc'][0]}: {problem['msg']}") from error
+
+
+def _cipher(key_file: Path | None) -> BlobCipher:
+    from clearsight.crypto import BlobCipher, load_key_ring
+
+    return BlobCipher(load_key_ring(key_file))
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+@friendly_errors
+def worker(
+    nats: Nats = _DEFAULT_NATS,
+    namespace: Namespace = "clearsight",
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Holds the alert buffer and watchlist copies.")
+    ] = Path("clearsight-worker"),
+    key_file: KeyFile = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port (0: any free one).")
+    ] = None,
+    simulate: Annotated[
+        Path | None,
+        typer.Option(help="Run simulated cameras from this data file (`cluster sim-data`)."),
+    ] = None,
+    track_every: Annotated[
+        float, typer.Option(help="Simulated cameras: mean seconds between tracks.")
+    ] = 30.0,
+    config: Annotated[
+        Path | None, typer.Option(help="Pipeline settings (TOML) for real cameras.")
+    ] = None,
+    buffer_alerts: Annotated[
+        int, typer.Option(help="Most alerts buffered on disk while NATS is unreachable.")
+    ] = 100_000,
+    dead_after: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a worker counts as dead.")
+    ] = 4.0,
+    fence_after: Annotated[
+        float | None,
+        typer.Option(help="Stop cameras after this many seconds cut off from NATS."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Join the cluster: lease cameras, match at the edge, publish alerts."""
+    from clearsight.cluster import (
+        WorkerSettings,
+        pipeline_runner,
+        run_worker,
+        simulated_runner,
+    )
+
+    _logging(verbose)
+    settings = _config(nats, namespace, outbox_max_alerts=buffer_alerts,
+                       dead_after_s=dead_after, fence_after_s=fence_after)
+    cipher = _cipher(key_file)
+    runner = simulated_runner(simulate, track_every) if simulate else pipeline_runner(config)
+    run_worker(settings, WorkerSettings(data_dir, metrics_port=metrics_port), cipher, runner)
+
+
+@cluster_app.command()
+@friendly_errors
+def status(
+    nats: Nats = _DEFAULT_NATS,
+    namespace: Namespace = "clearsight",
+    cameras: Annotated[bool, typer.Option(help="List each worker's camera ids.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Workers, their cameras, rate, lag, buffer and last error."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from clearsight.cluster import read_status
+
+    settings = _config(nats, namespace)
+    state = asyncio.run(read_status(settings))
+    if as_json:
+        print(json.dumps({
+            "cameras": state.cameras, "unassigned": state.unassigned,
+            "stream_messages": state.stream_messages, "consumer_pending": state.consumer_pending,
+            "workers": [
+                {**w.heartbeat.model_dump(mode="json"), "age_s": round(w.age_s, 1),
+                 "leases": w.leases, "alive": w.alive}
+                for w in state.workers
+            ],
+            "errors": list(state.errors),
+        }, indent=2))
+        return
+    table = Table(title=f"{len(state.workers)} workers, {state.cameras} cameras "
+                        f"({state.unassigned} unassigned)")
+    for column in ("worker", "state", "cameras", "rate/s", "lag s", "alerts", "buffered",
+                   "overflow", "last error"):
+        table.add_column(column)
+    for w in state.workers:
+        beat = w.heartbeat
+        listed = str(len(beat.cameras))
+        if cameras:
+            listed += "\n" + ", ".join(beat.cameras)
+        table.add_row(
+            beat.worker_id, "up" if w.alive else f"silent {w.age_s:.0f}s", listed,
+            f"{beat.rate:.1f}", f"{beat.lag_s:.2f}", str(beat.alerts), str(beat.buffered),
+            str(beat.overflow), beat.last_error[:60],
+        )
+    console = Console()
+    console.print(table)
+    pending = "no consumer yet" if state.consumer_pending is None else state.consumer_pending
+    console.print(f"alert stream: {state.stream_messages} messages; waiting to be stored: {pending}")
+    for error in state.errors:
+        console.print(f"[red]{error}[/red]")
+
+
+@cluster_app.command()
+@friendly_errors
+def consume(
+    dsn: Annotated[str, typer.Option("--dsn", help="PostgreSQL connection string.")],
+    nats: Nats = _DEFAULT_NATS,
+    namespace: Namespace = "clearsight",
+    schema: Annotated[str, typer.Option(help="PostgreSQL schema of the alerts table.")] = (
+        "clearsight_cluster"
+    ),
+    key_file: KeyFile = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Prometheus metrics port.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Store alerts from the stream in PostgreSQL, acknowledging each after its commit."""
+    from clearsight.cluster import run_consumer
+
+    _logging(verbose)
+    settings = _config(nats, namespace)
+    cipher = _cipher(key_file)
+    counters = run_consumer(settings, dsn, cipher, schema, metrics_port)
+    print(f"stored {counters.stored}, duplicates {counters.duplicates}, "
+          f"rejected {counters.rejected}")
+
+
+@cluster_app.command("add-cameras")
+@friendly_errors
+def add_cameras(
+    file: Annotated[Path, typer.Argument(help="JSON lines: camera_id, site, source, enabled.")],
+    nats: Nats = _DEFAULT_NATS,
+    namespace: Namespace = "clearsight",
+) -> None:
+    """Add or change cameras; the workers pick them up from the bucket."""
+    from clearsight.cluster import CameraSpec, connect, ensure_cluster, put_cameras
+    from clearsight.cluster._wire import parse_wire
+    from clearsight.errors import InputError
+
+    settings = _config(nats, namespace)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InputError(f"{file}: cannot read ({error.strerror})") from error
+    specs = [
+        parse_wire(CameraSpec, line.encode(), f"{file}:{number}")
+        for number, line in enumerate(lines, start=1) if line.strip()
+    ]
+
+    async def main() -> None:
+        nc = await connect(settings, name="clearsight-admin")
+        try:
+            await put_cameras(await ensure_cluster(nc.jetstream(timeout=5), settings), specs)
+        finally:
+            await nc.close()
+
+    asyncio.run(main())
+    print(f"{len(specs)} cameras written")
+
+
+@cluster_app.command("watchlist")
+@friendly_errors
+def publish_watchlist(
+    site: Annotated[str, typer.Argument(help="Site the watchlist applies to.")],
+    watchlist: Annotated[Path, typer.Argument(help="Watchlist file (`clearsight enroll`).")],
+    model_id: Annotated[str, typer.Option(help="Embedding model of the templates.")] = (
+        "dlib-resnet-v1"
+    ),
+    nats: Nats = _DEFAULT_NATS,
+    namespace: Namespace = "clearsight",
+    key_file: KeyFile = None,
+) -> None:
+    """Publish a site's approved watchlist (encrypted) to the workers that serve it."""
+    from clearsight.cluster import (
+        WatchlistEntry,
+        connect,
+        ensure_cluster,
+        put_watchlist,
+    )
+    from clearsight.cluster._config import check_name
+    from clearsight.watchlist import WatchlistFile
+
+    settings = _config(nats, namespace)
+    cipher = _cipher(key_file)
+    check_name(site, "site")
+    with WatchlistFile(watchlist) as held:
+        gallery = held.gallery(model_id)
+    entries = [
+        WatchlistEntry(gallery.subject_ids[int(s)], gallery.subject_names[int(s)], row)
+        for row, s in zip(gallery.templates, gallery.row_subject, strict=True)
+    ]
+
+    async def main() -> int:
+        nc = await connect(settings, name="clearsight-admin")
+        try:
+            buckets = await ensure_cluster(nc.jetstream(timeout=5), settings)
+            return await put_watchlist(buckets, settings, site, model_id, entries, cipher)
+        finally:
+            await nc.close()
+
+    revision = asyncio.run(main())
+    print(f"site {site}: {len(gallery)} subjects, {len(entries)} templates (revision {revision})")
+
+
+@cluster_app.command(
+    "scale-test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def scale_test(
+    ctx: typer.Context,
+) -> None:
+    """The scale test (see `python -m clearsight.cluster.scale_test --help`)."""
+    from clearsight.cluster.scale_test import main
+
+    raise typer.Exit(code=main(list(ctx.args)))
