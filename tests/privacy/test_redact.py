@@ -12,8 +12,14 @@ import pytest
 
 from clearsight.config import HogDetectorConfig
 from clearsight.detect import FaceDetector, HogFaceDetector
-from clearsight.errors import VideoError
-from clearsight.privacy import RedactionSettings, RedactionStyle, redact_still, redact_video
+from clearsight.errors import InputError
+from clearsight.privacy import (
+    RedactionSettings,
+    RedactionStyle,
+    VideoRedactionOptions,
+    redact_still,
+    redact_video,
+)
 from clearsight.track import iou_matrix
 from clearsight.types import FaceDetections
 
@@ -69,7 +75,7 @@ def test_video_keeps_one_track(
     first = redact_video(two_face_clip, tmp_path / "all.mp4", detector)
     left = min(first.tracks, key=lambda t: t.first_box[0]).track_id
     out = tmp_path / "keep.mp4"
-    result = redact_video(two_face_clip, out, detector, keep_track=left)
+    result = redact_video(two_face_clip, out, detector, VideoRedactionOptions(keep_track=left))
     assert len(result.kept) >= 9
     kept = {face.frame: face.box for face in result.kept}
     after = _faces_per_frame(out, detector)
@@ -88,7 +94,7 @@ def test_real_clip_has_no_face_but_the_kept_one(
     # Track ids are deterministic for a given detector; track 2 is the long close-up
     # (frames 82-210). A first run lists the tracks; here we check the listing agrees.
     out = tmp_path / "hamilton.mp4"
-    result = redact_video(hamilton_clip, out, detector, keep_track=2)
+    result = redact_video(hamilton_clip, out, detector, VideoRedactionOptions(keep_track=2))
     main = {t.track_id: t for t in result.tracks}[2]
     assert main.frames_detected > 100, f"tracking changed: {result.tracks}"
     kept = {face.frame: face.box for face in result.kept}
@@ -161,14 +167,15 @@ def test_hide_background_hides_faces_the_detector_missed(
     tmp_path: Path, two_face_clip: Path, detector: HogFaceDetector
 ) -> None:
     blind = _MissesTheRightFace(detector)
-    faces_only = redact_video(two_face_clip, tmp_path / "faces.mp4", blind, keep_track=1)
+    faces_only = redact_video(
+        two_face_clip, tmp_path / "faces.mp4", blind, VideoRedactionOptions(keep_track=1)
+    )
     assert [t.track_id for t in faces_only.tracks] == [1]
     missed = _faces_per_frame(tmp_path / "faces.mp4", detector)
     assert sum(len(f) for f in missed) >= 18, "the missed face stays visible without it"
 
-    result = redact_video(
-        two_face_clip, tmp_path / "bg.mp4", blind, keep_track=1, hide_background=True
-    )
+    options = VideoRedactionOptions(keep_track=1, hide_background=True)
+    result = redact_video(two_face_clip, tmp_path / "bg.mp4", blind, options)
     kept = {face.frame: face.box for face in result.kept}
     after = _faces_per_frame(tmp_path / "bg.mp4", detector)
     for index, found in enumerate(after):
@@ -177,5 +184,17 @@ def test_hide_background_hides_faces_the_detector_missed(
             assert iou_matrix(found.boxes, np.asarray([kept[index]], np.float32))[0, 0] > 0.5
     assert sum(len(found) for found in after) >= 8
 
-    with pytest.raises(VideoError, match="needs a track to keep"):
-        redact_video(two_face_clip, tmp_path / "x.mp4", detector, hide_background=True)
+    with pytest.raises(InputError, match="needs a track to keep"):
+        VideoRedactionOptions(hide_background=True)
+
+
+def test_second_detector_catches_faces_the_first_misses(
+    tmp_path: Path, two_face_clip: Path, detector: HogFaceDetector
+) -> None:
+    blind = _MissesTheRightFace(detector)
+    options = VideoRedactionOptions(second_every=3)
+    out = tmp_path / "both.mp4"
+    result = redact_video(two_face_clip, out, blind, options, second_detector=detector)
+    assert len(result.tracks) == 2
+    # the right face is found on frames 0, 3, 6, 9 and held in between: hidden throughout
+    assert all(len(found) == 0 for found in _faces_per_frame(out, detector))

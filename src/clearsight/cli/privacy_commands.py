@@ -103,6 +103,14 @@ def redact(
             help="Hide everything but the kept face (bystanders the detector misses too).",
         ),
     ] = False,
+    cnn_every: Annotated[
+        int,
+        typer.Option(
+            "--cnn-every",
+            min=0,
+            help="Also run the CNN detector on every Nth frame to catch turned faces (0: off).",
+        ),
+    ] = 0,
 ) -> None:
     """Hide every face in a video (for releasing footage), except one track if asked."""
     from rich.progress import Progress
@@ -110,15 +118,26 @@ def redact(
     from clearsight.config import CnnDetectorConfig, HogDetectorConfig
     from clearsight.detect import create_detector
     from clearsight.errors import VideoError
-    from clearsight.privacy import RedactionSettings, RedactionStyle, redact_video
+    from clearsight.privacy import (
+        RedactionSettings,
+        RedactionStyle,
+        VideoRedactionOptions,
+        redact_video,
+    )
 
     if out.exists() and not overwrite:
         raise VideoError(f"{out}: already exists (pass --overwrite to replace it)")
-    config = (
-        CnnDetectorConfig(upsample=upsample, min_face_size=8)
-        if detector is DetectorChoice.CNN
-        else HogDetectorConfig(upsample=upsample, min_face_size=8)
+    cnn = CnnDetectorConfig(upsample=upsample, min_face_size=8)
+    hog = HogDetectorConfig(upsample=upsample, min_face_size=8)
+    config = cnn if detector is DetectorChoice.CNN else hog
+    options = VideoRedactionOptions(
+        keep_track=keep_track,
+        hide_background=hide_background,
+        verify=verify,
+        second_every=max(cnn_every, 1),
+        settings=RedactionSettings(style=RedactionStyle(style.value)),
     )
+    second = create_detector(cnn) if cnn_every else None
     with Progress(transient=True) as bar:
         task = bar.add_task(f"redacting {video.name}", total=None)
 
@@ -126,14 +145,7 @@ def redact(
             bar.update(task, completed=done, total=total)
 
         result = redact_video(
-            video,
-            out,
-            create_detector(config),
-            keep_track=keep_track,
-            settings=RedactionSettings(style=RedactionStyle(style.value)),
-            progress=advance,
-            verify=verify,
-            hide_background=hide_background,
+            video, out, create_detector(config), options, second_detector=second, progress=advance
         )
     typer.echo(f"wrote {result.output}: {result.frames} frames, {result.faces_hidden} faces hidden")
     for track in result.tracks:

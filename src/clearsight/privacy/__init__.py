@@ -27,7 +27,13 @@ from clearsight.privacy._subject_access import (
     find_subject_records,
     write_access_package,
 )
-from clearsight.privacy._video import KeptFace, TrackSummary, VideoRedaction, redact_video
+from clearsight.privacy._video import (
+    KeptFace,
+    TrackSummary,
+    VideoRedaction,
+    VideoRedactionOptions,
+    redact_video,
+)
 
 __all__ = [
     "AccessItem",
@@ -47,6 +53,7 @@ __all__ = [
     "Table",
     "TrackSummary",
     "VideoRedaction",
+    "VideoRedactionOptions",
     "build_assessment",
     "build_notice",
     "enlarged_boxes",

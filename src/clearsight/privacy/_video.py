@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from clearsight.config import TrackConfig
 from clearsight.detect import FaceDetector
-from clearsight.errors import VideoError
+from clearsight.errors import InputError, VideoError
 from clearsight.privacy._redact import RedactionSettings, hide_all_except, redact_boxes
 from clearsight.track import IouTracker, iou_matrix
 from clearsight.types import FaceDetections
@@ -30,6 +30,29 @@ class TrackSummary:
     last_frame: int
     frames_detected: int
     first_box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class VideoRedactionOptions:
+    """What to keep and how hard to look."""
+
+    keep_track: int | None = None
+    """Leave this track's face clear (ids come from a first run's track list)."""
+    hide_background: bool = False
+    """Hide everything but the kept face, so faces the detector misses are hidden too."""
+    verify: bool = True
+    """Search each redacted frame again and hide whatever still looks like a face."""
+    hold_frames: int = 5
+    """Keep hiding a face at its last place for this many frames after it was last found."""
+    second_every: int = 10
+    """With a second detector, run it on every Nth frame (its faces are held N frames)."""
+    settings: RedactionSettings = field(default_factory=RedactionSettings)
+
+    def __post_init__(self) -> None:
+        if self.hide_background and self.keep_track is None:
+            raise InputError("hiding the background needs a track to keep (--keep-track)")
+        if self.hold_frames < 0 or self.second_every < 1:
+            raise InputError("hold_frames must be >= 0 and second_every >= 1")
 
 
 @dataclass(frozen=True)
@@ -148,42 +171,77 @@ def _still_visible(
     return np.asarray(found.boxes[overlap < 1 / 3], np.float32).reshape(-1, 4)
 
 
+class _FrameRedactor:
+    """Per-frame work: detect (with the second detector on every Nth frame), track, hide."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        options: VideoRedactionOptions,
+        second: FaceDetector | None,
+    ) -> None:
+        self._detector, self._second, self._options = detector, second, options
+        hold = max(options.hold_frames, options.second_every if second else 0)
+        self.hider = _Hider(options.keep_track, hold)
+        self.hidden = 0
+
+    def _detect(self, index: int, image: npt.NDArray[np.uint8]) -> FaceDetections:
+        found = self._detector.detect(image)
+        if self._second is None or index % self._options.second_every:
+            return found
+        extra = self._second.detect(image)
+        if len(found) and len(extra):
+            extra = extra[iou_matrix(extra.boxes, found.boxes).max(axis=1) < 0.3]
+        if not len(extra):
+            return found
+        return FaceDetections(
+            np.concatenate([found.boxes, extra.boxes]), np.concatenate([found.scores, extra.scores])
+        )
+
+    def __call__(self, index: int, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        options = self._options
+        boxes = self.hider.boxes_to_hide(index, self._detect(index, image))
+        if options.hide_background:
+            kept = self.hider.kept_box
+            keep = np.zeros((0, 4), np.float32) if kept is None else kept[None]
+            self.hidden += len(boxes)
+            return hide_all_except(image, keep, options.settings)
+        clean = redact_boxes(image, boxes, options.settings)
+        if options.verify:
+            extra = _still_visible(self._detector.detect(clean), self.hider.kept_box)
+            clean = redact_boxes(clean, extra, options.settings)
+            boxes = np.concatenate([boxes, extra])
+        self.hidden += len(boxes)
+        return clean
+
+
 def redact_video(
     source: Path,
     output: Path,
     detector: FaceDetector,
-    keep_track: int | None = None,
-    settings: RedactionSettings | None = None,
-    hold_frames: int = 5,
+    options: VideoRedactionOptions | None = None,
+    *,
+    second_detector: FaceDetector | None = None,
     progress: ProgressCallback | None = None,
-    verify: bool = True,
-    hide_background: bool = False,
 ) -> VideoRedaction:
-    """Write ``output`` (H.264) with every face in ``source`` hidden, except track ``keep_track``.
+    """Write ``output`` (H.264) with every face in ``source`` hidden, except the kept track.
 
-    Track ids are assigned in order of appearance by the same detector and tracker, so a run
-    with the same detector settings gives the same ids: run once, read the track list, then
-    run again with ``keep_track``. Audio is not copied. Frames with an odd width or height
+    Track ids are assigned in order of appearance by the same detectors and tracker, so a run
+    with the same settings gives the same ids: run once, read the track list, then run again
+    with ``keep_track``. A ``second_detector`` (the slow CNN, say) runs on every Nth frame to
+    catch faces the first one misses. Audio is not copied. Frames with an odd width or height
     lose their last column or row (H.264 4:2:0 needs even sizes). The output is written to a
     temporary file beside it and renamed only when complete.
-
-    With ``verify`` (the default, about twice the time) each redacted frame is searched again
-    and anything the detector still takes for a face, other than the kept one, is hidden too.
-
-    With ``hide_background`` (needs ``keep_track``) everything but the kept face is hidden,
-    so bystanders the detector misses (turned, small, dark faces) cannot be recognised either.
     """
     import av
 
-    if hide_background and keep_track is None:
-        raise VideoError(f"{source}: hiding the background needs a track to keep (--keep-track)")
+    options = options or VideoRedactionOptions()
     if output.resolve() == source.resolve():
         raise VideoError(f"{output}: the output would overwrite the input video")
-    settings = settings or RedactionSettings()
     container = _open(source)
     temporary = output.with_name(f".{output.stem}.{secrets.token_hex(4)}.part{output.suffix}")
-    hider = _Hider(keep_track, hold_frames)
-    frames = hidden = 0
+    redactor = _FrameRedactor(detector, options, second_detector)
+    frames = 0
     try:
         stream = container.streams.video[0]
         total = int(stream.frames) or None
@@ -201,21 +259,8 @@ def redact_video(
                         encoder = writer.add_stream("libx264", rate=Fraction(rate))
                         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
                         encoder.options = {"crf": "20", "preset": "veryfast"}
-                    boxes = hider.boxes_to_hide(frames, detector.detect(image))
-                    if hide_background:
-                        kept = hider.kept_box
-                        keep = np.zeros((0, 4), np.float32) if kept is None else kept[None]
-                        clean = hide_all_except(image, keep, settings)
-                    else:
-                        clean = redact_boxes(image, boxes, settings)
-                    if verify and not hide_background:
-                        extra = _still_visible(detector.detect(clean), hider.kept_box)
-                        clean = redact_boxes(clean, extra, settings)
-                        boxes = np.concatenate([boxes, extra])
-                    hidden += len(boxes)
-                    clean = clean[:height, :width]
-                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(clean), format="rgb24")
-                    writer.mux(encoder.encode(frame))
+                    clean = np.ascontiguousarray(redactor(frames, image)[:height, :width])
+                    writer.mux(encoder.encode(av.VideoFrame.from_ndarray(clean, format="rgb24")))
                     frames += 1
                     if progress is not None:
                         progress(frames, total)
@@ -229,8 +274,11 @@ def redact_video(
         raise
     finally:
         container.close()
+    hider = redactor.hider
     tracks = tuple(
         TrackSummary(track_id, log.first_frame, log.last_frame, log.detected, log.first_box)
         for track_id, log in sorted(hider.logs.items())
     )
-    return VideoRedaction(output, frames, hidden, tracks, keep_track, tuple(hider.kept))
+    return VideoRedaction(
+        output, frames, redactor.hidden, tracks, options.keep_track, tuple(hider.kept)
+    )
