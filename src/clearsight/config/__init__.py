@@ -14,6 +14,7 @@ from clearsight.config._models import (
     IngestConfig,
     MatchConfig,
     QualityConfig,
+    ScheduleConfig,
     TrackConfig,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "IngestConfig",
     "MatchConfig",
     "QualityConfig",
+    "ScheduleConfig",
     "TrackConfig",
     "load_config",
 ]

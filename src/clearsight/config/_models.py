@@ -90,6 +90,50 @@ class IngestConfig(_Section):
     )
 
 
+class ScheduleConfig(_Section):
+    enabled: bool = Field(
+        True,
+        title="Detect only where needed",
+        description="Skip detection on frames with no motion and search only around tracked faces "
+        "and new motion, with a full-frame search every `full_frame_every` frames. Off: detect "
+        "on every whole frame.",
+    )
+    full_frame_every: int = Field(
+        25,
+        ge=1,
+        title="Full-frame search interval (frames)",
+        description="A whole-frame detection at least this often catches faces that entered "
+        "without motion outside existing tracks (for example beside a tracked person).",
+    )
+    track_margin: float = Field(
+        0.6,
+        ge=0.2,
+        le=4,
+        title="Search margin around a track",
+        description="Region searched around a track's predicted box, in box sizes on each side.",
+    )
+    motion_width: int = Field(
+        160,
+        ge=32,
+        title="Motion image width (px)",
+        description="Frames are shrunk to this for motion.",
+    )
+    motion_threshold: int = Field(
+        18,
+        ge=1,
+        le=255,
+        title="Motion threshold",
+        description="Grey-level change (after blurring) that counts as motion, above sensor noise.",
+    )
+    motion_min_area: float = Field(
+        0.002,
+        ge=0,
+        lt=1,
+        title="Smallest motion",
+        description="Changed regions smaller than this share of the frame are ignored.",
+    )
+
+
 class TrackConfig(_Section):
     iou_threshold: float = Field(
         0.2,
@@ -197,6 +241,11 @@ class ClearsightConfig(_Section):
     )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig, title="Ingest", description="Reading frames."
+    )
+    schedule: ScheduleConfig = Field(
+        default_factory=ScheduleConfig,
+        title="Detection schedule",
+        description="Motion gating and region-of-interest detection.",
     )
     track: TrackConfig = Field(
         default_factory=TrackConfig, title="Tracking", description="Following faces across frames."

@@ -12,12 +12,13 @@ import numpy.typing as npt
 
 from clearsight.alert import build_alert
 from clearsight.config import ClearsightConfig
-from clearsight.detect import FaceDetector, create_detector
+from clearsight.detect import FaceDetector, create_detector, detect_in_regions, expand_boxes
 from clearsight.embed import Embedder, align_chips, create_embedder
 from clearsight.match import CalibrationCard, Gallery, decide_track, load_card
+from clearsight.motion import MotionDetector
 from clearsight.quality import BestSamples, assess_face
 from clearsight.track import IouTracker
-from clearsight.types import Alert, FaceDetections, FaceSample, Frame
+from clearsight.types import Alert, FaceDetections, FaceSample, Frame, iou_matrix
 
 
 @dataclass
@@ -29,6 +30,9 @@ class PipelineStats:
     embeddings: int = 0
     tracks: int = 0
     alerts: int = 0
+    full_detections: int = 0
+    region_detections: int = 0
+    skipped_detections: int = 0
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def ms_per_frame(self) -> dict[str, float]:
@@ -76,6 +80,8 @@ class Pipeline:
         self._card = card or load_card(self._embedder.model_id)
         self._detector = detector or create_detector(config.detector)
         self._tracker = IouTracker(config.track)
+        self._motion = MotionDetector(config.schedule)
+        self._frames_since_full = config.schedule.full_frame_every
         self._tracks: dict[int, _TrackState] = {}
         self._gallery_lock = threading.Lock()
         self._gallery = gallery
@@ -112,10 +118,14 @@ class Pipeline:
         """Analyse one frame; alerts for tracks whose identity was decided on it."""
         self.stats.frames += 1
         with self._timed("detect"):
-            detections = self._detector.detect(frame.image)
+            scheduled = self._detect(frame)
+        if scheduled is None:
+            return []  # nothing moved: tracks hold, nothing new to see
+        detections = scheduled
         with self._timed("track"):
             detections = self._tracker.update(detections)
             ended = self._tracker.last_event.ended
+        self.stats.tracks = self._tracker.tracks_started
         self.stats.faces += len(detections)
         for track_id in ended:
             self._tracks.pop(track_id, None)  # dropped: nothing of a non-match is kept
@@ -125,6 +135,38 @@ class Pipeline:
             return []
         touched = self._collect_samples(frame, detections)
         return self._decide(touched, gallery)
+
+    def _detect(self, frame: Frame) -> FaceDetections | None:
+        """Detect where needed: the whole frame now and then, else around tracks and motion.
+
+        Returns None when nothing moved, so the caller leaves the tracks as they are.
+        """
+        schedule = self.config.schedule
+        if not schedule.enabled:
+            self.stats.full_detections += 1
+            return self._detector.detect(frame.image)
+        with self._timed("motion"):
+            motion = self._motion.update(frame.image)
+        self._frames_since_full += 1
+        if self._frames_since_full >= schedule.full_frame_every:
+            self._frames_since_full = 0
+            self.stats.full_detections += 1
+            return self._detector.detect(frame.image)
+        if not motion.moving:
+            self.stats.skipped_detections += 1
+            return None
+        predicted = self._tracker.predicted_boxes()
+        track_regions = expand_boxes(predicted, schedule.track_margin, frame.width, frame.height)
+        covered = (
+            iou_matrix(motion.boxes, track_regions).max(axis=1) > 0 if len(track_regions) else None
+        )
+        new_motion = motion.boxes if covered is None else motion.boxes[~covered]
+        regions = np.concatenate([track_regions, new_motion]).astype(np.float32)
+        widths = np.concatenate(
+            [predicted[:, 2] - predicted[:, 0], np.full(len(new_motion), np.nan)]
+        ).astype(np.float32)
+        self.stats.region_detections += 1
+        return detect_in_regions(self._detector, frame.image, regions, widths)
 
     def _collect_samples(self, frame: Frame, detections: FaceDetections) -> set[int]:
         touched: set[int] = set()
@@ -136,7 +178,6 @@ class Pipeline:
                 if state is None:
                     state = _TrackState(BestSamples(self.config.quality.samples_per_track))
                     self._tracks[track_id] = state
-                    self.stats.tracks += 1
                 if state.alerted:
                     continue
                 quality = assess_face(

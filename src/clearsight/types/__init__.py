@@ -2,6 +2,7 @@
 
 from clearsight.types._detections import FaceDetections
 from clearsight.types._frame import Frame
+from clearsight.types._geometry import iou_matrix
 from clearsight.types._values import Alert, Candidate, Embedding, FaceSample, TrackDecision
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "FaceSample",
     "Frame",
     "TrackDecision",
+    "iou_matrix",
 ]
