@@ -45,12 +45,28 @@ def serve(
     confirmations: Annotated[
         int, typer.Option(help="Distinct reviewers needed to confirm an alert.")
     ] = 2,
+    cameras: Annotated[
+        bool,
+        typer.Option(
+            "--cameras/--no-cameras", help="Run a worker process for each enabled camera."
+        ),
+    ] = True,
+    demo_camera: Annotated[
+        bool,
+        typer.Option(
+            help="Add a camera replaying the synthetic demo clip (built in the data dir)."
+        ),
+    ] = False,
 ) -> None:
     """Run the web service; on first start print the one-time set-up link."""
+    import contextlib
+
     import uvicorn
 
     from clearsight.notify import NotifyConfig
     from clearsight.web import ServiceSettings, create_app, prepare
+    from clearsight.web._services import ingest
+    from clearsight.workers import CameraRuntime, ensure_demo_camera
 
     settings = ServiceSettings(
         data_dir=data_dir,
@@ -65,8 +81,17 @@ def serve(
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
         typer.echo(f"first start: create the admin at {setup_link}")
+    app = create_app(settings)
+    ctx = app.state.clearsight
+    if demo_camera:
+        camera = ensure_demo_camera(ctx.db, data_dir)
+        typer.echo(f"demo camera: {camera.source} (looped)")
     sys.stdout.flush()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    runtime = CameraRuntime(
+        ctx.db, lambda camera_id, alert: ingest(ctx, alert, (), camera_id), cipher=ctx.cipher
+    )
+    with runtime if cameras else contextlib.nullcontext():
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _database(data_dir: Path, database_url: str | None):  # type: ignore[no-untyped-def]

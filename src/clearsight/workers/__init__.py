@@ -12,9 +12,11 @@ from clearsight.workers._supervisor import AlertCallback, StatusCallback, Superv
 from clearsight.workers._types import CameraSpec, CameraStatus, SupervisorOptions, WorkerState
 
 if TYPE_CHECKING:
+    from clearsight.workers._demo import DEMO_CAMERA_NAME, ensure_demo_camera
     from clearsight.workers._runtime import CameraRuntime, camera_config
 
 __all__ = [
+    "DEMO_CAMERA_NAME",
     "AlertCallback",
     "CameraRuntime",
     "CameraSpec",
@@ -25,6 +27,7 @@ __all__ = [
     "SupervisorOptions",
     "WorkerState",
     "camera_config",
+    "ensure_demo_camera",
     "open_camera_source",
 ]
 
@@ -36,4 +39,8 @@ def __getattr__(name: str) -> object:
         from clearsight.workers import _runtime
 
         return getattr(_runtime, name)
+    if name in ("DEMO_CAMERA_NAME", "ensure_demo_camera"):
+        from clearsight.workers import _demo
+
+        return getattr(_demo, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

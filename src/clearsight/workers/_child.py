@@ -8,6 +8,7 @@ are sent to the supervisor.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from datetime import UTC, datetime
@@ -94,6 +95,8 @@ def run_worker(
     Exits with status 1 after reporting the error when the source or pipeline fails, so
     the supervisor restarts it with backoff.
     """
+    # Ctrl-C in a terminal reaches the whole process group; the supervisor stops workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format=f"camera {spec.name}: %(message)s")
     outbox = _Outbox(reports)
     meter = _Meter(status_interval_s)
