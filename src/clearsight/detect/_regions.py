@@ -60,7 +60,7 @@ def detect_in_regions(
         if np.isfinite(face_width) and face_width > _COMFORTABLE_FACE_PX:
             scale = _COMFORTABLE_FACE_PX / float(face_width)
             size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
         local = detector.detect(np.ascontiguousarray(crop))
         if len(local) == 0:
             continue

@@ -39,7 +39,9 @@ class MotionDetector:
         small = cv2.resize(
             image, (width, max(1, round(image.shape[0] / scale))), interpolation=cv2.INTER_NEAREST
         )
-        grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
+        grey = np.asarray(
+            cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0), np.uint8
+        )
         previous, self._previous = self._previous, grey
         if previous is None or previous.shape != grey.shape:
             # First frame: everything is new.
