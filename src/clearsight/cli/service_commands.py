@@ -51,6 +51,12 @@ def serve(
             "--cameras/--no-cameras", help="Run a worker process for each enabled camera."
         ),
     ] = True,
+    pipeline_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML or JSON pipeline config the camera workers run (defaults without)."
+        ),
+    ] = None,
     demo_camera: Annotated[
         bool,
         typer.Option(
@@ -63,6 +69,7 @@ def serve(
 
     import uvicorn
 
+    from clearsight.config import load_config
     from clearsight.notify import NotifyConfig
     from clearsight.web import ServiceSettings, create_app, prepare
     from clearsight.web._services import ingest
@@ -77,6 +84,7 @@ def serve(
         required_confirmations=confirmations,
         notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
     )
+    camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
@@ -88,7 +96,10 @@ def serve(
         typer.echo(f"demo camera: {camera.source} (looped)")
     sys.stdout.flush()
     runtime = CameraRuntime(
-        ctx.db, lambda camera_id, alert: ingest(ctx, alert, (), camera_id), cipher=ctx.cipher
+        ctx.db,
+        lambda camera_id, alert: ingest(ctx, alert, (), camera_id),
+        camera_config,
+        cipher=ctx.cipher,
     )
     with runtime if cameras else contextlib.nullcontext():
         uvicorn.run(app, host=host, port=port, log_level="warning")
