@@ -20,6 +20,7 @@ __all__ = ["ClusterBuckets", "NatsUnavailableError", "connect", "ensure_cluster"
 
 _log = logging.getLogger(__name__)
 
+_FIRST_CONNECT_S = 5.0
 HEARTBEAT_TTL_S = 60.0
 """A dead worker's last heartbeat stays visible to `cluster status` this long."""
 
@@ -41,13 +42,16 @@ async def connect(
     servers = [url.strip() for url in config.nats_url.split(",") if url.strip()]
 
     async def error_cb(error: Exception) -> None:
-        _log.warning("NATS: %s", error or type(error).__name__)
+        # Connection errors repeat while NATS is down; the worker reports the outage itself.
+        _log.debug("NATS: %s", error or type(error).__name__)
 
     tried = 0
     while True:
         tried += 1
         try:
-            return await nats.connect(
+            # nats-py retries a failed first connection as long as reconnects are allowed
+            # (forever here), so each attempt gets its own deadline.
+            return await asyncio.wait_for(nats.connect(
                 servers=servers,
                 name=name,
                 max_reconnect_attempts=-1,
@@ -57,13 +61,14 @@ async def connect(
                 error_cb=error_cb,
                 disconnected_cb=on_disconnect,
                 reconnected_cb=on_reconnect,
-            )
+            ), timeout=_FIRST_CONNECT_S)
         except (OSError, TimeoutError, nats.errors.Error) as error:
+            reason = "no answer" if isinstance(error, TimeoutError) else str(error)
             if attempts is not None and tried >= attempts:
                 raise NatsUnavailableError(
-                    f"cannot reach NATS at {config.nats_url} ({error or type(error).__name__})"
+                    f"cannot reach NATS at {config.nats_url} ({reason or type(error).__name__})"
                 ) from error
-            _log.warning("NATS at %s unreachable (%s); retrying", config.nats_url, error)
+            _log.warning("NATS at %s unreachable (%s); retrying", config.nats_url, reason)
             await asyncio.sleep(min(5.0, 0.5 * tried))
 
 
@@ -92,8 +97,7 @@ async def ensure_cluster(js: JetStreamContext, config: ClusterConfig) -> Cluster
         cameras=await _bucket(js, KeyValueConfig(bucket=names.cameras_bucket, storage=file)),
         leases=await _bucket(js, KeyValueConfig(bucket=names.leases_bucket, storage=file)),
         workers=await _bucket(
-            js, KeyValueConfig(bucket=names.workers_bucket, storage=StorageType.MEMORY,
-                               ttl=HEARTBEAT_TTL_S)
+            js, KeyValueConfig(bucket=names.workers_bucket, storage=file, ttl=HEARTBEAT_TTL_S)
         ),
         watchlists=await _bucket(
             js, KeyValueConfig(bucket=names.watchlists_bucket, storage=file, max_value_size=-1)

@@ -16,9 +16,9 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import KeyValueError
 from nats.js.kv import KeyValue
 
 from clearsight.cluster._config import ClusterConfig, ClusterNames, WorkerSettings
@@ -45,6 +45,7 @@ from clearsight.types import Alert
 __all__ = ["RunnerFactory", "Worker", "new_worker_id"]
 
 _log = logging.getLogger(__name__)
+_NATS_ERRORS = (nats.errors.Error, TimeoutError, OSError)
 RunnerFactory = Callable[[GalleryLookup, AlertEmitter], CameraRunner]
 
 
@@ -152,11 +153,16 @@ class Worker:
                 await self._release(buckets.leases, camera_id)
             try:
                 await buckets.workers.delete(self.worker_id)
-            except (KeyValueError, TimeoutError, OSError) as error:
+            except _NATS_ERRORS as error:
                 _log.warning("cannot remove heartbeat: %s", error)
         if self._outbox.pending:
             _log.warning("%d alerts stay in %s for the next start",
                          self._outbox.pending, self._outbox.path)
+        _log.warning(
+            "worker %s stopped: alerts %d, published %d, buffered %d, overflow %d",
+            self.worker_id, self.counters.alerts, self.counters.published,
+            self._outbox.pending, self._outbox.overflow,
+        )
 
     # -- watching buckets ---------------------------------------------------------------
     async def _watchers(self, buckets: ClusterBuckets) -> None:
@@ -255,7 +261,7 @@ class Worker:
                 revision = await leases.create(camera_id, data)
             else:
                 revision = await leases.update(camera_id, data, last=held.revision)
-        except (KeyValueError, TimeoutError) as error:
+        except _NATS_ERRORS as error:
             _log.debug("camera %s: claim lost (%s)", camera_id, error)
             return
         self._view.leases[camera_id] = Held(self.worker_id, revision)
@@ -269,7 +275,7 @@ class Worker:
             self._runner.stop(camera_id)
         try:
             await leases.delete(camera_id, last=held.revision)
-        except (KeyValueError, TimeoutError) as error:
+        except _NATS_ERRORS as error:
             _log.debug("camera %s: release failed (%s)", camera_id, error)
             return
         self._view.leases.pop(camera_id, None)
@@ -291,7 +297,7 @@ class Worker:
     async def _fetch_watchlist(self, watchlists: KeyValue, site: str) -> None:
         try:
             entry = await watchlists.get(site)
-        except (KeyValueError, TimeoutError):
+        except _NATS_ERRORS:
             self._watchlists.load_from_disk(site)
             return
         if entry.value:
@@ -327,7 +333,7 @@ class Worker:
             if self._connected:
                 try:
                     await workers.put(self.worker_id, self.heartbeat().model_dump_json().encode())
-                except (KeyValueError, TimeoutError, OSError) as error:
+                except _NATS_ERRORS as error:
                     self.counters.last_error = f"heartbeat: {error or type(error).__name__}"
             await asyncio.sleep(self.config.heartbeat_s)
 
