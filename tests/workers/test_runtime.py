@@ -113,7 +113,7 @@ def test_store_cameras_run_and_report(tmp_path: Path, demo_clip: Path) -> None:
         _wait(lambda: bool(_stored_alerts(db)), 60, "an alert once the entry is approved")
         stored = _stored_alerts(db)[0]
         assert stored.camera_id == running.id and stored.subject_id == entry_id
-        assert stored.status == "pending"
+        assert stored.status == "pending" and stored.source == "door"
         assert runtime.supervisor.statuses()[running.id].pid == pid  # no restart needed
 
         with db.session() as session:

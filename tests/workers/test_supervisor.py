@@ -43,6 +43,7 @@ def test_alert_crosses_the_process_boundary_and_nothing_else_does(
     ]
     alert = recorder.alerts[0][1]
     assert alert.subject_id == "subject-collins" and alert.score > 0.5
+    assert alert.source == "entrance"  # the camera's name, not its source string
     assert alert.best_crop.ndim == 3 and alert.best_crop.shape[0] > 50
     assert finished.frames >= 30 and finished.alerts == 1 and finished.restarts == 0
     # Status reports carry numbers, times and text only: no pixels or templates of anyone.

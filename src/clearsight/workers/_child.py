@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
@@ -136,7 +137,8 @@ def _run(
                 break
             alerts = pipeline.process(frame)
             for alert in alerts:
-                outbox.send(AlertReport(alert))
+                # Named by the camera, never by its source: a stream URL may hold credentials.
+                outbox.send(AlertReport(replace(alert, source=spec.name)))
             meter.tick(len(alerts))
             if meter.due():
                 outbox.send(meter.report(WorkerState.RUNNING))
