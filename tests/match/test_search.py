@@ -14,6 +14,7 @@ from clearsight.match import (
     ExactSearch,
     FaissSearch,
     Gallery,
+    IndexSpec,
     build_card,
     decide_track,
 )
@@ -161,7 +162,7 @@ def test_decide_track_agrees_with_and_without_an_index() -> None:
 
 def test_auto_search_serves_small_galleries_exactly_and_large_ones_through_an_index() -> None:
     templates, labels = _clustered(100, 2)
-    auto = AutoSearch(crossover=150, factory="HNSW16,Flat", params="efSearch=64")
+    auto = AutoSearch(crossover=150, index=IndexSpec("HNSW16,Flat", "efSearch=64"))
     with pytest.raises(RuntimeError, match="no gallery yet"):
         auto.current()
     small = _gallery(templates[:100], labels[:100])
@@ -178,7 +179,7 @@ def test_auto_search_serves_small_galleries_exactly_and_large_ones_through_an_in
 
 def test_auto_search_keeps_only_the_newest_watchlist_and_never_serves_a_torn_snapshot() -> None:
     galleries = [_gallery(*_clustered(150 + 10 * i, 2, seed=i)) for i in range(5)]
-    auto = AutoSearch(crossover=100, factory="HNSW16,Flat", params="efSearch=32")
+    auto = AutoSearch(crossover=100, index=IndexSpec("HNSW16,Flat", "efSearch=32"))
     auto.update(galleries[0])
     stop = threading.Event()
     problems: list[str] = []
@@ -208,7 +209,7 @@ def test_auto_search_keeps_only_the_newest_watchlist_and_never_serves_a_torn_sna
 
 def test_auto_search_falls_back_to_exact_when_the_index_cannot_be_built() -> None:
     templates, labels = _clustered(30, 2)
-    auto = AutoSearch(crossover=10, factory="IVF4096,Flat", params="")  # more cells than points
+    auto = AutoSearch(crossover=10, index=IndexSpec("IVF4096,Flat", ""))  # more cells than points
     auto.update(_gallery(templates, labels))
     assert auto.wait(timeout=60)
     assert auto.current().search.kind == "exact"
@@ -217,7 +218,7 @@ def test_auto_search_falls_back_to_exact_when_the_index_cannot_be_built() -> Non
 
 def test_auto_search_hands_each_new_snapshot_to_its_consumer() -> None:
     received: list[str] = []
-    auto = AutoSearch(crossover=150, factory="HNSW16,Flat", params="efSearch=32",
+    auto = AutoSearch(crossover=150, index=IndexSpec("HNSW16,Flat", "efSearch=32"),
                       on_swap=lambda gallery: received.append(gallery.search.kind))  # fmt: skip
     templates, labels = _clustered(100, 2)
     auto.update(_gallery(templates, labels))

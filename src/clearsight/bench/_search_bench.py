@@ -29,11 +29,13 @@ class IndexPreset:
     name: str
     factory: str
     sweep: tuple[str, ...]
+    build_params: str = ""
 
     def build(self, templates: np.ndarray) -> GallerySearch:
         if not self.factory:
             return ExactSearch(templates)
-        return FaissSearch(templates, self.factory.format(nlist=ivf_lists(len(templates))), "")
+        factory = self.factory.format(nlist=ivf_lists(len(templates)))
+        return FaissSearch(templates, factory, "", self.build_params)
 
 
 def ivf_lists(size: int) -> int:
@@ -49,6 +51,12 @@ PRESETS: dict[str, IndexPreset] = {
         "hnsw",
         "HNSW32,Flat",
         ("efSearch=32", "efSearch=64", "efSearch=128", "efSearch=256", "efSearch=512"),
+    ),
+    "hnsw48": IndexPreset(
+        "hnsw48",
+        "HNSW48,Flat",
+        ("efSearch=64", "efSearch=128", "efSearch=256", "efSearch=512"),
+        "efConstruction=80",
     ),
     "ivf": IndexPreset(
         "ivf", "IVF{nlist},Flat", ("nprobe=16", "nprobe=32", "nprobe=64", "nprobe=128")
@@ -74,6 +82,8 @@ class SearchFigures:
     batch_size: int
     per_batch: Percentiles
     recall_at_1: float
+    recall_at_1_enrolled: float
+    """Recall@1 over probes of enrolled people only: the searches whose answer can alert."""
 
     @property
     def amortised_probe_ms(self) -> float:
@@ -105,7 +115,7 @@ def _time_probes(
 
 def _measure(
     search: GallerySearch, data: SyntheticSet, truth: SearchHits, plan: SearchPlan
-) -> tuple[Percentiles, Percentiles, Percentiles, float]:
+) -> tuple[Percentiles, Percentiles, Percentiles, float, float]:
     per_probe, per_probe_cpu = _time_probes(search, data, plan.k, plan.budget_s)
     batch_times: list[float] = []
     top_scores = np.empty(len(data.probes), np.float32)
@@ -117,9 +127,11 @@ def _measure(
         top_rows[part], top_scores[part] = hits.rows[:, 0], hits.scores[:, 0]
     exact_rows, exact_scores = truth.rows[:, 0], truth.scores[:, 0]
     found = (top_rows == exact_rows) | (top_scores >= exact_scores - 1e-6)
+    enrolled = data.probe_subject >= 0
+    mated = float(found[enrolled].mean()) if bool(enrolled.any()) else float("nan")
     return (
         Percentiles.of(per_probe), Percentiles.of(per_probe_cpu), Percentiles.of(batch_times),
-        float(found.mean()),
+        float(found.mean()), mated,
     )  # fmt: skip
 
 
@@ -149,10 +161,10 @@ def run_search_bench(
         for setting in preset.sweep:
             if isinstance(search, FaissSearch):
                 search.set_params(setting)
-            per_probe, per_probe_cpu, per_batch, recall = _measure(search, data, truth, plan)
+            per_probe, per_probe_cpu, per_batch, recall, mated = _measure(search, data, truth, plan)
             figure = SearchFigures(
                 len(data.gallery), search.kind, build_s, index_mb, per_probe, per_probe_cpu,
-                plan.batch, per_batch, recall,
+                plan.batch, per_batch, recall, mated,
             )  # fmt: skip
             figures.append(figure)
             report(figure)

@@ -76,7 +76,8 @@ def _figure_line(figure: SearchFigures) -> str:
         f"p99 {figure.per_probe_cpu.p99:7.3f}; n={figure.per_probe.count})  "
         f"batch{figure.batch_size} p50 {figure.per_batch.p50:8.2f} "
         f"p99 {figure.per_batch.p99:8.2f} ms "
-        f"({figure.amortised_probe_ms:.3f} ms/probe)  recall@1 {figure.recall_at_1:.4f}"
+        f"({figure.amortised_probe_ms:.3f} ms/probe)  recall@1 {figure.recall_at_1:.4f} "
+        f"(enrolled {figure.recall_at_1_enrolled:.4f})"
     )
 
 
@@ -91,7 +92,9 @@ def search_command(
             "a face-like synthetic gallery from. Without it: random unit vectors."
         ),
     ] = None,
-    index: Annotated[str, typer.Option(help="Backends: exact,hnsw,ivf,ivfpq.")] = "exact,hnsw,ivf",
+    index: Annotated[
+        str, typer.Option(help="Backends: exact,hnsw,hnsw48,ivf,ivfpq.")
+    ] = "exact,hnsw48,ivf",
     probes: Annotated[int, typer.Option(min=10, help="Probes per size.")] = 500,
     batch: Annotated[int, typer.Option(min=1, help="Probes per batched search.")] = 64,
     k: Annotated[int, typer.Option(min=1, help="Templates returned per probe.")] = 10,

@@ -8,6 +8,7 @@ from clearsight.match._search import (
     ExactSearch,
     FaissSearch,
     GallerySearch,
+    IndexSpec,
     SearchHits,
     default_search,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "FaissSearch",
     "Gallery",
     "GallerySearch",
+    "IndexSpec",
     "SearchHits",
     "SubjectHits",
     "build_card",

@@ -27,9 +27,22 @@ from clearsight.types._arrays import frozen_array
 # Measured with `clearsight bench search` (docs/performance.md): below this many templates
 # exact search is as fast as an index per probe and needs no build; above it HNSW wins.
 DEFAULT_CROSSOVER = 50_000
-DEFAULT_FAISS_FACTORY = "HNSW32,Flat"
-DEFAULT_FAISS_PARAMS = "efSearch=128"
 _BLOCK_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A FAISS index to build: ``index_factory`` text, knobs set before adding templates
+    (``build_params``) and at search time (``params``), both in ``ParameterSpace`` syntax."""
+
+    factory: str
+    params: str = ""
+    build_params: str = ""
+
+
+# Measured with `clearsight bench search` on face-like galleries (docs/performance.md):
+# recall@1 of 0.99 or more against exact search up to 1e6 templates.
+DEFAULT_INDEX = IndexSpec("HNSW48,Flat", params="efSearch=256", build_params="efConstruction=80")
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,15 +161,17 @@ class FaissSearch(GallerySearch):
 
     ``factory`` is FAISS's ``index_factory`` description (``HNSW32,Flat``, ``IVF1024,Flat``,
     ``IVF1024,PQ32,RFlat``); ``params`` sets search-time knobs through FAISS's
-    ``ParameterSpace`` (``efSearch=128``, ``nprobe=32``, ``k_factor=4``). IVF indexes are
-    trained on at most ``train_rows`` templates drawn with a fixed seed.
+    ``ParameterSpace`` (``efSearch=128``, ``nprobe=32``, ``k_factor_rf=4``), and
+    ``build_params`` the same way before templates are added (``efConstruction=80``). IVF
+    indexes are trained on at most ``train_rows`` templates drawn with a fixed seed.
     """
 
     def __init__(
         self,
         templates: npt.ArrayLike,
-        factory: str = DEFAULT_FAISS_FACTORY,
-        params: str = DEFAULT_FAISS_PARAMS,
+        factory: str = DEFAULT_INDEX.factory,
+        params: str = DEFAULT_INDEX.params,
+        build_params: str = "",
         train_rows: int = 200_000,
     ) -> None:
         import faiss
@@ -167,6 +182,9 @@ class FaissSearch(GallerySearch):
             index = faiss.index_factory(self._dimensions, factory, faiss.METRIC_INNER_PRODUCT)
         except RuntimeError as error:
             raise ValueError(f"FAISS cannot build index {factory!r}: {error}") from error
+        self._index: Any = index
+        self._factory = factory
+        self.set_params(build_params)
         if not index.is_trained:
             if len(vectors) == 0:
                 raise ValueError(f"index {factory!r} must be trained and the gallery is empty")
@@ -176,8 +194,6 @@ class FaissSearch(GallerySearch):
                 sample = vectors[np.sort(chosen)]
             index.train(sample)
         index.add(vectors)
-        self._index: Any = index
-        self._factory = factory
         self.set_params(params)
 
     def set_params(self, params: str) -> None:
@@ -215,7 +231,9 @@ def default_search(templates: npt.ArrayLike, crossover: int = DEFAULT_CROSSOVER)
     array = _check_templates(templates)
     if len(array) < crossover:
         return ExactSearch(array)
-    return FaissSearch(array)
+    return FaissSearch(
+        array, DEFAULT_INDEX.factory, DEFAULT_INDEX.params, DEFAULT_INDEX.build_params
+    )
 
 
 class AutoSearch:
@@ -232,14 +250,12 @@ class AutoSearch:
     def __init__(
         self,
         crossover: int = DEFAULT_CROSSOVER,
-        factory: str = DEFAULT_FAISS_FACTORY,
-        params: str = DEFAULT_FAISS_PARAMS,
+        index: IndexSpec = DEFAULT_INDEX,
         on_swap: Callable[[Gallery], None] | None = None,
     ) -> None:
         self.crossover = crossover
+        self._index = index
         self._on_swap = on_swap
-        self._factory = factory
-        self._params = params
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._snapshot: Gallery | None = None
@@ -294,7 +310,10 @@ class AutoSearch:
                     self._idle.set()
                     return
             try:
-                search: GallerySearch = FaissSearch(gallery.templates, self._factory, self._params)
+                spec = self._index
+                search: GallerySearch = FaissSearch(
+                    gallery.templates, spec.factory, spec.params, spec.build_params
+                )
             except (ValueError, RuntimeError, MemoryError) as error:
                 # Exact search keeps serving this gallery; the error is kept for health checks.
                 self.last_error = error
