@@ -96,3 +96,18 @@ def test_removed_cameras_are_given_back() -> None:
     view.leases = {"c000": Held("w1", 1), "gone": Held("w1", 2)}
     plan = plan_leases(view, 100.0, 50, random.Random(0))
     assert plan.release == ["gone"] and plan.claim == []
+
+
+def test_a_camera_left_free_too_long_is_taken_beyond_the_share() -> None:
+    view = _view("w1", cameras=3)
+    view.leases = {"c000": Held("w1", 1), "c001": Held("w2", 2)}
+    view.heard_from("w2", 100.0)
+    view.heard_from("w3", 100.0)  # share is 1: w1 is full
+    rng = random.Random(0)
+    assert plan_leases(view, 100.0, 50, rng).claim == []
+    view.heard_from("w2", 103.0)
+    view.heard_from("w3", 103.0)
+    assert plan_leases(view, 103.0, 50, rng).claim == []
+    view.heard_from("w2", 104.5)
+    view.heard_from("w3", 104.5)
+    assert plan_leases(view, 104.5, 50, rng).claim == ["c002"]

@@ -39,6 +39,8 @@ class LeaseView:
     seen: dict[str, float] = field(default_factory=dict)
     """Worker id -> monotonic time its heartbeat was last seen."""
     grace_until: float = 0.0
+    free_since: dict[str, float] = field(default_factory=dict)
+    """Camera -> when it was first seen free (no lease, or its holder dead)."""
 
     def heard_from(self, worker_id: str, now: float) -> None:
         self.seen[worker_id] = now
@@ -87,8 +89,13 @@ def plan_leases(view: LeaseView, now: float, release_limit: int, rng: random.Ran
         c for c in view.cameras
         if c not in view.leases or not view.is_alive(view.leases[c].worker_id, now)
     ]
+    view.free_since = {c: view.free_since.get(c, now) for c in free}
     rng.shuffle(free)
     claim = free[: max(0, share - len(mine))]
+    # A safety net: a camera nobody has taken for a whole expiry period (every worker at its
+    # share, say, by rounding or a stale view) is taken anyway; rebalancing spreads it later.
+    forgotten = [c for c in free[len(claim):] if now - view.free_since[c] >= view.dead_after_s]
+    claim += forgotten[:release_limit]
     extra = max(0, len(mine) - share)
     # Give back only while some live worker is below its share, or the cameras would bounce.
     others_below = any(

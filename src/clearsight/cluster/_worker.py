@@ -69,6 +69,7 @@ class Worker:
         self._view = LeaseView(self.worker_id, config.dead_after_s)
         self._specs: dict[str, CameraSpec] = {}
         self._watchlist_revisions: dict[str, int] = {}
+        self._lease_revisions: dict[str, int] = {}
         self._synced: set[str] = set()
         self._outbox = Outbox(settings.data_dir / "outbox.sqlite3", config.outbox_max_alerts)
         self._watchlists = WatchlistCache(settings.data_dir / "watchlists", cipher, self.names)
@@ -201,6 +202,13 @@ class Worker:
             self._runner.start(spec)  # new settings: restarted by the runner
 
     def _on_lease(self, key: str, revision: int, value: bytes | None) -> None:
+        # Watch events can trail this worker's own writes (a create's event arriving after
+        # the worker already released it again): an event no newer than what is known of the
+        # key is stale, and applying it would make the worker run, or forget, a camera
+        # against the bucket's actual state.
+        if revision <= self._lease_revisions.get(key, 0):
+            return
+        self._lease_revisions[key] = revision
         if value is None:
             self._view.leases.pop(key, None)
             return
@@ -265,6 +273,7 @@ class Worker:
             _log.debug("camera %s: claim lost (%s)", camera_id, error)
             return
         self._view.leases[camera_id] = Held(self.worker_id, revision)
+        self._lease_revisions[camera_id] = max(self._lease_revisions.get(camera_id, 0), revision)
         self.counters.claims += 1
 
     async def _release(self, leases: KeyValue, camera_id: str) -> None:
@@ -279,6 +288,9 @@ class Worker:
             _log.debug("camera %s: release failed (%s)", camera_id, error)
             return
         self._view.leases.pop(camera_id, None)
+        # The delete's own revision is unknown until its event arrives; it is above this.
+        known = self._lease_revisions.get(camera_id, 0)
+        self._lease_revisions[camera_id] = max(known, held.revision + 1)
         self.counters.releases += 1
 
     async def _reconcile(self, watchlists: KeyValue) -> None:
