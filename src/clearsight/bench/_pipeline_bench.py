@@ -20,6 +20,7 @@ from pathlib import Path
 from clearsight.bench._resources import Percentiles, cpu_seconds, peak_resident_mb
 from clearsight.config import ClearsightConfig
 from clearsight.detect import FaceDetector
+from clearsight.errors import VideoError
 from clearsight.embed import Embedder, align_chips
 from clearsight.ingest import FrameSource, VideoFileSource, open_source
 from clearsight.match import CalibrationCard, Gallery
@@ -179,7 +180,7 @@ def run_latency(
     ingest = config.ingest.model_copy(update={"realtime": True})
     frame_ms: list[float] = []
     alert_ms: list[float] = []
-    clip_frames = 0
+    clip_frames = _count_frames(path)
     for _ in range(repeats):
         pipeline = Pipeline(
             config, models.gallery, card=models.card, detector=models.detector,
@@ -188,7 +189,6 @@ def run_latency(
         # Capture times start now, so "now - capture time" is the delay a live camera sees.
         with VideoFileSource(path, ingest, start_time=datetime.now(UTC)) as source:
             for frame in source:
-                clip_frames = max(clip_frames, frame.index + 1)
                 alerts = pipeline.process(frame)
                 for alert in alerts:
                     _store_alert(log, alert)
@@ -199,6 +199,17 @@ def run_latency(
         str(path), clip_frames * repeats, len(frame_ms), Percentiles.of(frame_ms),
         Percentiles.of(alert_ms), len(alert_ms),
     )  # fmt: skip
+
+
+def _count_frames(path: Path) -> int:
+    """Frames in the clip, decoded once without pacing (a camera's dropped frames included)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for _ in container.decode(video=0))
+    except (av.error.FFmpegError, OSError) as error:
+        raise VideoError(f"{path}: cannot decode the clip ({error})") from error
 
 
 def _ms_since(moment: datetime) -> float:
