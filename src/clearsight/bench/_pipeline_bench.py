@@ -20,8 +20,8 @@ from pathlib import Path
 from clearsight.bench._resources import Percentiles, cpu_seconds, peak_resident_mb
 from clearsight.config import ClearsightConfig
 from clearsight.detect import FaceDetector
-from clearsight.errors import VideoError
 from clearsight.embed import Embedder, align_chips
+from clearsight.errors import VideoError
 from clearsight.ingest import FrameSource, VideoFileSource, open_source
 from clearsight.match import CalibrationCard, Gallery
 from clearsight.pipeline import Pipeline
