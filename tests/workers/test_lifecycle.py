@@ -104,3 +104,40 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path, demo_clip:
             pid = int(pid_file.read_text())
             if not _gone(pid, 0):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_that_cannot_be_started_is_retried_with_backoff(
+    tmp_path: Path,
+    empty_gallery: Gallery,
+    recorder: Recorder,
+    fast_options: SupervisorOptions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sup = Supervisor(lambda: empty_gallery, recorder.on_alert, recorder.on_status, fast_options)
+    real_process = sup._mp.Process
+    calls = []
+
+    def first_start_fails(*args: object, **kwargs: object) -> object:
+        process = real_process(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(process)
+        if len(calls) == 1:
+
+            def no_memory() -> None:
+                raise OSError(12, "Cannot allocate memory")
+
+            monkeypatch.setattr(process, "start", no_memory)
+        return process
+
+    monkeypatch.setattr(sup._mp, "Process", first_start_fails)
+    spec = CameraSpec("cam-m", "m", str(tmp_path / "absent.mp4"), True, camera_config(loop=True))
+    with sup:
+        sup.apply([spec])
+        failed = recorder.wait_state("cam-m", WorkerState.BACKOFF, timeout=10)
+        assert (
+            failed.last_error == "cannot start a worker process: [Errno 12] Cannot allocate memory"
+        )
+        # The retry starts a real process (whose source is missing: it backs off in turn).
+        recorder.wait_for(
+            lambda: any(s.pid for _, _, s in recorder.statuses), timeout=30, what="a retry"
+        )
+    assert len(calls) >= 2

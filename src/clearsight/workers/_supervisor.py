@@ -17,11 +17,10 @@ import contextlib
 import logging
 import multiprocessing
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -30,6 +29,7 @@ from typing import Any
 from clearsight.match import Gallery
 from clearsight.types import Alert
 from clearsight.workers._child import run_worker
+from clearsight.workers._record import WorkerRecord, death_reason, idle_status, searchless
 from clearsight.workers._types import (
     AlertReport,
     CameraSpec,
@@ -46,42 +46,6 @@ log = logging.getLogger(__name__)
 AlertCallback = Callable[[str, Alert], None]
 StatusCallback = Callable[[str, CameraStatus], None]
 _TICK_S = 0.2
-
-
-@dataclass
-class _Worker:
-    """The supervisor's record of one camera (mutated only under the supervisor's lock)."""
-
-    spec: CameraSpec
-    status: CameraStatus
-    process: BaseProcess | None = None
-    reports: Connection | None = None
-    control: Connection | None = None
-    started_at: float = 0.0
-    failures: int = 0
-    next_start_at: float | None = None
-    stop_deadline: float | None = None
-    reported_error: str | None = None
-    removed: bool = False
-
-
-def _idle_status() -> CameraStatus:
-    return CameraStatus(WorkerState.STARTING, 0.0, 0, 0, None, None, 0)
-
-
-def _death_reason(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"worker process killed by {name}"
-    return f"worker process exited with status {exitcode}"
-
-
-def _searchless(gallery: Gallery) -> Gallery:
-    # A FAISS index is not sent across processes; each worker builds its own if needed.
-    return replace(gallery, search=None) if gallery.search is not None else gallery
 
 
 class Supervisor:
@@ -104,7 +68,7 @@ class Supervisor:
         self._on_status = on_status
         self._mp = multiprocessing.get_context("spawn")
         self._lock = threading.RLock()
-        self._workers: dict[str, _Worker] = {}
+        self._workers: dict[str, WorkerRecord] = {}
         self._gallery: Gallery | None = None
         self.gallery_version = 0
         self._events: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -117,7 +81,7 @@ class Supervisor:
         """Load the gallery and start the monitor and dispatcher threads."""
         if self._threads:
             return
-        self._gallery = _searchless(self._load_gallery())
+        self._gallery = searchless(self._load_gallery())
         self.gallery_version = 1
         for target, name in ((self._monitor, "monitor"), (self._dispatch, "dispatch")):
             thread = threading.Thread(
@@ -176,9 +140,9 @@ class Supervisor:
             for camera_id, spec in wanted.items():
                 known = self._workers.get(camera_id)
                 if known is None:
-                    worker = _Worker(spec, _idle_status())
+                    worker = WorkerRecord(spec, idle_status())
                     self._workers[camera_id] = worker
-                    self._launch(worker)
+                    self._start(worker)
                 else:
                     worker = known
                     # A changed spec takes effect when the old process has stopped (or at
@@ -187,12 +151,12 @@ class Supervisor:
                     relaunch = worker.removed and worker.process is None
                     worker.removed = False
                     if relaunch:
-                        self._launch(worker)
+                        self._start(worker)
 
     def reload_gallery(self) -> int:
         """Load the watchlist again and hand it to every running worker without restarting
         them; returns the new gallery version."""
-        gallery = _searchless(self._load_gallery())
+        gallery = searchless(self._load_gallery())
         with self._lock:
             self._gallery = gallery
             self.gallery_version += 1
@@ -208,7 +172,18 @@ class Supervisor:
 
     # Worker processes (called with the lock held) ---------------------------------------
 
-    def _launch(self, worker: _Worker) -> None:
+    def _start(self, worker: WorkerRecord) -> None:
+        """Launch, or back off as if the worker had died when no process can be started
+        (out of memory, too many processes...)."""
+        try:
+            self._launch(worker)
+        except OSError as error:
+            self._close_pipes(worker)
+            worker.process = None
+            worker.started_at = time.monotonic()
+            self._back_off(worker, f"cannot start a worker process: {error}", time.monotonic())
+
+    def _launch(self, worker: WorkerRecord) -> None:
         if self._gallery is None:
             raise RuntimeError("Supervisor.start() must be called before cameras are applied")
         reports_in, reports_out = self._mp.Pipe(duplex=False)  # (receiving end, sending end)
@@ -225,7 +200,12 @@ class Supervisor:
             name=f"clearsight-camera-{worker.spec.name}",
             daemon=True,
         )
-        process.start()
+        try:
+            process.start()
+        except OSError:
+            for conn in (reports_in, reports_out, control_in, control_out):
+                conn.close()
+            raise
         reports_out.close()  # the child holds its own copies now
         control_in.close()
         worker.process, worker.reports, worker.control = process, reports_in, control_out
@@ -246,14 +226,14 @@ class Supervisor:
             ),
         )
 
-    def _send(self, worker: _Worker, message: object) -> None:
+    def _send(self, worker: WorkerRecord, message: object) -> None:
         if worker.control is None:
             return
         # A worker that is gone raises here; the monitor handles its death.
         with contextlib.suppress(OSError, ValueError):
             worker.control.send(message)
 
-    def _request_stop(self, worker: _Worker) -> None:
+    def _request_stop(self, worker: WorkerRecord) -> None:
         if worker.process is None:
             return
         if worker.stop_deadline is None:
@@ -261,19 +241,19 @@ class Supervisor:
             self._send(worker, StopRequest())
             self._set_status(worker, replace(worker.status, state=WorkerState.STOPPING))
 
-    def _kill(self, worker: _Worker) -> None:
+    def _kill(self, worker: WorkerRecord) -> None:
         if worker.process is not None and worker.process.is_alive():
             worker.process.kill()
             worker.process.join(timeout=5)
         self._close_pipes(worker)
 
-    def _close_pipes(self, worker: _Worker) -> None:
+    def _close_pipes(self, worker: WorkerRecord) -> None:
         for conn in (worker.reports, worker.control):
             if conn is not None:
                 conn.close()
         worker.reports = worker.control = None
 
-    def _set_status(self, worker: _Worker, status: CameraStatus) -> None:
+    def _set_status(self, worker: WorkerRecord, status: CameraStatus) -> None:
         worker.status = status
         camera_id = worker.spec.camera_id
         self._events.put(lambda: self._on_status(camera_id, status))
@@ -312,16 +292,16 @@ class Supervisor:
                 del self._workers[camera_id]
             elif worker.next_start_at is not None and now >= worker.next_start_at:
                 worker.status = replace(worker.status, restarts=worker.status.restarts + 1)
-                self._launch(worker)
+                self._start(worker)
 
-    def _enforce_stop(self, worker: _Worker, process: BaseProcess, now: float) -> None:
+    def _enforce_stop(self, worker: WorkerRecord, process: BaseProcess, now: float) -> None:
         deadline = worker.stop_deadline or now
         if now > deadline + self.options.stop_grace_s:
             process.kill()
         elif now > deadline:
             process.terminate()
 
-    def _drain(self, worker: _Worker) -> None:
+    def _drain(self, worker: WorkerRecord) -> None:
         conn = worker.reports
         if conn is None:
             return
@@ -331,7 +311,7 @@ class Supervisor:
         except (EOFError, OSError):
             pass  # the worker is gone (or died mid-message); its sentinel says so
 
-    def _handle(self, worker: _Worker, message: object) -> None:
+    def _handle(self, worker: WorkerRecord, message: object) -> None:
         camera_id = worker.spec.camera_id
         if isinstance(message, AlertReport):
             alert = message.alert
@@ -355,7 +335,7 @@ class Supervisor:
                 ),
             )
 
-    def _ended(self, worker: _Worker, exitcode: int | None, now: float) -> None:
+    def _ended(self, worker: WorkerRecord, exitcode: int | None, now: float) -> None:
         """A worker process is gone: stopped on request, finished, or died (backoff)."""
         self._close_pipes(worker)
         worker.process = None
@@ -366,11 +346,14 @@ class Supervisor:
             if worker.removed:
                 self._set_status(worker, replace(base, state=WorkerState.STOPPED))
             else:  # its spec changed: start it again with the new one
-                self._launch(worker)
+                self._start(worker)
             return
         if exitcode == 0:
             self._set_status(worker, replace(base, state=WorkerState.FINISHED))
             return
+        self._back_off(worker, worker.reported_error or death_reason(exitcode), now)
+
+    def _back_off(self, worker: WorkerRecord, reason: str, now: float) -> None:
         if now - worker.started_at >= self.options.healthy_after_s:
             worker.failures = 0
         worker.failures += 1
@@ -378,13 +361,14 @@ class Supervisor:
             self.options.backoff_initial_s * 2 ** (worker.failures - 1), self.options.backoff_max_s
         )
         worker.next_start_at = now + delay
-        reason = worker.reported_error or _death_reason(exitcode)
         log.warning("camera %s: %s; restarting in %.1f s", worker.spec.name, reason, delay)
         self._set_status(
             worker,
             replace(
-                base,
+                worker.status,
                 state=WorkerState.BACKOFF,
+                analysed_fps=0.0,
+                pid=None,
                 last_error=reason,
                 next_restart_at=datetime.now(UTC) + timedelta(seconds=delay),
             ),
