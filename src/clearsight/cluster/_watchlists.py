@@ -7,6 +7,8 @@ matching, and on disk exactly as received (still encrypted) in its data director
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Sequence
@@ -57,7 +59,9 @@ def seal_watchlist(
             {
                 "subject_id": e.subject_id,
                 "subject_name": e.subject_name,
-                "template": np.asarray(e.template, np.float32).reshape(-1).tobytes().hex(),
+                "template": base64.b64encode(
+                    np.asarray(e.template, np.float32).reshape(-1).tobytes()
+                ).decode("ascii"),
             }
             for e in entries
         ],
@@ -75,12 +79,12 @@ def open_watchlist(site: str, blob: bytes, cipher: BlobCipher, names: ClusterNam
             raise InputError(f"{where}: the value holds site {body['site']!r}")
         rows = [
             (str(e["subject_id"]), str(e["subject_name"]),
-             np.frombuffer(bytes.fromhex(e["template"]), np.float32))
+             np.frombuffer(base64.b64decode(e["template"], validate=True), np.float32))
             for e in body["entries"]
         ]
         dimensions = len(rows[0][2]) if rows else 128
         return Gallery.build(str(body["model_id"]), rows, dimensions=dimensions)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, binascii.Error) as error:
         raise InputError(f"{where}: malformed value ({error})") from error
 
 
