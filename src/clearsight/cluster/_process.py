@@ -41,14 +41,15 @@ def simulated_runner(data_file: Path, track_every_s: float) -> RunnerFactory:
 
 
 def pipeline_runner(config_file: Path | None) -> RunnerFactory:
-    """Real cameras through the pipeline, with settings from ``config_file`` (or defaults)."""
-    from clearsight.cluster._pipeline_runner import PipelineCameras
+    """Real cameras, one supervised pipeline process each (``clearsight.workers``), with
+    pipeline settings from ``config_file`` (or defaults)."""
+    from clearsight.cluster._supervised import SupervisedCameras
     from clearsight.config import ClearsightConfig, load_config
 
     config = load_config(config_file) if config_file else ClearsightConfig()
 
     def factory(galleries: GalleryLookup, emit: AlertEmitter) -> CameraRunner:
-        return PipelineCameras(config, galleries, emit)
+        return SupervisedCameras(config, galleries, emit)
 
     return factory
 

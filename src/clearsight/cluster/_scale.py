@@ -5,6 +5,7 @@ that every published alert is stored exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,6 +229,8 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             progress(f"stopping NATS for {options.nats_outage_s:.0f} s")
             server.stop()
             await asyncio.sleep(options.nats_outage_s)
+            # No heartbeats while NATS is down: read the buffers themselves (same machine).
+            peak = max(peak, sum(_buffered(p) for p in procs.folder.glob("worker-*/outbox.sqlite3")))
             server.start()
             progress("NATS back")
         await asyncio.sleep(options.duration_s / 3)
@@ -237,10 +240,10 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             # on the same data directory delivers them.
             procs.start_worker(0, sim_path, options.track_every_s, extra)
             await asyncio.sleep(min(10.0, options.duration_s / 3))
-        overflow = sum(b.overflow for b in observer.beats.values())
         peak = max([peak, *(b.buffered for b in observer.beats.values())])
         progress("stopping workers (they flush their buffers)")
         procs.stop_workers()
+        overflow = sum(_overflow(p) for p in procs.folder.glob("worker-*/outbox.sqlite3"))
         stream_total = int((await js.stream_info(names.alert_stream)).state.messages)
         await observer.wait_for(
             lambda: int(_db(options.dsn, schema, "SELECT count(*) FROM {schema}.alerts")[0][0])  # type: ignore[call-overload]
@@ -278,6 +281,28 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
         await nc.close()
         if server is not None:
             server.stop()
+
+
+def _buffered(path: Path) -> int:
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _overflow(path: Path) -> int:
+    """The buffer's persisted count of refused alerts (one file per worker data dir)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            row = db.execute("SELECT value FROM counters WHERE name = 'overflow'").fetchone()
+            return int(row[0]) if row else 0
+    except sqlite3.Error:
+        return 0
 
 
 def _consumer_duplicates(log: Path) -> list[int]:

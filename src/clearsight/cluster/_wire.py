@@ -47,14 +47,20 @@ class CameraSpec(_Wire):
         return _checked_name(value)
 
 
-class LeaseRecord(_Wire):
+class _Tolerant(BaseModel):
+    # Written by every worker and read by every other: during a rolling upgrade a newer
+    # worker's extra fields must not make an older one drop its heartbeat or lease.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class LeaseRecord(_Tolerant):
     """Which worker runs a camera; written only by compare-and-set on the key's revision."""
 
     worker_id: str = Field(title="Worker", description="Id of the worker holding the lease.")
     acquired_at: datetime = Field(title="Acquired", description="When the lease was taken (UTC).")
 
 
-class WorkerHeartbeat(_Wire):
+class WorkerHeartbeat(_Tolerant):
     """A worker's liveness and status, rewritten every heartbeat interval."""
 
     worker_id: str = Field(title="Worker", description="Unique id of the worker process.")
@@ -73,6 +79,7 @@ class WorkerHeartbeat(_Wire):
     published: int = Field(title="Published", description="Alerts acknowledged by JetStream.")
     buffered: int = Field(title="Buffered", description="Alerts waiting in the disk buffer.")
     overflow: int = Field(title="Overflow", description="Alerts refused by the full buffer.")
+    lost: int = Field(0, title="Lost", description="Alerts the disk buffer failed to write.")
     last_error: str = Field("", title="Last error", description="Most recent error, if any.")
     metrics_url: str = Field("", title="Metrics", description="Prometheus endpoint, if any.")
 

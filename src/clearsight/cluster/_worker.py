@@ -39,7 +39,7 @@ from clearsight.cluster._wire import (
 )
 from clearsight.cluster._worker_metrics import WorkerCounters, worker_metrics
 from clearsight.crypto import BlobCipher
-from clearsight.errors import ClearsightError
+from clearsight.errors import ClearsightError, StoreError
 from clearsight.types import Alert
 
 __all__ = ["RunnerFactory", "Worker", "new_worker_id"]
@@ -90,7 +90,14 @@ class Worker:
         record = to_cluster_alert(alert, camera, self.worker_id, model_id)
         sealed = seal_alert(record, self._cipher, self.config.namespace)
         self.counters.alerts += 1
-        if self._outbox.add(record.alert_id, self.names.alert_subject(camera.site), sealed):
+        try:
+            buffered = self._outbox.add(record.alert_id, self.names.alert_subject(camera.site), sealed)
+        except StoreError as error:  # the disk itself failed: counted and reported, not silent
+            self.counters.buffer_errors += 1
+            self.counters.last_error = str(error)
+            _log.error("alert %s lost: %s", record.alert_id, error)
+            return
+        if buffered:
             self._wake_publisher.set()
         else:
             self.counters.last_error = f"alert buffer full: alert {record.alert_id} refused"
@@ -323,7 +330,8 @@ class Worker:
             cameras=sorted(self._runner.running()), rate=round(self._rate, 2),
             lag_s=round(self._lag, 3), alerts=self.counters.alerts,
             published=self.counters.published, buffered=self._outbox.pending,
-            overflow=self._outbox.overflow, last_error=self.counters.last_error,
+            overflow=self._outbox.overflow, lost=self.counters.buffer_errors,
+            last_error=self.counters.last_error,
             metrics_url=self._metrics.url if self._metrics else "",
         )
 

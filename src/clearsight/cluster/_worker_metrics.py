@@ -22,6 +22,8 @@ class WorkerCounters:
     duplicates: int = 0
     claims: int = 0
     releases: int = 0
+    buffer_errors: int = 0
+    """Alerts the disk buffer could not write (disk failure), logged with their ids."""
     last_error: str = ""
 
 
@@ -47,6 +49,9 @@ def worker_metrics(worker: Worker) -> str:
                "gauge", lambda: hb.buffered),
         Metric("clearsight_worker_buffer_overflow_total",
                "Alerts refused because the disk buffer was full.", "counter", lambda: hb.overflow),
+        Metric("clearsight_worker_buffer_errors_total",
+               "Alerts lost because the disk buffer could not be written.", "counter",
+               lambda: counters.buffer_errors),
         Metric("clearsight_worker_lease_claims_total", "Camera leases taken.", "counter",
                lambda: counters.claims),
         Metric("clearsight_worker_lease_releases_total", "Camera leases given back.", "counter",
