@@ -14,6 +14,7 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -vE '^WARNING: Location' || true
+.venv/bin/python -m pip install -q -e '.[test]' > .venv/install.log 2>&1 \
+  || { cat .venv/install.log; echo "clearsight: install failed (log above)" >&2; exit 1; }
 .venv/bin/python -m pip show clearsight >/dev/null
 exec .venv/bin/python -m pytest "$@"
