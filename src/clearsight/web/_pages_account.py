@@ -25,6 +25,7 @@ from clearsight.web._auth import (
 from clearsight.web._limits import client_address
 from clearsight.web._permissions import Permission, parse_scopes
 from clearsight.web._render import render
+from clearsight.web._schemas import VendorRiskOut
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -248,7 +249,8 @@ def users_disable(
 def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
     with service(request).db.read_session() as s:
         rows = cameras.list_cameras(s)
-    return render(request, "cameras.html", principal, cameras=rows)
+        risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}
+    return render(request, "cameras.html", principal, cameras=rows, risks=risks)
 
 
 def _camera_fields(

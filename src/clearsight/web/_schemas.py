@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from clearsight.fleet import assess_camera
 from clearsight.review import Decision
 from clearsight.store import AlertRecord, Camera, ReasonCategory, Role, WatchlistEntry
 
@@ -174,6 +175,35 @@ class CameraPatch(_Body):
     )
 
 
+class VendorRiskOut(_Body):
+    """A registered camera's vendor risk, from the same data as `clearsight fleet audit`."""
+
+    vendor: str
+    covered: bool
+    coverage: str
+    advisories: list[str]
+    possible_advisories: list[str]
+    risk: int
+    level: str
+    reasons: list[str]
+
+    @classmethod
+    def of(cls, camera: Camera) -> VendorRiskOut | None:
+        if not camera.vendor:
+            return None
+        assessment = assess_camera(camera.vendor, camera.model or "", camera.firmware or "")
+        return cls(
+            vendor=assessment.vendor.name,
+            covered=assessment.covered,
+            coverage=str(assessment.coverage),
+            advisories=[a.id for a in assessment.advisories],
+            possible_advisories=[a.id for a in assessment.possible_advisories],
+            risk=assessment.risk,
+            level=assessment.level,
+            reasons=list(assessment.reasons),
+        )
+
+
 class CameraOut(_Body):
     id: str
     name: str
@@ -187,6 +217,9 @@ class CameraOut(_Body):
     analysed_fps: float | None
     last_frame_at: datetime | None
     last_error: str | None
+    vendor_risk: VendorRiskOut | None = Field(
+        None, description="Vendor coverage, known exploited advisories and risk (fleet audit)."
+    )
 
     @classmethod
     def of(cls, camera: Camera) -> CameraOut:
@@ -203,6 +236,7 @@ class CameraOut(_Body):
             analysed_fps=camera.analysed_fps,
             last_frame_at=camera.last_frame_at,
             last_error=camera.last_error,
+            vendor_risk=VendorRiskOut.of(camera),
         )
 
 
