@@ -78,6 +78,7 @@ class Worker:
         self._connected = False
         self._disconnected_since = time.monotonic()
         self._wake_publisher = asyncio.Event()
+        self._wake_heartbeat = asyncio.Event()
         self._rewatch = asyncio.Event()
         self._rng = random.Random()
         self._started = datetime.now(UTC)
@@ -310,8 +311,11 @@ class Worker:
             await self._fetch_watchlist(watchlists, site)
         for site in set(self._watchlists.sites) - sites:
             self._watchlists.forget(site)
-        for camera_id in target - self._runner.running():
+        started = target - self._runner.running()
+        for camera_id in started:
             self._runner.start(self._specs[camera_id])
+        if started:
+            self._wake_heartbeat.set()  # tell the cluster now, not at the next beat
 
     async def _fetch_watchlist(self, watchlists: KeyValue, site: str) -> None:
         try:
@@ -355,7 +359,9 @@ class Worker:
                     await workers.put(self.worker_id, self.heartbeat().model_dump_json().encode())
                 except _NATS_ERRORS as error:
                     self.counters.last_error = f"heartbeat: {error or type(error).__name__}"
-            await asyncio.sleep(self.config.heartbeat_s)
+            self._wake_heartbeat.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_heartbeat.wait(), self.config.heartbeat_s)
 
     async def _publisher(self, js: JetStreamContext) -> None:
         while True:
