@@ -131,3 +131,15 @@ def test_pair_statistics_and_accept_counts_match_brute_force() -> None:
     t = threshold_from_histogram(stats.impostor_histogram, 0.05)
     assert np.mean(np.array(impostor) >= t) <= 0.05
     assert np.mean(np.array(impostor) >= t - 2e-4) > 0.05 - 1 / len(impostor)
+
+
+def test_a_group_without_errors_gets_an_exact_upper_bound(tmp_path: Path) -> None:
+    images, vectors = _dataset(tmp_path)
+    report = evaluate_fairness(images, vectors, FairnessOptions(
+        attribute="group", threshold=0.9, replicates=50, seed=1))
+    spread = next(g for g in report.groups if g.name == "spread")
+    pairs = spread.statistics.impostor_pairs
+    assert spread.fmr == 0.0
+    assert spread.fmr_ci == (0.0, pytest.approx(1 - 0.025 ** (1 / pairs)))
+    entry = report.summary()["groups"]["spread"]  # type: ignore[index]
+    assert entry["resolves_target_fmr"] is (pairs * 1e-3 >= 3)

@@ -249,7 +249,8 @@ def calibrate(
 
     options = _options(cache, workers, skip_bad)
     data = embed_dataset(directory, manifest, options, _scope(images))
-    card = calibrate_lfw(data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed)
+    card = calibrate_lfw(data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed,
+                         options.views)
     write_json(out, card.model_dump(mode="json"))
     console = Console()
     console.print(f"wrote {out}: {card.impostor_comparisons:,} impostor and "

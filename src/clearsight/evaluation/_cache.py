@@ -51,7 +51,8 @@ class EmbeddingCache:
         self.path = folder / "embeddings.sqlite"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path)
+            # Another evaluation may be writing: wait for its transaction rather than fail.
+            self._db = sqlite3.connect(self.path, timeout=120)
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as error:
             raise InputError(f"{self.path}: cannot open the embedding cache ({error})") from error

@@ -155,6 +155,7 @@ class FairnessReport:
             else:
                 entry.update(
                     too_small=False,
+                    resolves_target_fmr=g.statistics.impostor_pairs * self.options.target_fmr >= 3,
                     fmr=g.fmr, fmr_ci=list(g.fmr_ci), fnmr=g.fnmr, fnmr_ci=list(g.fnmr_ci),
                     fmr_ratio_to_best=g.fmr / best_fmr if best_fmr > 0 else None,
                     fnmr_ratio_to_best=g.fnmr / best_fnmr if best_fnmr > 0 else None,
@@ -180,12 +181,22 @@ class FairnessReport:
                 "confidence_intervals": f"95% percentile bootstrap over subjects, "
                 f"{self.options.replicates} replicates, seed {self.options.seed}",
                 "min_subjects": self.options.min_subjects,
+                "zero_events": "where a group shows no error, the interval's upper end is the "
+                "exact binomial (Clopper-Pearson) bound, pairs treated as independent",
+                "resolves_target_fmr": "false where the group has under 3/target impostor "
+                "pairs: an FMR at the target cannot be told apart from zero",
                 "label_handling": self.label_handling,
                 "images_without_template": self.images_unusable,
                 "threshold_for_target_fmr_note": "the largest of the groups' own thresholds, "
                 "read from a histogram with 1e-4 bins (rounded up)",
             },
         }
+
+
+def _zero_event_upper(trials: int) -> float:
+    """Upper end of the exact (Clopper-Pearson) 95% interval when no error was seen in
+    ``trials``; a bootstrap cannot show uncertainty without events."""
+    return float(1.0 - 0.025 ** (1.0 / trials)) if trials else float("nan")
 
 
 def _fnmr(stats: PairStatistics, threshold: float) -> float:
@@ -232,9 +243,13 @@ def evaluate_fairness(
             np.fill_diagonal(pairs, 0.0)
             fmr = float(accepted.sum() / pairs.sum()) if pairs.sum() else float("nan")
             fmr_ci = bootstrap_impostor_rate(accepted, pairs, options.replicates, seed)
+            if accepted.sum() == 0:
+                fmr_ci = (0.0, _zero_event_upper(stats.impostor_pairs))
             fnmr = _fnmr(stats, threshold)
             rejected, mated = _mated_counts(stats, threshold)
             fnmr_ci = bootstrap_mated_rate(rejected, mated, options.replicates, seed + 1)
+            if rejected.sum() == 0:
+                fnmr_ci = (0.0, _zero_event_upper(stats.mated_pairs))
             own_threshold = threshold_from_histogram(stats.impostor_histogram, options.target_fmr)
             own_fnmr = _fnmr(stats, own_threshold)
         groups.append(GroupResult(

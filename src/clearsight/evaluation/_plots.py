@@ -73,7 +73,9 @@ def score_distributions_png(
             axes.plot(centres, mated_counts / mated_counts.sum(), color=colour, linestyle="--",
                       label=f"{name} mated")
     axes.axvline(threshold, color="black", linewidth=1, label="threshold")
-    axes.set_xlim(-0.2, 1.0)
+    occupied = [np.flatnonzero(h) for h, _ in groups.values() if h.any()]
+    lowest = min((BIN_EDGES[o[0]] for o in occupied), default=-0.2)
+    axes.set_xlim(max(-1.0, float(lowest) - 0.02), 1.0)
     axes.set_xlabel("cosine similarity")
     axes.set_ylabel("share of pairs per 0.01")
     axes.set_title(title)

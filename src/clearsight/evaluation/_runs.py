@@ -49,6 +49,8 @@ class LabelledEmbeddings:
     embedded: EmbeddedImages
     source: str
     label_notes: str
+    dataset_name: str
+    """Short name without local paths (for the shipped card)."""
 
     def subject_ids(self) -> npt.NDArray[np.int64]:
         _, ids = np.unique(np.asarray(self.images.subjects), return_inverse=True)
@@ -61,15 +63,16 @@ def embed_dataset(
     """A CSV manifest's images, or an LFW folder's (all, or only those in pairs.txt)."""
     if manifest is not None:
         images, notes = load_manifest(manifest), ""
-        source = f"manifest {manifest}"
+        source, name = f"manifest {manifest}", f"manifest {manifest.name}"
     elif root is not None and is_lfw_folder(root):
         images, label_notes = lfw_labelled_images(root)
         notes = label_notes.describe()
-        source = f"LFW at {root}"
+        source, name = f"LFW at {root}", "LFW (deep-funneled)"
         if scope == "pairs":
             wanted = set(parse_pairs(root / "pairs.txt", root).images)
             images = images.subset(np.asarray([p in wanted for p in images.paths]))
             source += " (images named in pairs.txt)"
+            name += " (images named in pairs.txt)"
     elif root is not None:
         raise InputError(
             f"{root}: not an LFW folder (needs images/ and labels/); pass --manifest CSV instead"
@@ -77,7 +80,7 @@ def embed_dataset(
     else:
         raise InputError("give an LFW folder or --manifest CSV")
     embedded = embed_images(images.paths, options)
-    return LabelledEmbeddings(images, embedded, source, notes)
+    return LabelledEmbeddings(images, embedded, source, notes, name)
 
 
 def run_fairness(data: LabelledEmbeddings, options: FairnessOptions) -> FairnessReport:
@@ -104,6 +107,7 @@ def calibrate_lfw(
     max_images_per_subject: int,
     group_targets: tuple[float, ...],
     seed: int,
+    views: tuple[str, ...],
 ) -> CalibrationCard:
     """A card from all pairs among the dataset's images (at most N per person, seeded), with
     each labelled group's own threshold for each target FMR."""
@@ -128,14 +132,14 @@ def calibrate_lfw(
             )
             groups.extend(
                 {"attribute": attribute, "group": g.name, "target_fmr": target,
-                 "threshold": g.threshold_for_target,
+                 "threshold": round(g.threshold_for_target, 6),
                  "impostor_comparisons": g.statistics.impostor_pairs}
                 for g in report.groups if not g.too_small
             )
     source = (
-        f"{data.source}: {int(keep.sum())} images of {len(np.unique(subjects[keep]))} people "
-        f"(at most {max_images_per_subject} per person, seed {seed}), all pairs; face nearest "
-        f"the centre, HOG then CNN then a central box; dlib chip and its mirror averaged; "
-        f"cosine similarity"
+        f"{data.dataset_name}: {int(keep.sum())} images of {len(np.unique(subjects[keep]))} "
+        f"people (at most {max_images_per_subject} per person, seed {seed}), all pairs; face "
+        f"nearest the centre, HOG then CNN then a central box; template = mean of views "
+        f"{', '.join(views)}; cosine similarity"
     )
     return card_from_statistics(model_id, statistics, source, version, CARD_NOTES, groups)
