@@ -94,22 +94,57 @@ FORBIDDEN_MODELS = (
     "dex_age",
     "dldl",
 )
-# Compound identifiers that contain a forbidden word but mean something else.
-ALLOWED_IDENTIFIERS = frozenset(
-    {
-        "max_age",  # HTTP cookie / token lifetime (itsdangerous, Starlette)
-        "maxage",
-        "cache_age",
-        "file_age",
-        "age_seconds",  # how old a record or frame is
-        "age_s",
-        "health",  # the service's liveness endpoint, GET /health
-        "/health",
-        "healthz",
-        "/healthz",
-        "health_check",
-    }
-)
+# Words that also describe things, not people: allowed only in a name that also says which
+# thing (the age of a stream, a cookie, firmware; the health of a worker or an endpoint).
+THING_CONTEXT = {
+    "age": frozenset(
+        [
+            "max",
+            "min",
+            "firmware",
+            "stream",
+            "cache",
+            "cookie",
+            "token",
+            "file",
+            "frame",
+            "record",
+            "message",
+            "key",
+            "session",
+            "retention",
+            "data",
+            # a duration (heartbeat age_s): people's ages are not counted in seconds
+            "s",
+            "ms",
+            "seconds",
+            "minutes",
+            "hours",
+            "days",
+        ]
+    ),
+    "health": frozenset(
+        [
+            "check",
+            "after",
+            "worker",
+            "service",
+            "endpoint",
+            "probe",
+            "liveness",
+            "readiness",
+            "camera",
+            "stream",
+            "cluster",
+            "node",
+            "process",
+        ]
+    ),
+}
+THING_CONTEXT["ages"] = THING_CONTEXT["age"]
+THING_CONTEXT["healthy"] = THING_CONTEXT["health"]
+# Names that are the service's liveness check (GET /health) and nothing else.
+SERVICE_HEALTH = frozenset({"health", "/health", "healthz", "/healthz", "healthy"})
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 
 
@@ -124,12 +159,15 @@ def _is_forbidden(name: str, allowed: frozenset[str] = frozenset()) -> str | Non
     for model in FORBIDDEN_MODELS:
         if model in squashed or model in squashed.replace("_", ""):
             return model
-    last = lowered.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
-    if last in ALLOWED_IDENTIFIERS or lowered in ALLOWED_IDENTIFIERS:
+    if lowered in SERVICE_HEALTH:
         return None
-    for word in _words(name):
-        if word in FORBIDDEN_WORDS and word not in allowed:
-            return word
+    words = _words(name)
+    for word in words:
+        if word not in FORBIDDEN_WORDS or word in allowed:
+            continue
+        if THING_CONTEXT.get(word, frozenset()) & set(words):
+            continue
+        return word
     return None
 
 
@@ -224,6 +262,10 @@ def test_scanner_catches_categorisation() -> None:
 
 
 def test_allowances_are_narrow() -> None:
+    for thing in ("stream_max_age_s", "healthy_after_s", "max_age", "age_s", "/health"):
+        assert scan_source(f"x = {thing!r}") == [], thing
+    for person in ("age", "predicted_age", "age_years", "health_score", "healthy_face"):
+        assert scan_source(f"{person} = 1") != [], person
     assert scan_source("firmware_age_days = 3", allowed=frozenset({"age"})) == []
     assert scan_source("predicted_gender = 1", allowed=frozenset({"age"})) != []
     assert scan_source("@router.get('/health')\ndef health(): ...") == []
