@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -36,6 +37,14 @@ SkipBadOption = Annotated[
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
 HtmlOption = Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for sampling and bootstrap.")]
+ViewsOption = Annotated[
+    str | None,
+    typer.Option("--views", help="Comma-separated views averaged per face (p25, p25f, a68, "
+                 "a68f, j0..jN); default: the eight chosen on LFW View 1."),
+]
+# The live pipeline embeds dlib's chip and its mirror (DlibResNetEmbedder(mirror=True)); the
+# card it reads must describe those scores, so calibration uses the same views by default.
+PIPELINE_VIEWS = "p25,p25f"
 ImagesOption = Annotated[
     str, typer.Option("--images", help="LFW only: 'all' images or only those named in pairs.txt "
                       "('pairs', faster).")
@@ -50,11 +59,18 @@ DirArgument = Annotated[
 ]
 
 
-def _options(cache: Path | None, workers: int, skip_bad: bool) -> ExtractOptions:
-    from clearsight.evaluation import ExtractOptions, default_cache_dir
+def _options(
+    cache: Path | None, workers: int, skip_bad: bool, views: str | None
+) -> ExtractOptions:
+    from clearsight.errors import InputError
+    from clearsight.evaluation import DEFAULT_VIEWS, ExtractOptions, default_cache_dir
 
+    chosen = tuple(v.strip() for v in views.split(",") if v.strip()) if views else DEFAULT_VIEWS
+    for view in chosen:
+        if not re.fullmatch(r"p\d{1,2}f?|a68f?|j\d{1,3}", view):
+            raise InputError(f"--views: unknown view {view!r}; use e.g. p25,p25f,a68,a68f,j0")
     return ExtractOptions(cache_dir=cache or default_cache_dir(), workers=workers,
-                          skip_bad=skip_bad)
+                          skip_bad=skip_bad, views=chosen)
 
 
 def _scope(images: str) -> Literal["all", "pairs"]:
@@ -93,12 +109,13 @@ def eval_lfw(
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
+    views: ViewsOption = None,
 ) -> None:
     """LFW View 2: 10 folds, threshold from nine, tested on the tenth."""
     from clearsight.evaluation import lfw_report, run_lfw
 
     started = time.monotonic()
-    options = _options(cache, workers, skip_bad)
+    options = _options(cache, workers, skip_bad, views)
     result = run_lfw(directory, options)
     summary = result.summary()
     summary["runtime_s"] = round(time.monotonic() - started, 1)
@@ -134,6 +151,7 @@ def eval_identify(
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
+    views: ViewsOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Open-set 1:N search: FNIR at FPIR 1e-2 and 1e-3 and rank-1, by gallery size."""
@@ -145,7 +163,7 @@ def eval_identify(
         run_identify,
     )
 
-    options = _options(cache, workers, skip_bad)
+    options = _options(cache, workers, skip_bad, views)
     data = embed_dataset(directory, manifest, options, _scope(images))
     sizes = tuple(gallery_size) if gallery_size else (100, 1000, 0)
     results = run_identify(data, IdentifyOptions(gallery_sizes=sizes, seed=seed))
@@ -182,6 +200,7 @@ def eval_fairness(
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
+    views: ViewsOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Per-group FMR and FNMR at one threshold, with bootstrap CIs (NIST IR 8280 style)."""
@@ -195,7 +214,7 @@ def eval_fairness(
 
     if multi_label not in ("separate", "each"):
         raise InputError(f"--multi-label must be 'separate' or 'each', not {multi_label!r}")
-    options = _options(cache, workers, skip_bad)
+    options = _options(cache, workers, skip_bad, views)
     data = embed_dataset(directory, manifest, options, _scope(images))
     fairness = FairnessOptions(
         attribute=attribute, target_fmr=target_fmr, threshold=threshold, seed=seed,
@@ -242,12 +261,16 @@ def calibrate(
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
+    views: ViewsOption = None,
     seed: SeedOption = 0,
 ) -> None:
-    """Write a calibration card: score <-> estimated FMR, with per-group thresholds."""
+    """Write a calibration card: score <-> estimated FMR, with per-group thresholds.
+
+    By default the views are the live pipeline's (chip and mirror), whose scores the card
+    must describe."""
     from clearsight.evaluation import calibrate_lfw, embed_dataset, write_json
 
-    options = _options(cache, workers, skip_bad)
+    options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
     data = embed_dataset(directory, manifest, options, _scope(images))
     card = calibrate_lfw(data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed,
                          options.views)

@@ -111,4 +111,4 @@ def threshold_from_histogram(histogram: npt.NDArray[np.int64], target_fmr: float
     at_or_above = np.cumsum(histogram[::-1])[::-1]  # at_or_above[k] = count >= BIN_EDGES[k]
     allowed = np.flatnonzero(at_or_above <= target_fmr * total)
     index = int(allowed[0]) if allowed.size else BINS
-    return float(BIN_EDGES[index])
+    return round(float(BIN_EDGES[index]), 6)
