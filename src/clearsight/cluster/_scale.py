@@ -215,10 +215,15 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             held = {c for c, w in observer.running().items() if w == worker_id}
             procs.kill_worker(0)
             progress(f"kill -9 worker {worker_id} ({len(held)} cameras)")
+            leased = await observer.wait_for(
+                lambda: all(observer.holders.get(c) not in (None, worker_id) for c in held), 60)
             failover = await observer.wait_for(
                 lambda: all(observer.running().get(c) not in (None, worker_id) for c in held), 60)
+            if leased is not None and failover is not None:
+                failover += leased
             moved = len(held)
-            progress(f"its cameras ran elsewhere after {failover} s")
+            progress(f"its cameras were leased to others after {leased} s, ran there after "
+                     f"{failover} s")
         if options.kill_consumer:
             procs.kill_consumer()
             progress("kill -9 the consumer while alerts flow; restart in 3 s")

@@ -76,6 +76,7 @@ class Worker:
         self._runner = runner_factory(self._watchlists.gallery, self._emit)
         self.counters = WorkerCounters()
         self._connected = False
+        self._stopping = False
         self._disconnected_since = time.monotonic()
         self._wake_publisher = asyncio.Event()
         self._wake_heartbeat = asyncio.Event()
@@ -134,7 +135,7 @@ class Worker:
                 await nc.close()
 
     async def _on_disconnect(self) -> None:
-        if self._connected:
+        if self._connected and not self._stopping:
             self._connected = False
             self._disconnected_since = time.monotonic()
             _log.warning("worker %s: NATS connection lost; buffering alerts on disk", self.worker_id)
@@ -149,6 +150,7 @@ class Worker:
     async def _shutdown(
         self, nc: Client, js: JetStreamContext, buckets: ClusterBuckets, tasks: list[asyncio.Task[None]]
     ) -> None:
+        self._stopping = True
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -265,7 +267,11 @@ class Worker:
             return
         plan = plan_leases(self._view, now, self.config.release_per_tick, self._rng)
         await _bounded(self._release(buckets.leases, c) for c in plan.release)
+        before = self.counters.claims
         await _bounded(self._claim(buckets.leases, c) for c in plan.claim)
+        if plan.claim:
+            _log.info("claimed %d of %d cameras tried (share %d)",
+                      self.counters.claims - before, len(plan.claim), plan.share)
         await self._reconcile(buckets.watchlists)
 
     async def _claim(self, leases: KeyValue, camera_id: str) -> None:
