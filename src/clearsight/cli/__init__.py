@@ -16,13 +16,15 @@ __all__ = ["app", "main"]
 
 def _register() -> None:
     # Importing a command module only defines functions; models load when a command runs.
-    from clearsight.cli import bench_commands  # noqa: F401
-    from clearsight.cli import cluster_commands  # noqa: F401
-    from clearsight.cli import eval_commands  # noqa: F401
-    from clearsight.cli import fleet_commands  # noqa: F401
-    from clearsight.cli import pipeline_commands  # noqa: F401
-    from clearsight.cli import privacy_commands  # noqa: F401
-    from clearsight.cli import service_commands  # noqa: F401
+    from clearsight.cli import (
+        bench_commands,  # noqa: F401
+        cluster_commands,  # noqa: F401
+        eval_commands,  # noqa: F401
+        fleet_commands,  # noqa: F401
+        pipeline_commands,  # noqa: F401
+        privacy_commands,  # noqa: F401
+        service_commands,  # noqa: F401
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
