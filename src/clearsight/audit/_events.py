@@ -36,6 +36,12 @@ class AuditAction(enum.StrEnum):
     FACE_IMAGE_VIEWED = "face_image.viewed"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_VIEWED = "audit.viewed"
+    KEYS_ROTATION_STARTED = "keys.rotation_started"
+    KEYS_ROTATED = "keys.rotated"
+    RETENTION_RUN = "retention.run"
+    SUBJECT_ACCESS_SEARCHED = "subject_access.searched"
+    SUBJECT_ACCESS_EXPORTED = "subject_access.exported"
+    SUBJECT_ERASED = "subject_access.erased"
 
 
 SYSTEM_ACTOR = "system"

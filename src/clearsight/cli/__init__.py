@@ -24,6 +24,7 @@ def _register() -> None:
         pipeline_commands,  # noqa: F401
         privacy_commands,  # noqa: F401
         service_commands,  # noqa: F401
+        upkeep_commands,  # noqa: F401
     )
 
 
