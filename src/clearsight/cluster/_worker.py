@@ -70,6 +70,7 @@ class Worker:
         self._specs: dict[str, CameraSpec] = {}
         self._watchlist_revisions: dict[str, int] = {}
         self._lease_revisions: dict[str, int] = {}
+        self._beat_revisions: dict[str, int] = {}
         self._synced: set[str] = set()
         self._outbox = Outbox(settings.data_dir / "outbox.sqlite3", config.outbox_max_alerts)
         self._watchlists = WatchlistCache(settings.data_dir / "watchlists", cipher, self.names)
@@ -228,8 +229,14 @@ class Worker:
     def _on_heartbeat(self, key: str, revision: int, value: bytes | None) -> None:
         if value is None:
             self._view.seen.pop(key, None)
-        else:
-            self._view.heard_from(key, time.monotonic())
+            return
+        # Only a new heartbeat is news: a watch that restarts (a reconnection, or the client
+        # resetting its ordered consumer) delivers every worker's last one again, which must
+        # not keep a dead worker alive.
+        if revision <= self._beat_revisions.get(key, 0):
+            return
+        self._beat_revisions[key] = revision
+        self._view.heard_from(key, time.monotonic())
 
     def _on_watchlist(self, key: str, revision: int, value: bytes | None) -> None:
         if value is None:
@@ -267,6 +274,10 @@ class Worker:
             return
         plan = plan_leases(self._view, now, self.config.release_per_tick, self._rng)
         await _bounded(self._release(buckets.leases, c) for c in plan.release)
+        dead = {self._view.leases[c].worker_id for c in plan.claim if c in self._view.leases}
+        for worker_id in sorted(dead):
+            silent = now - self._view.seen.get(worker_id, self._view.grace_until)
+            _log.warning("worker %s silent for %.1f s: taking over its cameras", worker_id, silent)
         before = self.counters.claims
         await _bounded(self._claim(buckets.leases, c) for c in plan.claim)
         if plan.claim:
