@@ -91,3 +91,14 @@ def test_plan_rejects_a_bad_target(capsys: pytest.CaptureFixture[str]) -> None:
         main(["plan", "--watchlist-size", "10", "--faces-per-day", "10", "--target-fmr", "2"])
     assert exit_info.value.code == 2
     assert "target FMR" in capsys.readouterr().err
+
+
+def test_eval_lfw_skip_bad_with_nothing_left_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pairs.txt").write_text("1 1\nAnn_A 1 2\nAnn_A 1 Bob_B 1\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "lfw", str(tmp_path), "--cache", str(tmp_path / "cache"), "--workers", "1",
+              "--skip-bad"])
+    assert exit_info.value.code == 2
+    assert "only 0 of 2 pairs have both images usable" in capsys.readouterr().err

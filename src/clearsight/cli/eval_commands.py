@@ -133,6 +133,9 @@ def eval_lfw(
     if isinstance(undetected, dict):
         console.print(f"undetected by HOG: {undetected['count']} of {undetected['images_total']} "
                       f"images, by fallback {undetected['by_fallback']}")
+    if result.bad_files:
+        console.print(f"skipped {len(result.bad_files)} missing or corrupt images and the "
+                      f"{result.pairs_dropped} pairs that need them (listed in the JSON)")
     console.print(f"runtime {summary['runtime_s']} s")
     _save(summary, json_out, html_out, lfw_report(result) if html_out else None)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from clearsight.errors import InputError
 from clearsight.evaluation._datasets import PairProtocol
 from clearsight.evaluation._extract import EmbeddedImages
 from clearsight.evaluation._metrics import (
@@ -78,7 +79,8 @@ class VerificationResult:
         for far in FARS:
             value, threshold = tar_at_far(self.scores, self.same, far)
             tar[f"{far:g}"] = {"tar": value, "threshold": threshold}
-        undetected = {k: v for k, v in self.methods.items() if k != "hog"}
+        # "bad" files (missing or corrupt, with --skip-bad) are reported under bad_files.
+        undetected = {k: v for k, v in self.methods.items() if k not in ("hog", "bad")}
         return {
             "protocol": self.protocol,
             "dataset": str(self.dataset),
@@ -105,7 +107,7 @@ class VerificationResult:
             "undetected_images": {
                 "count": int(sum(undetected.values())),
                 "by_fallback": undetected,
-                "images_total": int(sum(self.methods.values())),
+                "images_total": int(sum(v for k, v in self.methods.items() if k != "bad")),
                 "handling": UNDETECTED_HANDLING,
             },
             "bad_files": self.bad_files,
@@ -125,6 +127,11 @@ def verify_pairs(
         methods[method] = methods.get(method, 0) + 1
     kept_scores = scores[usable]
     kept_same = protocol.same[usable]
+    if not kept_same.any() or kept_same.all():
+        raise InputError(
+            f"{dataset}: only {int(usable.sum())} of {len(protocol)} pairs have both images "
+            "usable, not enough mated and impostor pairs to evaluate"
+        )
     folds = kfold_accuracy(kept_scores, kept_same, protocol.fold[usable])
     return VerificationResult(
         protocol=f"LFW View 2 ({protocol.folds}-fold, threshold from the other folds)",
