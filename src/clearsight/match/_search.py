@@ -184,6 +184,7 @@ class FaissSearch(GallerySearch):
             raise ValueError(f"FAISS cannot build index {factory!r}: {error}") from error
         self._index: Any = index
         self._factory = factory
+        self._params = ""
         self.set_params(build_params)
         if not index.is_trained:
             if len(vectors) == 0:
@@ -206,8 +207,8 @@ class FaissSearch(GallerySearch):
                 space.set_index_parameters(self._index, params)
             except RuntimeError as error:
                 raise ValueError(f"index {self._factory!r} rejects {params!r}: {error}") from error
-        self._params = params
-        self.kind = f"faiss:{self._factory} {params}".strip()
+            self._params = params
+        self.kind = f"faiss:{self._factory} {self._params}".strip()
 
     @property
     def size(self) -> int:
