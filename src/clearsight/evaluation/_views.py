@@ -40,8 +40,11 @@ def lfw_report(result: VerificationResult) -> Report:
     undetected = summary["undetected_images"]
     notes = [
         f"{summary['protocol']}; {summary['score']}; views averaged: {', '.join(result.views)}.",
-        f"Images without a HOG detection: {undetected}" if isinstance(undetected, dict) else "",
     ]
+    if isinstance(undetected, dict):
+        notes.append(f"{undetected['count']} of {undetected['images_total']} images had no HOG "
+                     f"detection (by fallback: {undetected['by_fallback'] or 'none'}). "
+                     f"{undetected['handling']}")
     return Report(
         title="clearsight: LFW verification",
         data=summary,
