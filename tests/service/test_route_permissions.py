@@ -17,8 +17,9 @@ from tests.service.webkit import add_user, api_token, login, make_app
 from clearsight.store import Role
 
 PUBLIC = "public"
-ANY = {"admin", "enroller", "reviewer", "auditor"}
+ANY = {"admin", "enroller", "reviewer", "auditor", "privacy_officer"}
 ADMIN, ENROLLER, REVIEWER, AUDITOR = {"admin"}, {"enroller"}, {"reviewer"}, {"auditor"}
+PRIVACY = {"privacy_officer"}
 
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/health"): PUBLIC,
@@ -66,6 +67,13 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/audit/verify"): AUDITOR,
     ("GET", "/audit"): AUDITOR,
     ("GET", "/audit/export.csv"): AUDITOR,
+    ("POST", "/api/privacy/requests"): PRIVACY,
+    ("GET", "/api/privacy/requests/{request_id}/package"): PRIVACY,
+    ("POST", "/api/privacy/requests/{request_id}/erase"): PRIVACY,
+    ("GET", "/privacy/requests"): PRIVACY,
+    ("POST", "/privacy/requests"): PRIVACY,
+    ("POST", "/privacy/requests/{request_id}/package"): PRIVACY,
+    ("POST", "/privacy/requests/{request_id}/erase"): PRIVACY,
 }
 
 

@@ -85,6 +85,7 @@ def serve(
         notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
     )
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
+    settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:

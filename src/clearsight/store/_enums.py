@@ -10,6 +10,7 @@ class Role(enum.StrEnum):
     ENROLLER = "enroller"
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
+    PRIVACY_OFFICER = "privacy_officer"  # subject access and erasure
 
 
 class ReasonCategory(enum.StrEnum):

@@ -18,6 +18,7 @@ class Permission(enum.StrEnum):
     ALERTS_REVIEW = "alerts:review"
     ALERTS_INGEST = "alerts:ingest"
     AUDIT_READ = "audit:read"
+    SUBJECT_ACCESS = "privacy:subject_access"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,6 +47,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # Auditors read the log; they see no faces and change nothing.
     Role.AUDITOR: frozenset({Permission.ACCOUNT, Permission.AUDIT_READ}),
+    # Privacy officers answer access and erasure requests: they search by a requester's face,
+    # export what matches and erase it. Nobody else can; admins cannot grant it to themselves.
+    Role.PRIVACY_OFFICER: frozenset({Permission.ACCOUNT, Permission.SUBJECT_ACCESS}),
 }
 
 

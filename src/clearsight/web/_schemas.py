@@ -128,7 +128,7 @@ class UserIn(_Body):
     password: str = Field(
         min_length=12, max_length=1000, title="Password", description="At least 12 characters."
     )
-    role: Role = Field(title="Role", description="admin, enroller, reviewer or auditor.")
+    role: Role = Field(title="Role", description="admin, enroller, reviewer, auditor or privacy_officer.")
 
 
 class UserOut(_Body):

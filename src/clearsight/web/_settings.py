@@ -109,6 +109,14 @@ class ServiceSettings(BaseModel):
         description="How often expired alerts and watchlist entries are settled and the "
         "notification outbox retried; 0 turns the background loop off.",
     )
+    match_target_fmr: float = Field(
+        1e-4,
+        gt=0,
+        lt=1,
+        title="Target false match rate",
+        description="The cameras' target per comparison (the pipeline config's match."
+        "target_fmr); subject-access searches use the calibration card's threshold for it.",
+    )
     retention: RetentionPolicy = Field(
         default_factory=RetentionPolicy,
         title="Retention",
