@@ -3,7 +3,7 @@
 Loading a file (``load_config``) is separate from validating values (the models themselves).
 """
 
-from clearsight.config._load import load_config
+from clearsight.config._load import load_config, read_config_file
 from clearsight.config._models import (
     AlertConfig,
     ClearsightConfig,
@@ -31,4 +31,5 @@ __all__ = [
     "ScheduleConfig",
     "TrackConfig",
     "load_config",
+    "read_config_file",
 ]

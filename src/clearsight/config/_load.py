@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -10,10 +11,8 @@ from clearsight.config._models import ClearsightConfig
 from clearsight.errors import ConfigError
 
 
-def load_config(path: Path | None) -> ClearsightConfig:
-    """Read a TOML or JSON file and validate it; ``None`` gives the defaults."""
-    if path is None:
-        return ClearsightConfig()
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The table a TOML or JSON config file holds, before any validation."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -24,6 +23,16 @@ def load_config(path: Path | None) -> ClearsightConfig:
         raise ConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {error}"
         ) from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a table of settings")
+    return raw
+
+
+def load_config(path: Path | None) -> ClearsightConfig:
+    """Read a TOML or JSON file and validate it; ``None`` gives the defaults."""
+    if path is None:
+        return ClearsightConfig()
+    raw = read_config_file(path)
     try:
         return ClearsightConfig.model_validate(raw)
     except ValidationError as error:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clearsight.config import read_config_file
 from clearsight.errors import ConfigError
 from clearsight.policy import RetentionPolicy
 
@@ -119,18 +118,7 @@ def load_privacy_config(path: Path | None) -> PrivacyConfig:
     table's keys); ``None`` gives the defaults."""
     if path is None:
         return PrivacyConfig()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read config: {error.strerror}") from error
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {error}"
-        ) from error
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a table of settings")
+    raw = read_config_file(path)
     prefix = ""
     if "privacy" in raw:
         raw, prefix = raw["privacy"], "privacy."
