@@ -63,6 +63,7 @@ class Service:
                 "-c",
                 "from clearsight.cli import main; main()",
                 "serve",
+                "--allow-unencrypted",  # these tests are about other things
                 "--data-dir",
                 str(data_dir),
                 "--port",

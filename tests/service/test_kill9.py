@@ -49,6 +49,7 @@ def start(data: Path, port: int) -> subprocess.Popen[bytes]:
             "-c",
             "from clearsight.cli import main; main()",
             "serve",
+            "--allow-unencrypted",  # these tests are about other things
             "--data-dir",
             str(data),
             "--port",

@@ -35,6 +35,14 @@ def serve(
     key_file: Annotated[
         Path | None, typer.Option("--key-file", help="Encrypt face data at rest with this key.")
     ] = None,
+    allow_unencrypted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unencrypted",
+            help="Start without an encryption key, storing face images and templates in clear "
+            "(for trials only).",
+        ),
+    ] = False,
     webhook_url: Annotated[
         str | None, typer.Option(help="POST confirmed alerts to this URL.")
     ] = None,
@@ -86,6 +94,7 @@ def serve(
     )
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
     settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})
+    _require_key(key_file, allow_unencrypted)  # before anything is created
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
@@ -104,6 +113,19 @@ def serve(
     )
     with runtime if cameras else contextlib.nullcontext():
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _require_key(key_file: Path | None, allow_unencrypted: bool) -> None:
+    """Refuse to serve without an encryption key unless told to; a bad key file stops here."""
+    from clearsight.errors import ConfigError
+    from clearsight.store import IdentityCipher, configured_cipher
+
+    if isinstance(configured_cipher(key_file), IdentityCipher) and not allow_unencrypted:
+        raise ConfigError(
+            "no encryption key: face images and templates would be stored unencrypted; pass "
+            "--key-file FILE (make one with `clearsight keys generate --out FILE`), set "
+            "$CLEARSIGHT_KEY or $CLEARSIGHT_KEY_FILE, or pass --allow-unencrypted to accept it"
+        )
 
 
 def _database(data_dir: Path, database_url: str | None):  # type: ignore[no-untyped-def]
