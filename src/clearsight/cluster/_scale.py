@@ -214,7 +214,8 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             worker_id = observer.worker_of_pid(victim.pid) or ""
             held = {c for c, w in observer.running().items() if w == worker_id}
             procs.kill_worker(0)
-            progress(f"kill -9 worker {worker_id} ({len(held)} cameras)")
+            progress(f"kill -9 worker {worker_id} ({len(held)} cameras) at "
+                     f"{datetime.now(UTC).strftime('%H:%M:%S.%f')[:12]}")
             leased = await observer.wait_for(
                 lambda: all(observer.holders.get(c) not in (None, worker_id) for c in held), 60)
             failover = await observer.wait_for(
@@ -222,6 +223,10 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             if leased is not None and failover is not None:
                 failover += leased
             moved = len(held)
+            for log in sorted(procs.folder.glob("worker-*.log")):
+                for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+                    if worker_id in line and "silent for" in line:
+                        progress(f"{log.stem}: {line[11:23]} {line.split(': ', 1)[-1]}")
             progress(f"its cameras were leased to others after {leased} s, ran there after "
                      f"{failover} s")
         if options.kill_consumer:
