@@ -26,7 +26,6 @@ import numpy.typing as npt
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import EnrollmentError, ImageError, InputError, NotFoundError
 from clearsight.ingest import decode_image
-from clearsight.privacy import AccessItem, StoredTemplate, find_subject_records
 from clearsight.store import AlertRecord, WatchlistEntry, audit_log
 from clearsight.store import _subject_records as records
 from clearsight.store._subject_records import Erasure, ErasureRequest
@@ -35,8 +34,9 @@ from clearsight.web._auth import Principal
 from clearsight.web._context import ServiceContext
 from clearsight.web._services import Upload, decode_upload
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # clearsight.privacy loads OpenCV and the detectors: imported when used
     from clearsight.detect import FaceDetector
+    from clearsight.privacy import AccessItem, StoredTemplate
 
 CASE_TTL = timedelta(hours=1)
 _CASES = "subject_cases"
@@ -89,6 +89,8 @@ def _threshold(ctx: ServiceContext, model_id: str) -> float:
 def _alert_templates(ctx: ServiceContext, model_id: str) -> tuple[list[StoredTemplate], int]:
     """Templates of every alert crop, made now with the enrolment seam (alerts store no
     template); crops in which no face is found again are counted, not searched."""
+    from clearsight.privacy import StoredTemplate
+
     with ctx.db.read_session() as session:
         faces = list(records.alert_faces(session, ctx.cipher))
     found, unreadable = [], 0
@@ -115,6 +117,8 @@ def search(
     ctx: ServiceContext, principal: Principal, uploads: Sequence[Upload], request_ref: str
 ) -> SubjectCase:
     """Find every watchlist entry and alert whose face matches the requester's photos."""
+    from clearsight.privacy import StoredTemplate, find_subject_records
+
     if not request_ref.strip():
         raise InputError("subject request: give the request's reference (e.g. SAR-2026-014)")
     if not uploads:
@@ -205,6 +209,8 @@ def _audit(
 
 
 def _items(ctx: ServiceContext, case: SubjectCase) -> list[AccessItem]:
+    from clearsight.privacy import AccessItem
+
     items: list[AccessItem] = []
     with ctx.db.read_session() as session:
         for match in case.matches:
