@@ -68,7 +68,9 @@ def _template_runs(data: bytes, template: np.ndarray, threshold: float = 0.9) ->
         usable = (len(data) - offset) // 4 * 4
         if usable < 128 * 4:
             continue
-        values = np.frombuffer(data, "<f4", count=usable // 4, offset=offset).astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN payloads in arbitrary bytes
+            raw = np.frombuffer(data, "<f4", count=usable // 4, offset=offset)
+            values = raw.astype(np.float64)
         values = np.where(np.isfinite(values) & (np.abs(values) < 1e6), values, 0.0)
         windows = sliding_window_view(values, 128)
         norms = np.linalg.norm(windows, axis=1)
