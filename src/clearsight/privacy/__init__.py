@@ -12,12 +12,14 @@ from clearsight.privacy._figures import EvaluationFigures, read_evaluation_outpu
 from clearsight.privacy._notice import build_notice
 from clearsight.privacy._redact import (
     RedactedStill,
+    RedactionDetector,
     RedactionSettings,
     RedactionStyle,
     enlarged_boxes,
     hide_all_except,
     redact_boxes,
     redact_still,
+    redaction_detector,
 )
 from clearsight.privacy._render import render_html, render_pdf, write_document
 from clearsight.privacy._subject_access import (
@@ -46,6 +48,7 @@ __all__ = [
     "Paragraph",
     "PrivacyConfig",
     "RedactedStill",
+    "RedactionDetector",
     "RedactionSettings",
     "RedactionStyle",
     "StoredTemplate",
@@ -64,6 +67,7 @@ __all__ = [
     "redact_boxes",
     "redact_still",
     "redact_video",
+    "redaction_detector",
     "render_html",
     "render_pdf",
     "write_access_package",

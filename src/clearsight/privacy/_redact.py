@@ -158,3 +158,18 @@ def redact_still(
         keep[best] = overlap[best] >= 1 / 3
     hidden, kept = found[~keep], found[keep]
     return RedactedStill(redact_boxes(image, hidden.boxes, settings), hidden, kept)
+
+
+RedactionDetector = FaceDetector
+"""What finds faces to hide: any clearsight face detector."""
+
+
+def redaction_detector() -> FaceDetector:
+    """The detector that finds faces to hide in exported evidence (dlib HOG, loaded lazily).
+
+    The web service asks for it here, so it never imports a detector itself.
+    """
+    from clearsight.config import HogDetectorConfig
+    from clearsight.detect import create_detector
+
+    return create_detector(HogDetectorConfig())

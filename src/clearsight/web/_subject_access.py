@@ -35,8 +35,7 @@ from clearsight.web._context import ServiceContext
 from clearsight.web._services import Upload, decode_upload
 
 if TYPE_CHECKING:  # clearsight.privacy loads OpenCV and the detectors: imported when used
-    from clearsight.detect import FaceDetector
-    from clearsight.privacy import AccessItem, StoredTemplate
+    from clearsight.privacy import AccessItem, RedactionDetector, StoredTemplate
 
 CASE_TTL = timedelta(hours=1)
 _CASES = "subject_cases"
@@ -261,13 +260,12 @@ def _requester_box(
     return best
 
 
-def _detector(ctx: ServiceContext) -> FaceDetector:
-    detector: FaceDetector | None = ctx.state.get("redaction_detector")
+def _detector(ctx: ServiceContext) -> RedactionDetector:
+    detector: RedactionDetector | None = ctx.state.get("redaction_detector")
     if detector is None:
-        from clearsight.config import HogDetectorConfig
-        from clearsight.detect import create_detector
+        from clearsight.privacy import redaction_detector
 
-        detector = ctx.state["redaction_detector"] = create_detector(HogDetectorConfig())
+        detector = ctx.state["redaction_detector"] = redaction_detector()
     return detector
 
 
