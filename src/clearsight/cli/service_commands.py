@@ -71,6 +71,20 @@ def serve(
             help="Add a camera replaying the synthetic demo clip (built in the data dir)."
         ),
     ] = False,
+    nats: Annotated[
+        str | None,
+        typer.Option(
+            "--nats",
+            help="NATS server URL(s): store the cluster's alerts for review and publish each "
+            "site's approved watchlist to its workers (needs an encryption key).",
+        ),
+    ] = None,
+    nats_namespace: Annotated[
+        str, typer.Option(help="Cluster namespace (as given to `clearsight worker`).")
+    ] = "clearsight",
+    nats_model: Annotated[
+        str, typer.Option(help="Embedding model of the templates published to workers.")
+    ] = "dlib-resnet-v1",
 ) -> None:
     """Run the web service; on first start print the one-time set-up link."""
     import contextlib
@@ -111,8 +125,36 @@ def serve(
         camera_config,
         cipher=ctx.cipher,
     )
-    with runtime if cameras else contextlib.nullcontext():
+    link = _cluster_link(ctx, nats, nats_namespace, key_file, nats_model)
+    with (
+        runtime if cameras else contextlib.nullcontext(),
+        link if link is not None else contextlib.nullcontext(),
+    ):
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _cluster_link(  # type: ignore[no-untyped-def]
+    ctx, nats: str | None, namespace: str, key_file: Path | None, model_id: str
+):
+    """The link to the cluster when ``--nats`` is given: alerts in, watchlists out."""
+    if not nats:
+        return None
+    from clearsight.cluster import ClusterConfig
+    from clearsight.crypto import BlobCipher, load_key_ring
+    from clearsight.errors import ConfigError, CryptoError
+    from clearsight.web import ClusterLink
+
+    try:
+        cluster_cipher = BlobCipher(load_key_ring(key_file))
+    except CryptoError as error:
+        raise ConfigError(
+            f"--nats needs the cluster's encryption key (--key-file or $CLEARSIGHT_KEY): {error}"
+        ) from error
+    config = ClusterConfig(nats_url=nats, namespace=namespace)
+    link = ClusterLink(ctx.db, ctx.cipher, ctx.now, config, cluster_cipher, model_id)
+    ctx.on_watchlist_change = link.publish_watchlists
+    typer.echo(f"cluster: alerts from {nats} (namespace {namespace}) enter the review queue")
+    return link
 
 
 def _require_key(key_file: Path | None, allow_unencrypted: bool) -> None:

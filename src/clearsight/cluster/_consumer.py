@@ -23,7 +23,7 @@ from clearsight.cluster._metrics import Metric, render_metrics
 from clearsight.cluster._publisher import MSG_ID_HEADER
 from clearsight.cluster._wire import ClusterAlert, open_alert
 from clearsight.crypto import BlobCipher
-from clearsight.errors import ClearsightError, StoreError
+from clearsight.errors import ClearsightError, InputError, NotFoundError, PolicyError, StoreError
 
 __all__ = ["AlertSink", "ConsumerCounters", "consume_alerts"]
 
@@ -36,7 +36,9 @@ class AlertSink(Protocol):
     def store_alert(self, alert: ClusterAlert) -> bool:
         """Commit ``alert``; True when inserted, False when it was already stored.
 
-        Raises StoreError when it cannot commit (the message is then redelivered later).
+        Raises StoreError when it cannot commit (the message is then redelivered later);
+        NotFoundError, PolicyError or InputError when it refuses the alert for good (the
+        message is terminated and counted as rejected).
         """
 
 
@@ -81,6 +83,13 @@ async def _handle(
         return
     try:
         inserted = await asyncio.to_thread(sink.store_alert, alert)
+    except (NotFoundError, PolicyError, InputError) as error:
+        # The store refuses it for good (subject unknown or withdrawn, evidence unreadable):
+        # redelivery cannot help, so it is counted, terminated and kept in the stream.
+        counters.rejected += 1
+        _log.error("alert %s refused by the store: %s", alert_id, error)
+        await msg.term()
+        return
     except StoreError as error:
         counters.retried += 1
         _log.error("alert %s not stored, will be redelivered: %s", alert_id, error)

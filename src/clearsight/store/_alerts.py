@@ -53,11 +53,13 @@ def ingest_alert(
     now: datetime,
     extra_crops: Sequence[npt.NDArray[np.uint8]] = (),
     camera_id: str | None = None,
+    site: str = "",
 ) -> IngestResult:
     """Store ``alert`` as pending unless its idempotency key (``alert.alert_id``) is known.
 
     A redelivered alert returns the stored one and changes nothing. An alert for a subject
-    that is not approved, or has expired, is refused: such entries must not match.
+    that is not approved, or has expired, is refused: such entries must not match; so is
+    one from a ``site`` the entry is not scoped to. Without ``site`` the camera's is used.
     """
     key = alert.alert_id.strip()
     if not key or len(key) > 128:
@@ -66,8 +68,10 @@ def ingest_alert(
     existing = session.scalar(select(AlertRecord).where(AlertRecord.idempotency_key == key))
     if existing is not None:
         return IngestResult(existing, False)
-    if camera_id is not None and session.get(Camera, camera_id) is None:
+    camera = session.get(Camera, camera_id) if camera_id is not None else None
+    if camera_id is not None and camera is None:
         raise NotFoundError(f"alert {key}: camera {camera_id} does not exist")
+    site = site or (camera.site if camera is not None else "")
     entry = session.get(WatchlistEntry, alert.subject_id)
     if entry is None:
         raise NotFoundError(f"alert {key}: watchlist entry {alert.subject_id} does not exist")
@@ -75,11 +79,17 @@ def ingest_alert(
         raise PolicyError(
             f"alert {key}: watchlist entry {alert.subject_id} is {entry.status} and not matchable"
         )
+    if entry.site and entry.site != site:
+        raise PolicyError(
+            f"alert {key}: watchlist entry {alert.subject_id} is listed for site {entry.site}, "
+            f"not {site or 'an unknown site'}"
+        )
     record = AlertRecord(
         id=new_id(),
         idempotency_key=key,
         camera_id=camera_id,
         source=alert.source,
+        site=site,
         track_id=alert.track_id,
         subject_id=entry.id,
         subject_name=entry.name,
@@ -109,6 +119,7 @@ def ingest_alert(
                 "idempotency_key": key,
                 "score": f"{alert.score:.4f}",
                 "estimated_fmr": f"{alert.estimated_fmr:.3g}",
+                **({"site": site} if site else {}),
             },
         ),
         at=now,

@@ -36,6 +36,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Comma-separated sites whose alerts the user may review; '' = every site.
+    sites: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ApiToken(Base):
@@ -107,6 +109,8 @@ class WatchlistEntry(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The one site the entry is matched at; '' = every site.
+    site: Mapped[str] = mapped_column(String(100), default="", server_default="")
     photos: Mapped[list[ReferencePhoto]] = relationship(
         back_populates="entry",
         cascade="all, delete-orphan",
@@ -137,6 +141,7 @@ class AlertRecord(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     camera_id: Mapped[str | None] = mapped_column(ForeignKey("cameras.id"), nullable=True)
     source: Mapped[str] = mapped_column(Text)
+    site: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
     track_id: Mapped[int] = mapped_column(Integer)
     subject_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.id"), index=True)
     subject_name: Mapped[str] = mapped_column(String(200))

@@ -35,6 +35,7 @@ class EntryDraft:
     notes: str
     attested_not_minor: bool
     expires_at: datetime | None = None
+    site: str = ""  # the one site the entry is matched at; '' = every site
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +113,7 @@ def create_entry(
         attested_not_minor=True,
         created_at=now,
         expires_at=expires_at,
+        site=draft.site.strip(),
     )
     for photo in photos:
         photo_id = new_id()

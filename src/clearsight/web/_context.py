@@ -74,6 +74,9 @@ class ServiceContext:
     policy: ReviewPolicy
     expiry: ExpiryRule
     state: dict[str, Any] = field(default_factory=dict)
+    # Called after a change that may alter a site's approved watchlist (approval, expiry);
+    # ``clearsight serve --nats`` sets it to publish the lists to the cluster's workers.
+    on_watchlist_change: Callable[[], None] = lambda: None
 
     @classmethod
     def build(cls, settings: ServiceSettings, hooks: Hooks) -> ServiceContext:

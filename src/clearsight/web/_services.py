@@ -81,6 +81,7 @@ def approve(ctx: ServiceContext, principal: Principal, entry_id: str, reason: st
     approver = acting_user(ctx, principal)
     with ctx.db.session() as session:
         watchlist.approve_entry(session, entry_id, approver, ctx.now(), reason)
+    ctx.on_watchlist_change()
 
 
 def ingest(
@@ -131,6 +132,7 @@ def maintain(ctx: ServiceContext) -> None:
         alerts.expire_stale(session, ctx.policy, now)
     with ctx.db.session() as session:
         watchlist.purge_expired(session, now)
+    ctx.on_watchlist_change()
     with ctx.db.session() as session:
         retention.apply_retention(session, ctx.settings.retention, now)
     with ctx.db.session() as session:
