@@ -17,6 +17,7 @@ class AuditAction(enum.StrEnum):
     LOGOUT = "auth.logout"
     USER_CREATED = "user.created"
     USER_DISABLED = "user.disabled"
+    USER_SITES_SET = "user.sites_set"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
     CAMERA_CREATED = "camera.created"

@@ -9,6 +9,7 @@ from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
 from clearsight.store import _retention as retention
+from clearsight.store import _sites as sites
 from clearsight.store import _watchlist as watchlist
 from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher, configured_cipher
 from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
@@ -65,6 +66,7 @@ __all__ = [
     "encode_png",
     "retention",
     "sealed_records",
+    "sites",
     "sqlite_url",
     "watchlist",
 ]

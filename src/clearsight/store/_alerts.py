@@ -135,9 +135,15 @@ def get_alert(session: Session, alert_id: str) -> AlertRecord:
 
 
 def list_alerts(
-    session: Session, status: AlertStatus | None, limit: int = 200
+    session: Session,
+    status: AlertStatus | None,
+    limit: int = 200,
+    sites: frozenset[str] = frozenset(),
 ) -> list[AlertRecord]:
+    """Newest first; only the alerts of ``sites`` when given (empty: every site)."""
     query = select(AlertRecord).order_by(AlertRecord.received_at.desc()).limit(limit)
+    if sites:
+        query = query.where(AlertRecord.site.in_(sorted(sites)))
     if status is not None:
         query = query.where(AlertRecord.status == status.value)
     return list(session.scalars(query))

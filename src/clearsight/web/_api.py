@@ -11,7 +11,16 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import AwareDatetime
 
 from clearsight.review import AlertStatus
-from clearsight.store import ReasonCategory, User, accounts, alerts, audit_log, cameras, watchlist
+from clearsight.store import (
+    ReasonCategory,
+    User,
+    accounts,
+    alerts,
+    audit_log,
+    cameras,
+    sites,
+    watchlist,
+)
 from clearsight.store._audit_log import AuditFilter
 from clearsight.store._cameras import CameraFields
 from clearsight.store._watchlist import EntryDraft
@@ -32,6 +41,7 @@ from clearsight.web._schemas import (
     EntryOut,
     UserIn,
     UserOut,
+    UserSitesIn,
     VerifyOut,
 )
 
@@ -61,9 +71,15 @@ def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[Use
 
     with service(request).db.read_session() as s:
         return [
-            UserOut(id=u.id, username=u.username, role=u.role, active=u.active)
-            for u in s.scalars(select(User).order_by(User.username))
+            _user_out(u) for u in s.scalars(select(User).order_by(User.username))
         ]
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id, username=user.username, role=user.role, active=user.active,
+        sites=sorted(sites.sites_of(user)),
+    )
 
 
 @router.post("/users", tags=["users"], status_code=201)
@@ -72,7 +88,19 @@ def create_user(
 ) -> UserOut:
     with service(request).db.session() as s:
         user = accounts.create_user(s, body.username, body.password, body.role, principal.username)
-        return UserOut(id=user.id, username=user.username, role=user.role, active=user.active)
+        return _user_out(user)
+
+
+@router.put("/users/{user_id}/sites", tags=["users"])
+def set_user_sites(
+    user_id: str, body: UserSitesIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+) -> UserOut:
+    """Limit a user to the alerts of these sites ([] = every site); audited."""
+    ctx = service(request)
+    chosen = sites.parse_sites(body.sites)
+    with ctx.db.session() as s:
+        actor = accounts.get_user(s, principal.user_id)
+        return _user_out(sites.set_user_sites(s, user_id, chosen, actor, ctx.now()))
 
 
 @router.get("/cameras", tags=["cameras"])
@@ -203,16 +231,22 @@ def list_alerts(
     request: Request,
     status: AlertStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    _: Principal = _as(P.ALERTS_REVIEW),
+    principal: Principal = _as(P.ALERTS_REVIEW),
 ) -> list[AlertOut]:
+    """Newest first; a reviewer limited to sites gets only those sites' alerts."""
+    allowed = services.reviewer_sites(service(request), principal)
     with service(request).db.read_session() as s:
-        return [AlertOut.of(a) for a in alerts.list_alerts(s, status, limit)]
+        return [AlertOut.of(a) for a in alerts.list_alerts(s, status, limit, allowed)]
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
-def get_alert(alert_id: str, request: Request, _: Principal = _as(P.ALERTS_REVIEW)) -> AlertOut:
+def get_alert(
+    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+) -> AlertOut:
+    """404 for an alert of a site the caller is not assigned to."""
+    allowed = services.reviewer_sites(service(request), principal)
     with service(request).db.read_session() as s:
-        return AlertOut.of(alerts.get_alert(s, alert_id))
+        return AlertOut.of(services.visible_alert(s, allowed, alert_id))
 
 
 @router.post("/alerts/{alert_id}/decisions", tags=["alerts"], status_code=201)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.store import ApiToken, Role, User, accounts, audit_log, cameras
+from clearsight.store import sites as store_sites
 from clearsight.store._cameras import CameraFields
 from clearsight.web._auth import (
     PRE_SESSION_COOKIE,
@@ -227,6 +228,22 @@ def users_create(
 ) -> Response:
     with service(request).db.session() as s:
         accounts.create_user(s, username.strip().lower(), password, role, principal.username)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{user_id}/sites")
+def users_sites(
+    user_id: str,
+    request: Request,
+    sites: Annotated[str, Form(max_length=5000)] = "",
+    principal: Principal = _as(P.USERS_MANAGE),
+) -> Response:
+    """Limit a user to the alerts of these sites (comma-separated; empty: every site)."""
+    ctx = service(request)
+    chosen = store_sites.parse_sites(sites)
+    with ctx.db.session() as s:
+        actor = accounts.get_user(s, principal.user_id)
+        store_sites.set_user_sites(s, user_id, chosen, actor, ctx.now())
     return RedirectResponse("/users", status_code=303)
 
 

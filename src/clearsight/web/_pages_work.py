@@ -133,8 +133,9 @@ def alert_image(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
+    allowed = services.reviewer_sites(service(request), principal)
     with service(request).db.read_session() as s:
-        pending = alerts.list_alerts(s, AlertStatus.PENDING)
+        pending = alerts.list_alerts(s, AlertStatus.PENDING, sites=allowed)
     return render(request, "review_queue.html", principal, alerts=pending)
 
 

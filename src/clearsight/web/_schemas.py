@@ -72,6 +72,7 @@ class AlertOut(_Body):
     subject_id: str
     subject_name: str
     source: str
+    site: str
     camera_id: str | None
     track_id: int
     score: float
@@ -91,6 +92,7 @@ class AlertOut(_Body):
             subject_id=record.subject_id,
             subject_name=record.subject_name,
             source=record.source,
+            site=record.site,
             camera_id=record.camera_id,
             track_id=record.track_id,
             score=record.score,
@@ -136,6 +138,17 @@ class UserOut(_Body):
     username: str
     role: str
     active: bool
+    sites: list[str] = Field(
+        default_factory=list, title="Sites", description="Sites whose alerts the user sees; [] = all."
+    )
+
+
+class UserSitesIn(_Body):
+    sites: list[str] = Field(
+        max_length=200,
+        title="Sites",
+        description="Sites whose alerts the user may see and decide; an empty list means every site.",
+    )
 
 
 class CameraIn(_Body):

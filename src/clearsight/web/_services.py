@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 from fastapi import HTTPException
+from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import NotFoundError
@@ -28,6 +29,7 @@ from clearsight.store import (
     audit_log,
     encode_png,
     retention,
+    sites,
     watchlist,
 )
 from clearsight.store._alerts import DecisionOutcome, IngestResult
@@ -59,6 +61,20 @@ def decode_upload(ctx: ServiceContext, upload: Upload) -> npt.NDArray[np.uint8]:
 def acting_user(ctx: ServiceContext, principal: Principal) -> User:
     with ctx.db.session() as session:
         return accounts.get_user(session, principal.user_id)
+
+
+def reviewer_sites(ctx: ServiceContext, principal: Principal) -> frozenset[str]:
+    """The sites whose alerts ``principal`` may see; empty means every site."""
+    return sites.sites_of(acting_user(ctx, principal))
+
+
+def visible_alert(session: Session, allowed: frozenset[str], alert_id: str) -> AlertRecord:
+    """The alert, or NotFoundError when it does not exist or is another site's (the two
+    are not told apart, so a reviewer learns nothing of other sites' alerts)."""
+    record = alerts.get_alert(session, alert_id)
+    if not sites.can_see(allowed, record):
+        raise NotFoundError(f"alert {alert_id} does not exist")
+    return record
 
 
 def enrol(
@@ -100,6 +116,7 @@ def decide(
     """Commit the decision and its audit entries; once committed, notify if now confirmed."""
     reviewer = acting_user(ctx, principal)
     with ctx.db.session() as session:
+        visible_alert(session, sites.sites_of(reviewer), alert_id)
         outcome = alerts.decide(
             session, alert_id, reviewer, decision, comment, ctx.policy, ctx.now()
         )
@@ -188,7 +205,9 @@ def reference_image(ctx: ServiceContext, principal: Principal, photo_id: str, re
 def alert_crop(
     ctx: ServiceContext, principal: Principal, alert_id: str, position: int, reason: str
 ) -> bytes:
+    allowed = reviewer_sites(ctx, principal)
     with ctx.db.session() as session:
+        visible_alert(session, allowed, alert_id)
         crop = session.query(AlertCrop).filter_by(alert_id=alert_id, position=position).first()
         if crop is None:
             raise NotFoundError(f"alert {alert_id} has no crop {position}")
@@ -227,8 +246,9 @@ class AlertDetail:
 
 def alert_detail(ctx: ServiceContext, principal: Principal, alert_id: str) -> AlertDetail:
     """Everything the review screen shows; opening it is audited."""
+    allowed = reviewer_sites(ctx, principal)
     with ctx.db.session() as session:
-        record = alerts.get_alert(session, alert_id)
+        record = visible_alert(session, allowed, alert_id)
         entry = watchlist.get_entry(session, record.subject_id)
         decisions = []
         for row in alerts.decisions_of(session, alert_id):
