@@ -153,12 +153,14 @@ def seed_command(
     console = Console()
     console.print(
         f"{summary.embeddings} embeddings of {summary.people} people written to {summary.out}; "
-        f"{summary.images_without_face} images had no face"
+        f"{summary.images_without_face} images had no face",
+        soft_wrap=True,
     )
     vectors, labels = load_seed(out)
-    console.print(_profile_line(vectors, labels))
+    console.print(_profile_line(vectors, labels), soft_wrap=True)
     try:
-        console.print(f"model: {fit_embedding_model(vectors, labels, str(out)).source}")
+        model = fit_embedding_model(vectors, labels, str(out))
+        console.print(f"model: {model.source}", soft_wrap=True)
     except ValueError as error:
         console.print(f"not enough people with 2+ photos to model: {error}")
 
