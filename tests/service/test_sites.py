@@ -27,6 +27,7 @@ from clearsight.audit import AuditAction
 from clearsight.cluster import ClusterAlert
 from clearsight.store import AlertRecord, AuditRecord, Role, User
 from clearsight.web import ServiceAlertSink
+from clearsight.web._services import maintain
 
 
 def _cluster_alert(subject_id: str, site: str) -> ClusterAlert:
@@ -135,4 +136,23 @@ def test_approval_through_the_service_asks_for_watchlist_publishing(tmp_path: Pa
                            data={"reason": "ok", "csrf_token": login(approver, "adm")},
                            follow_redirects=False)
         assert ok.status_code == 303 and calls == [1]
+        maintain(app.state.clearsight)  # expiry runs here, so workers' lists are refreshed
+        assert calls == [1, 1]
+
+
+def test_watchlist_entry_site_scope_through_the_api(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    with TestClient(app) as client:
+        add_user(app, "enr", Role.ENROLLER)
+        client.headers["Authorization"] = "Bearer " + api_token(app, "enr", {"watchlist:enrol"})
+        form = {"name": "S", "reason_category": "violence", "incident_ref": "I", "notes": "n",
+                "attested_not_minor": "true"}
+        photo = [("photos", ("a.png", png_bytes(3), "image/png"))]
+        made = client.post("/api/watchlist", data={**form, "site": "north"}, files=photo)
+        assert made.status_code == 201, made.text
+        assert made.json()["site"] == "north"
+        everywhere = client.post("/api/watchlist", data=form, files=photo)
+        assert everywhere.status_code == 201 and everywhere.json()["site"] == ""
+        bad = client.post("/api/watchlist", data={**form, "site": "a b"}, files=photo)
+        assert bad.status_code == 400 and "a b" in bad.json()["detail"]
 

@@ -102,6 +102,10 @@ def create_entry(
     rule: ExpiryRule,
 ) -> WatchlistEntry:
     expires_at = _validate(draft, photos, now, rule)
+    if draft.site.strip():
+        from clearsight.store._sites import parse_sites
+
+        parse_sites([draft.site.strip()])  # InputError naming a bad site
     entry = WatchlistEntry(
         id=new_id(),
         name=draft.name.strip(),

@@ -152,10 +152,15 @@ def create_entry(
     attested_not_minor: Annotated[bool, Form()],
     photos: Annotated[list[UploadFile], File(description="Reference photos, one face each.")],
     expires_at: Annotated[AwareDatetime | None, Form()] = None,
+    site: Annotated[
+        str, Form(max_length=100, description="The one site it is matched at; empty: every site.")
+    ] = "",
     principal: Principal = _as(P.WATCHLIST_ENROL),
 ) -> EntryOut:
     ctx = service(request)
-    draft = EntryDraft(name, reason_category, incident_ref, notes, attested_not_minor, expires_at)
+    draft = EntryDraft(
+        name, reason_category, incident_ref, notes, attested_not_minor, expires_at, site
+    )
     entry_id = services.enrol(
         ctx, principal, draft, read_uploads(ctx.settings.max_upload_bytes, photos)
     )

@@ -60,10 +60,13 @@ def watchlist_create(
     notes: Annotated[str, Form(max_length=5000)],
     photos: Annotated[list[UploadFile], File()],
     attested_not_minor: Annotated[str | None, Form()] = None,
+    site: Annotated[str, Form(max_length=100)] = "",
     principal: Principal = _as(P.WATCHLIST_ENROL),
 ) -> Response:
     ctx = service(request)
-    draft = EntryDraft(name, reason_category, incident_ref, notes, attested_not_minor == "on")
+    draft = EntryDraft(
+        name, reason_category, incident_ref, notes, attested_not_minor == "on", site=site
+    )
     uploads = [u for u in read_uploads(ctx.settings.max_upload_bytes, photos) if u.data]
     entry_id = services.enrol(ctx, principal, draft, uploads)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)

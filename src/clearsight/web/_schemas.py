@@ -264,6 +264,7 @@ class EntryOut(_Body):
     created_at: datetime
     expires_at: datetime
     photos: list[str]
+    site: str = ""
 
     @classmethod
     def of(cls, entry: WatchlistEntry) -> EntryOut:
@@ -278,6 +279,7 @@ class EntryOut(_Body):
             created_at=entry.created_at,
             expires_at=entry.expires_at,
             photos=[p.id for p in entry.photos],
+            site=entry.site,
         )
 
 
