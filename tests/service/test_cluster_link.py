@@ -4,20 +4,15 @@ service's store (SQLite and PostgreSQL), exactly once, and watchlists out to the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import os
 import secrets
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import nats
 import numpy as np
 import pytest
-from nats.js.errors import NotFoundError as JsNotFound
 from PIL import Image
 from sqlalchemy import func, select
 from tests.service.conftest import NOW, fake_photo, make_user
@@ -46,37 +41,7 @@ from clearsight.store import (
 from clearsight.store._watchlist import ExpiryRule
 from clearsight.web import ClusterLink, ServiceAlertSink, site_watchlists
 
-NATS_URL = os.environ.get("CLEARSIGHT_TEST_NATS", "nats://127.0.0.1:4222")
 MODEL = "test-model"
-
-
-@pytest.fixture(scope="module")
-def nats_url() -> str:
-    parsed = urlparse(NATS_URL)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222), 1):
-            return NATS_URL
-    except OSError:
-        pytest.skip(f"no NATS server at {NATS_URL} (set CLEARSIGHT_TEST_NATS)")
-
-
-async def _delete(url: str, names: ClusterNames) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for bucket in (names.cameras_bucket, names.leases_bucket, names.workers_bucket,
-                   names.watchlists_bucket):
-        with contextlib.suppress(JsNotFound):
-            await js.delete_key_value(bucket)
-    with contextlib.suppress(JsNotFound):
-        await js.delete_stream(names.alert_stream)
-    await nc.close()
-
-
-@pytest.fixture
-def config(nats_url: str) -> Iterator[ClusterConfig]:
-    cfg = ClusterConfig(nats_url=nats_url, namespace=f"s{secrets.token_hex(4)}")
-    yield cfg
-    asyncio.run(_delete(nats_url, ClusterNames(cfg.namespace)))
 
 
 @pytest.fixture
@@ -91,7 +56,7 @@ def _jpeg(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _alert(subject_id: str, site: str, n: int) -> ClusterAlert:
+def cluster_alert(subject_id: str, site: str, n: int) -> ClusterAlert:
     return ClusterAlert(
         alert_id=secrets.token_hex(12), site=site, camera_id=f"cam-{n}", worker_id="w1",
         subject_id=subject_id, subject_name="ignored", track_id=n, score=0.93,
@@ -100,7 +65,7 @@ def _alert(subject_id: str, site: str, n: int) -> ClusterAlert:
     )
 
 
-async def _publish(config: ClusterConfig, cipher: BlobCipher, items: list[ClusterAlert]) -> None:
+async def publish_alerts(config: ClusterConfig, cipher: BlobCipher, items: list[ClusterAlert]) -> None:
     names = ClusterNames(config.namespace)
     nc = await nats.connect(config.nats_url)
     js = nc.jetstream()
@@ -144,13 +109,14 @@ def _link(db: Database, cipher: AesGcmCipher, config: ClusterConfig, ring: KeyRi
 
 
 def test_cluster_alerts_stored_once_with_evidence_and_audit(
-    db: Database, config: ClusterConfig, ring: KeyRing
+    db: Database, cluster_config: ClusterConfig, ring: KeyRing
 ) -> None:
+    config = cluster_config
     cipher = AesGcmCipher(BlobCipher(ring))
     subject = _approved_entry(db, cipher)
-    published = [_alert(subject, "north", n) for n in range(6)]
-    unknown = _alert("no-such-entry", "north", 99)
-    asyncio.run(_publish(config, BlobCipher(ring), [*published[:3], unknown, *published[3:]]))
+    published = [cluster_alert(subject, "north", n) for n in range(6)]
+    unknown = cluster_alert("no-such-entry", "north", 99)
+    asyncio.run(publish_alerts(config, BlobCipher(ring), [*published[:3], unknown, *published[3:]]))
     with _link(db, cipher, config, ring) as link:
         _wait(lambda: link.counters.stored + link.counters.rejected == 7, "7 alerts handled")
     assert (link.counters.stored, link.counters.rejected, link.counters.duplicates) == (6, 1, 0)
@@ -179,7 +145,7 @@ def test_sink_is_idempotent_on_the_alert_id(db: Database, ring: KeyRing) -> None
     cipher = AesGcmCipher(BlobCipher(ring))
     subject = _approved_entry(db, cipher)
     sink = ServiceAlertSink(db, cipher, lambda: NOW)
-    alert = _alert(subject, "south", 1)
+    alert = cluster_alert(subject, "south", 1)
     assert sink.store_alert(alert) is True
     assert sink.store_alert(alert) is False  # a redelivery after the commit, before the ack
     with db.read_session() as s:
@@ -193,8 +159,8 @@ def test_site_scoped_entry_refuses_another_sites_alert(db: Database, ring: KeyRi
     subject = _approved_entry(db, cipher, site="north")
     sink = ServiceAlertSink(db, cipher, lambda: NOW)
     with pytest.raises(PolicyError, match="listed for site north"):
-        sink.store_alert(_alert(subject, "south", 1))
-    assert sink.store_alert(_alert(subject, "north", 2)) is True
+        sink.store_alert(cluster_alert(subject, "south", 1))
+    assert sink.store_alert(cluster_alert(subject, "north", 2)) is True
 
 
 def test_site_watchlists_split_by_scope(db: Database, ring: KeyRing) -> None:
@@ -220,8 +186,9 @@ async def _read_watchlist(config: ClusterConfig, ring: KeyRing, site: str) -> tu
 
 
 def test_watchlists_published_on_approval_and_expiry(
-    db: Database, config: ClusterConfig, ring: KeyRing
+    db: Database, cluster_config: ClusterConfig, ring: KeyRing
 ) -> None:
+    config = cluster_config
     cipher = AesGcmCipher(BlobCipher(ring))
     everywhere = _approved_entry(db, cipher, "", seed=1)
     clock = [NOW + timedelta(minutes=1)]
