@@ -58,8 +58,8 @@ class ConsumerCounters:
                        "Redelivered alerts found already stored.", "counter",
                        lambda: self.duplicates),
                 Metric("clearsight_consumer_rejected_total",
-                       "Messages that cannot be decrypted or read (terminated, kept in the "
-                       "stream).", "counter", lambda: self.rejected),
+                       "Messages that cannot be decrypted or read, or that the store refuses "
+                       "(terminated, kept in the stream).", "counter", lambda: self.rejected),
                 Metric("clearsight_consumer_retried_total",
                        "Messages left for redelivery because the store failed.", "counter",
                        lambda: self.retried),
