@@ -30,13 +30,11 @@ def decide_track(
             track_id, None, count, 0, "no samples" if count == 0 else "empty watchlist"
         )
     threshold = card.threshold_for_fmr(config.target_fmr)
-    scores = gallery.subject_scores(embeddings)
-    order = np.argsort(-scores, axis=1)
-    best = order[:, 0]
-    best_score = scores[np.arange(count), best]
-    runner_up = (
-        scores[np.arange(count), order[:, 1]] if scores.shape[1] > 1 else np.full(count, -1.0)
-    )
+    # The two best subjects per sample, through the gallery's search (an index when large).
+    hits = gallery.top_subjects(embeddings, 2)
+    best = hits.subjects[:, 0]
+    best_score = hits.scores[:, 0]
+    runner_up = np.maximum(hits.scores[:, 1], -1.0)
     votes = (best_score >= threshold) & (best_score - runner_up > config.tie_margin)
     if not bool(votes.any()):
         return TrackDecision(track_id, None, count, 0, "no sample passed the threshold")

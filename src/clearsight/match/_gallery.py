@@ -101,7 +101,15 @@ class Gallery:
             found = min(wanted, scores.shape[1])
             subjects = np.full((len(scores), wanted), -1, np.int64)
             best = np.full((len(scores), wanted), -np.inf, np.float32)
-            order = np.argsort(-scores, axis=1, kind="stable")[:, :found]
+            if found < scores.shape[1]:
+                # Partial selection first: a full sort of every subject is wasted work.
+                part = np.argpartition(-scores, found - 1, axis=1)[:, :found]
+                within = np.argsort(
+                    -np.take_along_axis(scores, part, axis=1), axis=1, kind="stable"
+                )
+                order = np.take_along_axis(part, within, axis=1)
+            else:
+                order = np.argsort(-scores, axis=1, kind="stable")[:, :found]
             subjects[:, :found] = order
             best[:, :found] = np.take_along_axis(scores, order, axis=1)
             return SubjectHits(subjects, best)
