@@ -185,10 +185,20 @@ class ClusterLink:
         self._stop = asyncio.Event()
         self._sync_lock = asyncio.Lock()
         started.set()
+        while not self._stop.is_set():
+            try:
+                await self._session(self._stop)
+            except Exception:  # the service keeps serving; the link starts again shortly
+                _log.exception("the cluster link failed; reconnecting in 2 s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 2.0)
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        """Connect (retrying until ``stop``), publish the watchlists, consume until ``stop``."""
         connecting = asyncio.create_task(
             connect(self.config, name="clearsight-service", attempts=None)
         )
-        stopping = asyncio.create_task(self._stop.wait())
+        stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not connecting.done():
             connecting.cancel()
@@ -201,12 +211,10 @@ class ClusterLink:
             js = nc.jetstream(timeout=5)
             self._buckets = await ensure_cluster(js, self.config)
             self.connected.set()
+            self.published.clear()  # the server may have lost the bucket: publish every site
             await self._sync()
             sink = ServiceAlertSink(self._db, self._cipher, self._clock)
-            await consume_alerts(
-                js, self.config, sink, self._cluster_cipher, self._stop, self.counters
-            )
-        except Exception:  # the service keeps serving; the operator sees why in its log
-            _log.exception("the cluster link stopped")
+            await consume_alerts(js, self.config, sink, self._cluster_cipher, stop, self.counters)
         finally:
+            self._buckets = None
             await nc.close()
