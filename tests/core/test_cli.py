@@ -148,3 +148,16 @@ def test_demo_runs_and_alerts_for_the_enrolled_portrait_only(tmp_path: Path) -> 
     result = clearsight("demo", "--workdir", tmp_path / "demo")
     assert result.returncode == 0, result.stderr
     assert "1 alert(s). Matched: ['Eileen Collins']" in " ".join(result.stdout.split())
+
+
+def test_demo_clip_writes_a_decodable_clip_of_the_asked_size(tmp_path: Path) -> None:
+    out = tmp_path / "walk.mp4"
+    result = clearsight(
+        "demo-clip", out, "--width", "320", "--height", "180", "--fps", "5", "--seconds", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    import av
+
+    with av.open(str(out)) as container:
+        frames = [f for f in container.decode(video=0)]
+    assert len(frames) == 10 and (frames[0].width, frames[0].height) == (320, 180)

@@ -220,3 +220,19 @@ def demo(
     from clearsight.cli._demo import run_demo
 
     run_demo(workdir, ClearsightConfig())
+
+
+@app.command("demo-clip")
+@friendly_errors
+def demo_clip(
+    out: Annotated[Path, typer.Argument(help="Where to write the H.264 clip (.mp4 or .ts).")],
+    width: Annotated[int, typer.Option(min=160, max=3840, help="Frame width.")] = 1280,
+    height: Annotated[int, typer.Option(min=120, max=2160, help="Frame height.")] = 720,
+    fps: Annotated[int, typer.Option(min=1, max=60, help="Frames per second.")] = 10,
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="Length.")] = 8.0,
+) -> None:
+    """Write the demo's synthetic camera clip (two portraits walking toward the camera)."""
+    from clearsight.demo import build_demo_clip
+
+    build_demo_clip(out, width=width, height=height, fps=fps, seconds=seconds)
+    Console().print(f"wrote {out} ({width}x{height}, {fps} fps, {seconds:g} s)")
