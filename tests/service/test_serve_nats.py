@@ -110,3 +110,19 @@ def test_kill9_service_while_cluster_alerts_flow_stores_each_once(
     with db.read_session() as s:
         assert audit_log.verify(s).ok
     db.dispose()
+
+
+def test_serve_nats_without_a_key_stops_with_one_line_before_creating_anything(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CLEARSIGHT_KEY", "CLEARSIGHT_KEY_FILE")}
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-c", "from clearsight.cli import main; main()", "serve",
+         "--data-dir", str(data), "--allow-unencrypted", "--no-cameras",
+         "--nats", "nats://127.0.0.1:4222"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--nats needs the cluster's encryption key" in done.stderr
+    assert "Traceback" not in done.stderr and not data.exists()

@@ -109,6 +109,7 @@ def serve(
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
     settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})
     _require_key(key_file, allow_unencrypted)  # before anything is created
+    cluster = _cluster_setup(nats, nats_namespace, key_file) if nats else None
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
@@ -125,7 +126,7 @@ def serve(
         camera_config,
         cipher=ctx.cipher,
     )
-    link = _cluster_link(ctx, nats, nats_namespace, key_file, nats_model)
+    link = _cluster_link(ctx, cluster, nats_model)
     with (
         runtime if cameras else contextlib.nullcontext(),
         link if link is not None else contextlib.nullcontext(),
@@ -133,27 +134,35 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def _cluster_link(  # type: ignore[no-untyped-def]
-    ctx, nats: str | None, namespace: str, key_file: Path | None, model_id: str
-):
-    """The link to the cluster when ``--nats`` is given: alerts in, watchlists out."""
-    if not nats:
-        return None
-    from clearsight.cluster import ClusterConfig
+def _cluster_setup(nats: str, namespace: str, key_file: Path | None):  # type: ignore[no-untyped-def]
+    """The cluster's settings and the key ring its workers share, checked before anything
+    starts; the service cannot join the cluster without the key."""
+    from clearsight.cli.cluster_commands import _config
     from clearsight.crypto import BlobCipher, load_key_ring
     from clearsight.errors import ConfigError, CryptoError
-    from clearsight.web import ClusterLink
 
+    config = _config(nats, namespace)
     try:
-        cluster_cipher = BlobCipher(load_key_ring(key_file))
+        return config, BlobCipher(load_key_ring(key_file))
     except CryptoError as error:
         raise ConfigError(
             f"--nats needs the cluster's encryption key (--key-file or $CLEARSIGHT_KEY): {error}"
         ) from error
-    config = ClusterConfig(nats_url=nats, namespace=namespace)
+
+
+def _cluster_link(ctx, cluster, model_id: str):  # type: ignore[no-untyped-def]
+    """The link to the cluster when ``--nats`` is given: alerts in, watchlists out."""
+    if cluster is None:
+        return None
+    from clearsight.web import ClusterLink
+
+    config, cluster_cipher = cluster
     link = ClusterLink(ctx.db, ctx.cipher, ctx.now, config, cluster_cipher, model_id)
     ctx.on_watchlist_change = link.publish_watchlists
-    typer.echo(f"cluster: alerts from {nats} (namespace {namespace}) enter the review queue")
+    typer.echo(
+        f"cluster: alerts from {config.nats_url} (namespace {config.namespace}) enter the "
+        "review queue"
+    )
     return link
 
 
