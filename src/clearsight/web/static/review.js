@@ -24,6 +24,7 @@
     const subject = document.createElement("td");
     subject.appendChild(link);
     tr.appendChild(subject);
+    tr.appendChild(cell(alert.site));
     tr.appendChild(cell(alert.source));
     tr.appendChild(cell(alert.score.toFixed(3)));
     tr.appendChild(cell(alert.estimated_fmr.toPrecision(2)));
