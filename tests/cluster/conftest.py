@@ -25,7 +25,9 @@ PG_DSN = os.environ.get("CLEARSIGHT_TEST_PG_DSN", "postgresql://postgres@127.0.0
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -62,8 +64,12 @@ async def _delete_namespace(url: str, namespace: str) -> None:
     names = ClusterNames(namespace)
     nc = await nats.connect(url)
     js = nc.jetstream()
-    for bucket in (names.cameras_bucket, names.leases_bucket, names.workers_bucket,
-                   names.watchlists_bucket):
+    for bucket in (
+        names.cameras_bucket,
+        names.leases_bucket,
+        names.workers_bucket,
+        names.watchlists_bucket,
+    ):
         with contextlib.suppress(NotFoundError):
             await js.delete_key_value(bucket)
     with contextlib.suppress(NotFoundError):
@@ -78,7 +84,9 @@ def namespace(nats_url: str) -> Iterator[str]:
     asyncio.run(_delete_namespace(nats_url, name))
 
 
-def synthetic_simulation(people: int = 2, rows_per_person: int = 6, seed: int = 7) -> SimulationData:
+def synthetic_simulation(
+    people: int = 2, rows_per_person: int = 6, seed: int = 7
+) -> SimulationData:
     """Templates of ``people`` well-separated synthetic faces, each with close variants.
 
     Variants score about 0.99 against their person's first row and near 0 against the

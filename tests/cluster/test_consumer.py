@@ -30,9 +30,20 @@ from clearsight.errors import StoreError
 def _alert(alert_id: str) -> ClusterAlert:
     now = datetime.now(UTC)
     return ClusterAlert(
-        alert_id=alert_id, site="north", camera_id="cam-1", worker_id="w1", subject_id="s1",
-        subject_name="Someone", track_id=1, score=0.97, estimated_fmr=1e-5, samples_used=3,
-        agreeing_samples=3, capture_time=now, decided_at=now, model_id="dlib-resnet-v1",
+        alert_id=alert_id,
+        site="north",
+        camera_id="cam-1",
+        worker_id="w1",
+        subject_id="s1",
+        subject_name="Someone",
+        track_id=1,
+        score=0.97,
+        estimated_fmr=1e-5,
+        samples_used=3,
+        agreeing_samples=3,
+        capture_time=now,
+        decided_at=now,
+        model_id="dlib-resnet-v1",
         crop_jpeg=b"jpeg",
     )
 
@@ -56,8 +67,13 @@ class FlakySink:
         return True
 
 
-async def _run(config: ClusterConfig, sink: FlakySink, cipher: BlobCipher, until: int,
-               counters: ConsumerCounters) -> None:
+async def _run(
+    config: ClusterConfig,
+    sink: FlakySink,
+    cipher: BlobCipher,
+    until: int,
+    counters: ConsumerCounters,
+) -> None:
     nc = await connect(config, name="test-consumer")
     js = nc.jetstream(timeout=5)
     stop = asyncio.Event()
@@ -87,12 +103,19 @@ def test_consumer_stores_each_alert_once_despite_failures_and_resends(
         await ensure_cluster(js, config)
         box = Outbox(Path(str(tmp_path)) / "outbox.sqlite3", 100)
         for i in range(10):
-            box.add(f"a{i}", names.alert_subject("north"), seal_alert(_alert(f"a{i}"), cipher, namespace))
+            box.add(
+                f"a{i}",
+                names.alert_subject("north"),
+                seal_alert(_alert(f"a{i}"), cipher, namespace),
+            )
         worker_counters = WorkerCounters()
         assert await publish_outbox(js, box, 64, worker_counters) == 10
         # A worker that crashed before removing its buffer publishes again: JetStream drops it.
-        await js.publish(names.alert_subject("north"), seal_alert(_alert("a4"), cipher, namespace),
-                         headers={MSG_ID_HEADER: "a4"})
+        await js.publish(
+            names.alert_subject("north"),
+            seal_alert(_alert("a4"), cipher, namespace),
+            headers={MSG_ID_HEADER: "a4"},
+        )
         await js.publish(names.alert_subject("north"), b"garbage", headers={MSG_ID_HEADER: "bad"})
         assert (await js.stream_info(names.alert_stream)).state.messages == 11
         await nc.close()
@@ -121,8 +144,11 @@ def test_an_unacked_alert_comes_back_to_the_next_consumer(
         nc = await connect(config, name="t")
         js = nc.jetstream(timeout=5)
         await ensure_cluster(js, config)
-        await js.publish(names.alert_subject("north"), seal_alert(_alert("z1"), cipher, namespace),
-                         headers={MSG_ID_HEADER: "z1"})
+        await js.publish(
+            names.alert_subject("north"),
+            seal_alert(_alert("z1"), cipher, namespace),
+            headers={MSG_ID_HEADER: "z1"},
+        )
         stop = asyncio.Event()
         with contextlib.suppress(asyncio.CancelledError):
             await consume_alerts(js, config, DiesBeforeAck(set()), cipher, stop)
@@ -136,8 +162,9 @@ def test_an_unacked_alert_comes_back_to_the_next_consumer(
         counters = ConsumerCounters()
         nc = await connect(config, name="t2")
         stop = asyncio.Event()
-        task = asyncio.create_task(consume_alerts(nc.jetstream(timeout=5), config, sink, cipher,
-                                                  stop, counters))
+        task = asyncio.create_task(
+            consume_alerts(nc.jetstream(timeout=5), config, sink, cipher, stop, counters)
+        )
         for _ in range(100):
             if counters.duplicates:
                 break

@@ -71,12 +71,16 @@ def _run_cameras(galleries: dict[str, Gallery], seconds: float) -> list[tuple[st
 
     async def main() -> None:
         cameras = SimulatedCameras(
-            data, galleries.get, emit,
+            data,
+            galleries.get,
+            emit,
             SimulationRates(track_every_s=0.02, samples_per_track=(3, 4), sample_every_s=0.005),
             seed=3,
         )
         for i in range(6):
-            cameras.start(CameraSpec(camera_id=f"c{i}", site=("north", "south")[i % 2], source="sim:"))
+            cameras.start(
+                CameraSpec(camera_id=f"c{i}", site=("north", "south")[i % 2], source="sim:")
+            )
         task = asyncio.create_task(cameras.run())
         await asyncio.sleep(seconds)
         task.cancel()
@@ -90,10 +94,18 @@ def _run_cameras(galleries: dict[str, Gallery], seconds: float) -> list[tuple[st
 
 def test_simulated_cameras_alert_only_on_their_sites_watchlist(cipher: BlobCipher) -> None:
     galleries = {
-        "north": open_watchlist("north", seal_watchlist("north", "dlib-resnet-v1", _listing(0),
-                                                        cipher, NAMES), cipher, NAMES),
-        "south": open_watchlist("south", seal_watchlist("south", "dlib-resnet-v1", _listing(1),
-                                                        cipher, NAMES), cipher, NAMES),
+        "north": open_watchlist(
+            "north",
+            seal_watchlist("north", "dlib-resnet-v1", _listing(0), cipher, NAMES),
+            cipher,
+            NAMES,
+        ),
+        "south": open_watchlist(
+            "south",
+            seal_watchlist("south", "dlib-resnet-v1", _listing(1), cipher, NAMES),
+            cipher,
+            NAMES,
+        ),
     }
     alerts = _run_cameras(galleries, 1.0)
     assert len(alerts) > 5
@@ -108,10 +120,12 @@ def test_no_watchlist_means_no_alert() -> None:
 
 
 def test_metrics_text_and_endpoint() -> None:
-    metrics = [Metric("x_total", "Things.", "counter", lambda: 3),
-               Metric("y", "A level.", "gauge", lambda: 0.25)]
+    metrics = [
+        Metric("x_total", "Things.", "counter", lambda: 3),
+        Metric("y", "A level.", "gauge", lambda: 0.25),
+    ]
     text = render_metrics(metrics, {"worker": 'w"1'})
-    assert "# TYPE x_total counter\nx_total{worker=\"w\\\"1\"} 3\n" in text
+    assert '# TYPE x_total counter\nx_total{worker="w\\"1"} 3\n' in text
     assert 'y{worker="w\\"1"} 0.25' in text
 
     async def main() -> tuple[int, str, int]:

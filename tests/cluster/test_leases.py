@@ -14,8 +14,13 @@ def _view(me: str, cameras: int, now: float = 100.0, dead_after: float = 4.0) ->
     return view
 
 
-def _simulate(workers: list[str], cameras: int, rounds: int, now: float = 100.0,
-              leases: dict[str, Held] | None = None) -> dict[str, Held]:
+def _simulate(
+    workers: list[str],
+    cameras: int,
+    rounds: int,
+    now: float = 100.0,
+    leases: dict[str, Held] | None = None,
+) -> dict[str, Held]:
     """Workers planning in turn against one shared lease table, with compare-and-set."""
     table: dict[str, Held] = dict(leases or {})
     revision = 1000

@@ -49,8 +49,9 @@ def test_demo_clip_alerts_on_the_sites_watchlist_only(
     face = enroll_face(collins.image, collins.name)
     config = ClusterConfig(nats_url=nats_url, namespace=namespace)
     camera_settings = ClearsightConfig(ingest=IngestConfig(realtime=False, loop=False, max_fps=5.0))
-    options = SupervisorOptions(backoff_initial_s=0.5, backoff_max_s=2.0, stop_grace_s=3.0,
-                                status_interval_s=0.5)
+    options = SupervisorOptions(
+        backoff_initial_s=0.5, backoff_max_s=2.0, stop_grace_s=3.0, status_interval_s=0.5
+    )
     sink = ListSink()
 
     def runner(galleries, emit):  # type: ignore[no-untyped-def]
@@ -62,13 +63,16 @@ def test_demo_clip_alerts_on_the_sites_watchlist_only(
         buckets = await ensure_cluster(js, config)
         entry = WatchlistEntry("subject-collins", collins.name, face.embedding.vector)
         await put_watchlist(buckets, config, "north", face.embedding.model_id, [entry], cipher)
-        await put_cameras(buckets, [CameraSpec(camera_id="door", site="north", source=str(demo_clip))])
+        await put_cameras(
+            buckets, [CameraSpec(camera_id="door", site="north", source=str(demo_clip))]
+        )
         worker = Worker(config, WorkerSettings(tmp_path / "worker"), cipher, runner)
         stop_worker, stop_consumer = asyncio.Event(), asyncio.Event()
         running = asyncio.create_task(worker.run(stop_worker))
         counters = ConsumerCounters()
         consuming = asyncio.create_task(
-            consume_alerts(js, config, sink, cipher, stop_consumer, counters))
+            consume_alerts(js, config, sink, cipher, stop_consumer, counters)
+        )
         for _ in range(1800):
             if sink.alerts or running.done():
                 break

@@ -38,10 +38,13 @@ async def _setup(config: ClusterConfig, cameras: int, cipher: BlobCipher) -> Non
     data = synthetic_simulation()
     nc = await connect(config, name="test-setup", attempts=None)
     buckets = await ensure_cluster(nc.jetstream(timeout=5), config)
-    await put_cameras(buckets, [
-        CameraSpec(camera_id=f"cam-{i:03d}", site=f"site-{i % 2}", source="sim:")
-        for i in range(cameras)
-    ])
+    await put_cameras(
+        buckets,
+        [
+            CameraSpec(camera_id=f"cam-{i:03d}", site=f"site-{i % 2}", source="sim:")
+            for i in range(cameras)
+        ],
+    )
     for site in range(2):
         row = data.rows_of(site)[0]
         entry = WatchlistEntry(f"person-{site}", data.names[site], data.embeddings[row])
@@ -57,7 +60,11 @@ async def _observe(config: ClusterConfig) -> tuple[object, ClusterObserver]:
 
 
 def test_kill_9_worker_cameras_run_elsewhere_within_10_s(
-    nats_url: str, namespace: str, ring: KeyRing, cipher: BlobCipher, sim_file: Path,
+    nats_url: str,
+    namespace: str,
+    ring: KeyRing,
+    cipher: BlobCipher,
+    sim_file: Path,
     tmp_path: Path,
 ) -> None:
     config = ClusterConfig(nats_url=nats_url, namespace=namespace)
@@ -70,23 +77,38 @@ def test_kill_9_worker_cameras_run_elsewhere_within_10_s(
             for index in range(3):
                 procs.start_worker(index, sim_file, 5.0)
             ready = await observer.wait_for(
-                lambda: len(observer.running()) == 40 and len(observer.live_workers()) == 3, 45)
+                lambda: len(observer.running()) == 40 and len(observer.live_workers()) == 3, 45
+            )
             assert ready is not None, f"only {len(observer.running())} cameras running"
             victim = procs.workers[0]
             victim_id = observer.worker_of_pid(victim.pid)
             held = {c for c, w in observer.running().items() if w == victim_id}
             assert held, "the victim ran no camera"
             status = subprocess.run(
-                [sys.executable, "-c", "from clearsight.cli import main; main()", "cluster",
-                 "status", "--nats", nats_url, "--namespace", namespace, "--json"],
-                capture_output=True, text=True, timeout=30, check=True,
+                [
+                    sys.executable,
+                    "-c",
+                    "from clearsight.cli import main; main()",
+                    "cluster",
+                    "status",
+                    "--nats",
+                    nats_url,
+                    "--namespace",
+                    namespace,
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
             )
             listed = json.loads(status.stdout)
             assert listed["cameras"] == 40 and len(listed["workers"]) == 3
             assert sum(len(w["cameras"]) for w in listed["workers"]) == 40
             procs.kill_worker(0)
             moved = await observer.wait_for(
-                lambda: all(observer.running().get(c) not in (None, victim_id) for c in held), 20)
+                lambda: all(observer.running().get(c) not in (None, victim_id) for c in held), 20
+            )
             assert moved is not None and moved < 10, f"cameras moved after {moved} s"
             running = observer.running()
             assert set(running) == {f"cam-{i:03d}" for i in range(40)}
@@ -128,8 +150,14 @@ def schema(pg_dsn: str, cipher: BlobCipher, namespace: str) -> object:
 
 @pytest.mark.postgres
 def test_kill_9_consumer_while_alerts_flow_every_alert_stored_once(
-    nats_url: str, namespace: str, ring: KeyRing, cipher: BlobCipher, sim_file: Path,
-    tmp_path: Path, pg_dsn: str, schema: str,
+    nats_url: str,
+    namespace: str,
+    ring: KeyRing,
+    cipher: BlobCipher,
+    sim_file: Path,
+    tmp_path: Path,
+    pg_dsn: str,
+    schema: str,
 ) -> None:
     config = ClusterConfig(nats_url=nats_url, namespace=namespace)
     procs = ClusterProcesses(nats_url, namespace, ring.to_text(), tmp_path / "procs")
@@ -164,7 +192,9 @@ def test_kill_9_consumer_while_alerts_flow_every_alert_stored_once(
 
 def _final_counts(log: Path) -> dict[str, int]:
     text = log.read_text(encoding="utf-8", errors="replace")
-    found = re.findall(r"stopped: alerts (\d+), published (\d+), buffered (\d+), overflow (\d+)", text)
+    found = re.findall(
+        r"stopped: alerts (\d+), published (\d+), buffered (\d+), overflow (\d+)", text
+    )
     assert found, f"no final line in {log}:\n{text[-2000:]}"
     alerts, published, buffered, overflow = (int(v) for v in found[-1])
     return {"alerts": alerts, "published": published, "buffered": buffered, "overflow": overflow}
@@ -172,7 +202,11 @@ def _final_counts(log: Path) -> dict[str, int]:
 
 @pytest.mark.postgres
 def test_nats_down_workers_buffer_then_deliver_and_count_overflow(
-    ring: KeyRing, cipher: BlobCipher, sim_file: Path, tmp_path: Path, pg_dsn: str,
+    ring: KeyRing,
+    cipher: BlobCipher,
+    sim_file: Path,
+    tmp_path: Path,
+    pg_dsn: str,
     nats_url: str,
 ) -> None:
     """A private nats-server (never the shared one) is stopped for 8 s and started again."""
@@ -233,9 +267,18 @@ def _buffered(path: Path) -> int:
 
 def test_cli_reports_unreachable_nats_on_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from clearsight.cli import main; main()", "cluster", "status",
-         "--nats", f"nats://127.0.0.1:{free_port()}"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "cluster",
+            "status",
+            "--nats",
+            f"nats://127.0.0.1:{free_port()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("clearsight: error: cannot reach NATS")
@@ -244,9 +287,20 @@ def test_cli_reports_unreachable_nats_on_one_line(tmp_path: Path) -> None:
 
 def test_cli_rejects_a_bad_namespace(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from clearsight.cli import main; main()", "worker",
-         "--namespace", "bad.name", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, env={"CLEARSIGHT_KEY": "", "PATH": ""},
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "worker",
+            "--namespace",
+            "bad.name",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"CLEARSIGHT_KEY": "", "PATH": ""},
     )
     assert result.returncode == 2
     assert "--namespace" in result.stderr and "Traceback" not in result.stderr

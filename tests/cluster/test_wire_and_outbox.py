@@ -15,10 +15,21 @@ from clearsight.errors import CryptoError, InputError
 def _alert(alert_id: str = "a1", name: str = "Ada Lovelace") -> ClusterAlert:
     now = datetime.now(UTC)
     return ClusterAlert(
-        alert_id=alert_id, site="north", camera_id="cam-1", worker_id="w1",
-        subject_id="s1", subject_name=name, track_id=3, score=0.97, estimated_fmr=1e-5,
-        samples_used=4, agreeing_samples=3, capture_time=now, decided_at=now,
-        model_id="dlib-resnet-v1", crop_jpeg=b"\xff\xd8jpeg-bytes",
+        alert_id=alert_id,
+        site="north",
+        camera_id="cam-1",
+        worker_id="w1",
+        subject_id="s1",
+        subject_name=name,
+        track_id=3,
+        score=0.97,
+        estimated_fmr=1e-5,
+        samples_used=4,
+        agreeing_samples=3,
+        capture_time=now,
+        decided_at=now,
+        model_id="dlib-resnet-v1",
+        crop_jpeg=b"\xff\xd8jpeg-bytes",
     )
 
 
@@ -54,7 +65,9 @@ def test_camera_names_must_be_keys_and_subject_tokens(field: str, value: str) ->
         CameraSpec(**values)  # type: ignore[arg-type]
 
 
-def test_outbox_keeps_alerts_until_removed_across_restarts(tmp_path: Path, cipher: BlobCipher) -> None:
+def test_outbox_keeps_alerts_until_removed_across_restarts(
+    tmp_path: Path, cipher: BlobCipher
+) -> None:
     path = tmp_path / "outbox.sqlite3"
     box = Outbox(path, max_alerts=10)
     for i in range(3):

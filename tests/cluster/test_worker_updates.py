@@ -76,7 +76,8 @@ def test_watchlist_and_camera_changes_reach_a_running_worker(
         stop, stop_consumer = asyncio.Event(), asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         consuming = asyncio.create_task(
-            consume_alerts(js, config, sink, cipher, stop_consumer, ConsumerCounters()))
+            consume_alerts(js, config, sink, cipher, stop_consumer, ConsumerCounters())
+        )
         try:
             assert await _until(lambda: len(sink.alerts) >= 3, 30)
             assert {a.subject_id for a in sink.alerts} == {"person-0"}
@@ -109,8 +110,16 @@ def test_small_scale_test_runs_and_finds_every_alert_stored_once(
 ) -> None:
     lines: list[str] = []
     options = ScaleOptions(
-        cameras=30, workers=2, sites=3, duration_s=9, track_every_s=1.0, nats_url=nats_url,
-        dsn=pg_dsn, namespace="smallscale", folder=tmp_path, sim_data=sim_file,
+        cameras=30,
+        workers=2,
+        sites=3,
+        duration_s=9,
+        track_every_s=1.0,
+        nats_url=nats_url,
+        dsn=pg_dsn,
+        namespace="smallscale",
+        folder=tmp_path,
+        sim_data=sim_file,
     )
     report = asyncio.run(run_scale_test(options, lines.append))
     assert report.assignment_s is not None

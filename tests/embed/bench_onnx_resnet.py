@@ -35,8 +35,10 @@ Chips = list[npt.NDArray[np.uint8]]
 
 
 def _chips(count: int) -> tuple[Chips, str]:
-    root = Path(os.environ.get("CLEARSIGHT_DATASETS")
-                or Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
+    root = Path(
+        os.environ.get("CLEARSIGHT_DATASETS")
+        or Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+    )
     detector = HogFaceDetector()
     people = sorted((root / "lfw" / "images").glob("*/"))
     chips: Chips = []
@@ -69,15 +71,21 @@ def _compare(count: int) -> None:
 
     chips, source = _chips(count)
     onnx = OnnxResNetEmbedder(mirror=False).descriptors(np.stack(chips))
-    dlib = np.asarray(load_resnet().compute_face_descriptor(
-        [np.ascontiguousarray(chip) for chip in chips]), np.float32)
-    mirrored = (OnnxResNetEmbedder(mirror=True).embed(chips),
-                DlibResNetEmbedder(mirror=True).embed(chips))
+    dlib = np.asarray(
+        load_resnet().compute_face_descriptor([np.ascontiguousarray(chip) for chip in chips]),
+        np.float32,
+    )
+    mirrored = (
+        OnnxResNetEmbedder(mirror=True).embed(chips),
+        DlibResNetEmbedder(mirror=True).embed(chips),
+    )
     for label, (a, b) in (("raw descriptors", (onnx, dlib)), ("embed(mirror=True)", mirrored)):
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
         cosine = 1 - (a64 * b64).sum(1) / np.linalg.norm(a64, axis=1) / np.linalg.norm(b64, axis=1)
-        print(f"{len(chips)} chips from {source}, {label}: cosine distance max {cosine.max():.3g} "
-              f"mean {cosine.mean():.3g}; largest element difference {np.abs(a - b).max():.3g}")
+        print(
+            f"{len(chips)} chips from {source}, {label}: cosine distance max {cosine.max():.3g} "
+            f"mean {cosine.mean():.3g}; largest element difference {np.abs(a - b).max():.3g}"
+        )
 
 
 def _resident_mb() -> tuple[int, int]:
@@ -97,13 +105,14 @@ def _memory_of(runtime: str, count: int) -> None:
 
     chips, _ = _chips(count)
     before = _resident_mb()[0]
-    embedder: Embedder = (OnnxResNetEmbedder() if runtime == "onnxruntime"
-                          else DlibResNetEmbedder())
+    embedder: Embedder = OnnxResNetEmbedder() if runtime == "onnxruntime" else DlibResNetEmbedder()
     for _ in range(2):
         embedder.embed(chips)
     now, peak = _resident_mb()
-    print(f"{runtime:<12} mirror=True, {len(chips)} chips: resident {now} MB "
-          f"(peak {peak} MB; {before} MB before the embedder)")
+    print(
+        f"{runtime:<12} mirror=True, {len(chips)} chips: resident {now} MB "
+        f"(peak {peak} MB; {before} MB before the embedder)"
+    )
 
 
 def _memory(count: int) -> None:
@@ -111,8 +120,9 @@ def _memory(count: int) -> None:
     import sys
 
     for runtime in ("dlib-bin", "onnxruntime"):
-        subprocess.run([sys.executable, __file__, "--faces", str(count), "--memory-of", runtime],
-                       check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--faces", str(count), "--memory-of", runtime], check=True
+        )
 
 
 def main() -> None:
@@ -135,37 +145,65 @@ def main() -> None:
     chips, source = _chips(args.faces)
     stack = np.stack(chips)
     count = len(chips)
-    print(f"{count} chips from {source}; CPUs usable: {len(os.sched_getaffinity(0))}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{count} chips from {source}; CPUs usable: {len(os.sched_getaffinity(0))}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     start = time.perf_counter()
     convert_dlib_resnet()
-    print(f"convert .dat -> ONNX (parse, build, check, serialize): "
-          f"{1000 * (time.perf_counter() - start):.0f} ms, once per machine (then cached)")
+    print(
+        f"convert .dat -> ONNX (parse, build, check, serialize): "
+        f"{1000 * (time.perf_counter() - start):.0f} ms, once per machine (then cached)"
+    )
 
     net = load_resnet()
     batch = [np.ascontiguousarray(chip) for chip in chips]
     rows = [
-        ("dlib-bin", "-", "one chip per call",
-         _best_ms(lambda: [net.compute_face_descriptor([c]) for c in batch], count, args.repeats)),
-        ("dlib-bin", "-", f"{count} chips per call",
-         _best_ms(lambda: net.compute_face_descriptor(batch), count, args.repeats)),
+        (
+            "dlib-bin",
+            "-",
+            "one chip per call",
+            _best_ms(
+                lambda: [net.compute_face_descriptor([c]) for c in batch], count, args.repeats
+            ),
+        ),
+        (
+            "dlib-bin",
+            "-",
+            f"{count} chips per call",
+            _best_ms(lambda: net.compute_face_descriptor(batch), count, args.repeats),
+        ),
     ]
     for threads in (1, 2):
         single = OnnxResNetEmbedder(mirror=False, threads=threads, batch_size=1)
-        rows.append(("onnxruntime", str(threads), "one chip per call",
-                     _best_ms(partial(single.descriptors, stack), count, args.repeats)))
+        rows.append(
+            (
+                "onnxruntime",
+                str(threads),
+                "one chip per call",
+                _best_ms(partial(single.descriptors, stack), count, args.repeats),
+            )
+        )
         for size in (8, count):
             batched = OnnxResNetEmbedder(mirror=False, threads=threads, batch_size=size)
-            rows.append(("onnxruntime", str(threads), f"batches of {size}",
-                         _best_ms(partial(batched.descriptors, stack), count, args.repeats)))
+            rows.append(
+                (
+                    "onnxruntime",
+                    str(threads),
+                    f"batches of {size}",
+                    _best_ms(partial(batched.descriptors, stack), count, args.repeats),
+                )
+            )
     print(f"{'runtime':<12} {'threads':>7}  {'calls':<20} {'wall ms/face':>12} {'CPU ms/face':>12}")
     for runtime, threads_text, calls, (wall, cpu) in rows:
         print(f"{runtime:<12} {threads_text:>7}  {calls:<20} {wall:12.2f} {cpu:12.2f}")
     mirrored = OnnxResNetEmbedder(mirror=True, batch_size=count)
     wall, cpu = _best_ms(partial(mirrored.embed, chips), count, args.repeats)
-    print(f"OnnxResNetEmbedder(mirror=True).embed, {mirrored.threads} threads: {wall:.2f} wall "
-          f"ms/face, {cpu:.2f} CPU ms/face (two passes per face)")
+    print(
+        f"OnnxResNetEmbedder(mirror=True).embed, {mirrored.threads} threads: {wall:.2f} wall "
+        f"ms/face, {cpu:.2f} CPU ms/face (two passes per face)"
+    )
 
 
 if __name__ == "__main__":

@@ -173,8 +173,10 @@ def _random_con(rng: np.random.Generator, filters: int, inputs: int, stride: int
     bias = rng.normal(0, 0.1, filters).astype(np.float32)
     gamma = rng.uniform(0.5, 1.5, filters).astype(np.float32)
     beta = rng.normal(0, 0.1, filters).astype(np.float32)
-    return [Layer("con", filters, 3, stride, 0 if stride != 1 else 1, weights=weights, bias=bias),
-            Layer("affine", weights=gamma, bias=beta)]
+    return [
+        Layer("con", filters, 3, stride, 0 if stride != 1 else 1, weights=weights, bias=bias),
+        Layer("affine", weights=gamma, bias=beta),
+    ]
 
 
 def test_graph_matches_dlib_semantics_where_shapes_disagree() -> None:
@@ -183,18 +185,25 @@ def test_graph_matches_dlib_semantics_where_shapes_disagree() -> None:
     rng = np.random.default_rng(7)
 
     def down(inputs: int, filters: int) -> list[Layer]:
-        return [Layer("tag", tag=1), *_random_con(rng, filters, inputs, 2), Layer("relu"),
-                *_random_con(rng, filters, filters, 1), Layer("tag", tag=2),
-                Layer("skip", tag=1), Layer("avg_pool", window=2, stride=2),
-                Layer("add_prev", tag=2), Layer("relu")]
+        return [
+            Layer("tag", tag=1),
+            *_random_con(rng, filters, inputs, 2),
+            Layer("relu"),
+            *_random_con(rng, filters, filters, 1),
+            Layer("tag", tag=2),
+            Layer("skip", tag=1),
+            Layer("avg_pool", window=2, stride=2),
+            Layer("add_prev", tag=2),
+            Layer("relu"),
+        ]
 
     fc = rng.normal(0, 1, (5, 4)).astype(np.float32)
-    layers = [*down(3, 4), *down(4, 5), Layer("avg_pool_everything"),
-              Layer("fc", 4, weights=fc)]
+    layers = [*down(3, 4), *down(4, 5), Layer("avg_pool_everything"), Layer("fc", 4, weights=fc)]
     net = DlibResNet(size=4, channel_means=(120.0, 110.0, 100.0), layers=tuple(layers))
     chips = rng.integers(0, 256, (3, 4, 4, 3), dtype=np.uint8)
-    session = onnxruntime.InferenceSession(build_onnx_model(net).SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        build_onnx_model(net).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     got = session.run(None, {"chips": chips})[0]
     np.testing.assert_allclose(got, _reference_forward(net, chips), rtol=1e-4, atol=1e-5)
 
@@ -270,10 +279,12 @@ def test_unwritable_cache_converts_in_memory(tmp_path: Path, portrait_chips: Chi
 def test_bad_model_file_is_a_model_error(tmp_path: Path, portrait_chips: Chips) -> None:
     with pytest.raises(ModelError, match=r"absent\.dat"):
         OnnxResNetEmbedder(model_path=tmp_path / "absent.dat", cache_dir=tmp_path).embed(
-            portrait_chips)
+            portrait_chips
+        )
     with pytest.raises(ModelError, match=r"shape_predictor_5_face_landmarks\.dat"):
-        OnnxResNetEmbedder(model_path=bundled_model_path("shape_predictor_5"),
-                           cache_dir=tmp_path).embed(portrait_chips)
+        OnnxResNetEmbedder(
+            model_path=bundled_model_path("shape_predictor_5"), cache_dir=tmp_path
+        ).embed(portrait_chips)
     assert not list((tmp_path / "models").glob("*.onnx"))
 
 
@@ -294,8 +305,10 @@ def test_empty_and_malformed_input() -> None:
 
 
 def test_importing_loads_no_runtime_and_reads_no_model() -> None:
-    code = ("import sys, clearsight.embed; "
-            "print(sorted({'onnx', 'onnxruntime', 'dlib'} & set(sys.modules)))")
+    code = (
+        "import sys, clearsight.embed; "
+        "print(sorted({'onnx', 'onnxruntime', 'dlib'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -338,8 +351,10 @@ def test_equal_to_dlib_on_real_faces(datasets_dir: Path, clips_dir: Path) -> Non
     onnx = OnnxResNetEmbedder(mirror=False).descriptors(np.stack(chips))
     dlib = _dlib_descriptors(chips)
     distances = _cosine_distance(onnx, dlib)
-    print(f"\n{len(chips)} real faces: cosine distance ONNX vs dlib max {distances.max():.3g}, "
-          f"mean {distances.mean():.3g}; largest element difference "
-          f"{np.abs(onnx - dlib).max():.3g} "
-          f"(descriptor norms about {np.linalg.norm(dlib, axis=1).mean():.2f})")
+    print(
+        f"\n{len(chips)} real faces: cosine distance ONNX vs dlib max {distances.max():.3g}, "
+        f"mean {distances.mean():.3g}; largest element difference "
+        f"{np.abs(onnx - dlib).max():.3g} "
+        f"(descriptor norms about {np.linalg.norm(dlib, axis=1).mean():.2f})"
+    )
     assert float(distances.max()) < 1e-4

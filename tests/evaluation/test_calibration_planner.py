@@ -28,10 +28,15 @@ def _card(
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     subjects = np.repeat(np.arange(300), 3)
     stats = pair_statistics(vectors, subjects)
-    impostor = [float(vectors[i] @ vectors[j]) for i in range(900) for j in range(i + 1, 900)
-                if subjects[i] != subjects[j]]
-    card = card_from_statistics("test-model", stats, "synthetic", "9.9", "notes here",
-                                group_thresholds)
+    impostor = [
+        float(vectors[i] @ vectors[j])
+        for i in range(900)
+        for j in range(i + 1, 900)
+        if subjects[i] != subjects[j]
+    ]
+    card = card_from_statistics(
+        "test-model", stats, "synthetic", "9.9", "notes here", group_thresholds
+    )
     return card, np.asarray(impostor)
 
 
@@ -53,8 +58,17 @@ def test_card_rates_match_the_scores_and_survive_a_json_round_trip(tmp_path: Pat
 
 
 def test_group_thresholds_raise_the_threshold_for_the_same_target_only() -> None:
-    card, _ = _card([{"attribute": "race", "group": "x", "target_fmr": 1e-3, "threshold": 0.99,
-                      "impostor_comparisons": 1000}])
+    card, _ = _card(
+        [
+            {
+                "attribute": "race",
+                "group": "x",
+                "target_fmr": 1e-3,
+                "threshold": 0.99,
+                "impostor_comparisons": 1000,
+            }
+        ]
+    )
     assert card.threshold_for_fmr_all_groups(1e-3) == 0.99
     assert card.threshold_for_fmr_all_groups(1e-2) == card.threshold_for_fmr(1e-2)
 
@@ -82,7 +96,8 @@ def test_plan_uses_the_card() -> None:
     assert plan.threshold == card.threshold_for_fmr(1e-3)
     assert plan.estimated_fmr == card.fmr_at(plan.threshold) <= 1e-3
     assert plan.false_alerts_per_day == pytest.approx(
-        40_000 * (1 - (1 - plan.estimated_fmr) ** 500))
+        40_000 * (1 - (1 - plan.estimated_fmr) ** 500)
+    )
     assert plan.miss_rate == card.fnmr_at(plan.threshold)
     assert not plan.beyond_measured
     tiny = plan_operating_point(card, 500, 40_000, 1e-9)

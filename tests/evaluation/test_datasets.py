@@ -14,11 +14,7 @@ from clearsight.evaluation import group_images, lfw_labelled_images, load_manife
 
 def _write_pairs(path: Path) -> None:
     path.write_text(
-        "2\t1\n"
-        "Ann_A\t1\t2\n"
-        "Ann_A\t1\tBob_B\t1\n"
-        "Bob_B\t1\t3\n"
-        "Cy_C\t2\tAnn_A\t2\n",
+        "2\t1\nAnn_A\t1\t2\nAnn_A\t1\tBob_B\t1\nBob_B\t1\t3\nCy_C\t2\tAnn_A\t2\n",
         encoding="utf-8",
     )
 
@@ -30,8 +26,13 @@ def test_parse_pairs_folds_and_unique_images(tmp_path: Path) -> None:
     assert protocol.same.tolist() == [True, False, True, False]
     assert protocol.fold.tolist() == [0, 0, 1, 1]
     names = [p.name for p in protocol.images]
-    assert names == ["Ann_A_0001.jpg", "Ann_A_0002.jpg", "Bob_B_0001.jpg", "Bob_B_0003.jpg",
-                     "Cy_C_0002.jpg"]
+    assert names == [
+        "Ann_A_0001.jpg",
+        "Ann_A_0002.jpg",
+        "Bob_B_0001.jpg",
+        "Bob_B_0003.jpg",
+        "Cy_C_0002.jpg",
+    ]
     assert protocol.images[0] == tmp_path / "images" / "Ann_A" / "Ann_A_0001.jpg"
     # Pair 2 is Ann_A_0001 vs Bob_B_0001; pair 4 is Cy_C_0002 vs Ann_A_0002.
     assert (int(protocol.left[1]), int(protocol.right[1])) == (0, 2)
@@ -75,8 +76,11 @@ def test_manifest_relative_paths_and_labels(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("file,subject\na.jpg,s1\n", "lacks column"), ("path,subject\n", "no rows"),
-     ("path,subject\n,s1\n", ":2: empty path")],
+    [
+        ("file,subject\na.jpg,s1\n", "lacks column"),
+        ("path,subject\n", "no rows"),
+        ("path,subject\n,s1\n", ":2: empty path"),
+    ],
 )
 def test_manifest_errors(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "m.csv").write_text(text, encoding="utf-8")

@@ -14,8 +14,9 @@ from clearsight.evaluation._cache import CachedFace
 
 
 def _options(tmp_path: Path, skip_bad: bool = False) -> ExtractOptions:
-    return ExtractOptions(cache_dir=tmp_path / "cache", workers=1, skip_bad=skip_bad,
-                          progress=False)
+    return ExtractOptions(
+        cache_dir=tmp_path / "cache", workers=1, skip_bad=skip_bad, progress=False
+    )
 
 
 def test_missing_and_corrupt_files_are_listed(tmp_path: Path) -> None:
@@ -79,8 +80,17 @@ def test_eval_fairness_needs_an_lfw_folder_or_manifest(
 
 def test_plan_prints_false_alerts(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["plan", "--watchlist-size", "1000", "--faces-per-day", "100000",
-              "--target-fmr", "0.001"])
+        main(
+            [
+                "plan",
+                "--watchlist-size",
+                "1000",
+                "--faces-per-day",
+                "100000",
+                "--target-fmr",
+                "0.001",
+            ]
+        )
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "FPIR per face" in out and "false alerts per day" in out
@@ -98,7 +108,17 @@ def test_eval_lfw_skip_bad_with_nothing_left_fails_clearly(
 ) -> None:
     (tmp_path / "pairs.txt").write_text("1 1\nAnn_A 1 2\nAnn_A 1 Bob_B 1\n", encoding="utf-8")
     with pytest.raises(SystemExit) as exit_info:
-        main(["eval", "lfw", str(tmp_path), "--cache", str(tmp_path / "cache"), "--workers", "1",
-              "--skip-bad"])
+        main(
+            [
+                "eval",
+                "lfw",
+                str(tmp_path),
+                "--cache",
+                str(tmp_path / "cache"),
+                "--workers",
+                "1",
+                "--skip-bad",
+            ]
+        )
     assert exit_info.value.code == 2
     assert "only 0 of 2 pairs have both images usable" in capsys.readouterr().err

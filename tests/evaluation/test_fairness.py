@@ -43,9 +43,7 @@ def _dataset(tmp_path: Path) -> tuple[object, np.ndarray]:
     return load_manifest(tmp_path / "m.csv"), np.asarray(vectors, np.float32)
 
 
-def _brute_rates(
-    vectors: np.ndarray, subjects: list[str], threshold: float
-) -> tuple[float, float]:
+def _brute_rates(vectors: np.ndarray, subjects: list[str], threshold: float) -> tuple[float, float]:
     impostor, mated = [], []
     for i, j in itertools.combinations(range(len(subjects)), 2):
         score = float(vectors[i] @ vectors[j])
@@ -56,8 +54,13 @@ def _brute_rates(
 
 def test_group_rates_match_brute_force_and_flag_the_worse_group(tmp_path: Path) -> None:
     images, vectors = _dataset(tmp_path)
-    report = evaluate_fairness(images, vectors, FairnessOptions(
-        attribute="group", target_fmr=0.01, replicates=200, seed=3, min_subjects=10))
+    report = evaluate_fairness(
+        images,
+        vectors,
+        FairnessOptions(
+            attribute="group", target_fmr=0.01, replicates=200, seed=3, min_subjects=10
+        ),
+    )
     by_name = {g.name: g for g in report.groups}
     assert set(by_name) == {"crowded", "spread", "tiny"}
     assert by_name["tiny"].too_small and not by_name["crowded"].too_small
@@ -125,7 +128,8 @@ def test_pair_statistics_and_accept_counts_match_brute_force() -> None:
     assert np.sort(stats.mated_scores) == pytest.approx(np.sort(mated), abs=1e-6)
     threshold = float(np.quantile(impostor, 0.9))
     assert fmr_from_histogram(stats.impostor_histogram, threshold) == pytest.approx(
-        np.mean(np.array(impostor) >= threshold), abs=2 / len(impostor))
+        np.mean(np.array(impostor) >= threshold), abs=2 / len(impostor)
+    )
     accepted = count_accepted(vectors, subjects, threshold)
     assert accepted.sum() / 2 == np.sum(np.array(impostor) >= threshold)
     t = threshold_from_histogram(stats.impostor_histogram, 0.05)
@@ -135,8 +139,9 @@ def test_pair_statistics_and_accept_counts_match_brute_force() -> None:
 
 def test_a_group_without_errors_gets_an_exact_upper_bound(tmp_path: Path) -> None:
     images, vectors = _dataset(tmp_path)
-    report = evaluate_fairness(images, vectors, FairnessOptions(
-        attribute="group", threshold=0.9, replicates=50, seed=1))
+    report = evaluate_fairness(
+        images, vectors, FairnessOptions(attribute="group", threshold=0.9, replicates=50, seed=1)
+    )
     spread = next(g for g in report.groups if g.name == "spread")
     pairs = spread.statistics.impostor_pairs
     assert spread.fmr == 0.0

@@ -115,8 +115,12 @@ async def _delete_namespace(url: str, namespace: str) -> None:
     names = ClusterNames(namespace)
     nc = await nats.connect(url)
     js = nc.jetstream()
-    for bucket in (names.cameras_bucket, names.leases_bucket, names.workers_bucket,
-                   names.watchlists_bucket):
+    for bucket in (
+        names.cameras_bucket,
+        names.leases_bucket,
+        names.workers_bucket,
+        names.watchlists_bucket,
+    ):
         with contextlib.suppress(JsNotFound):
             await js.delete_key_value(bucket)
     with contextlib.suppress(JsNotFound):

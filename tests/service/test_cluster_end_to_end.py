@@ -43,18 +43,31 @@ def _entry(db: Database, cipher: AesGcmCipher, data: SimulationData, person: int
     approver = make_user(db, f"adm{person}", Role.ADMIN)
     now = datetime.now(UTC)
     template = data.embeddings[data.rows_of(person)[0]]
-    photo = EnrolledPhoto(encode_png(np.zeros((8, 8, 3), np.uint8)), Embedding(template, data.model_id))
+    photo = EnrolledPhoto(
+        encode_png(np.zeros((8, 8, 3), np.uint8)), Embedding(template, data.model_id)
+    )
     with db.session() as s:
         entry = watchlist.create_entry(
-            s, cipher, draft(name=data.names[person], site=site), [photo], enroller, now, ExpiryRule()
+            s,
+            cipher,
+            draft(name=data.names[person], site=site),
+            [photo],
+            enroller,
+            now,
+            ExpiryRule(),
         )
     with db.session() as s:
         watchlist.approve_entry(s, entry.id, approver, now)
     return str(entry.id)
 
 
-def _run_worker(config: ClusterConfig, cipher: BlobCipher, data: SimulationData, folder: Path,
-                stop: threading.Event) -> None:
+def _run_worker(
+    config: ClusterConfig,
+    cipher: BlobCipher,
+    data: SimulationData,
+    folder: Path,
+    stop: threading.Event,
+) -> None:
     rates = SimulationRates(track_every_s=0.2, samples_per_track=(3, 3), sample_every_s=0.02)
 
     def runner(galleries, emit):  # type: ignore[no-untyped-def]
@@ -63,8 +76,9 @@ def _run_worker(config: ClusterConfig, cipher: BlobCipher, data: SimulationData,
     async def main() -> None:
         nc = await connect(config, name="test-admin")
         buckets = await ensure_cluster(nc.jetstream(timeout=5), config)
-        await put_cameras(buckets, [CameraSpec(camera_id=f"n{i}", site="north", source="sim:")
-                                    for i in range(3)])
+        await put_cameras(
+            buckets, [CameraSpec(camera_id=f"n{i}", site="north", source="sim:") for i in range(3)]
+        )
         await nc.close()
         halt = asyncio.Event()
         worker = Worker(config, WorkerSettings(folder), cipher, runner)
@@ -88,8 +102,9 @@ def test_worker_alerts_on_service_published_watchlist_enter_the_review_queue(
     north = _entry(db, cipher, data, 0, "north")
     south_only = _entry(db, cipher, data, 1, "south")  # not on the north cameras' list
     stop = threading.Event()
-    link = ClusterLink(db, cipher, lambda: datetime.now(UTC), cluster_config, BlobCipher(ring),
-                       data.model_id)
+    link = ClusterLink(
+        db, cipher, lambda: datetime.now(UTC), cluster_config, BlobCipher(ring), data.model_id
+    )
     with link:
         deadline = time.monotonic() + 20
         while not link.connected.is_set() and time.monotonic() < deadline:

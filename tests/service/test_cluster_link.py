@@ -58,21 +58,37 @@ def _jpeg(seed: int) -> bytes:
 
 def cluster_alert(subject_id: str, site: str, n: int) -> ClusterAlert:
     return ClusterAlert(
-        alert_id=secrets.token_hex(12), site=site, camera_id=f"cam-{n}", worker_id="w1",
-        subject_id=subject_id, subject_name="ignored", track_id=n, score=0.93,
-        estimated_fmr=1e-4, samples_used=5, agreeing_samples=4, capture_time=NOW,
-        decided_at=NOW, model_id=MODEL, crop_jpeg=_jpeg(n),
+        alert_id=secrets.token_hex(12),
+        site=site,
+        camera_id=f"cam-{n}",
+        worker_id="w1",
+        subject_id=subject_id,
+        subject_name="ignored",
+        track_id=n,
+        score=0.93,
+        estimated_fmr=1e-4,
+        samples_used=5,
+        agreeing_samples=4,
+        capture_time=NOW,
+        decided_at=NOW,
+        model_id=MODEL,
+        crop_jpeg=_jpeg(n),
     )
 
 
-async def publish_alerts(config: ClusterConfig, cipher: BlobCipher, items: list[ClusterAlert]) -> None:
+async def publish_alerts(
+    config: ClusterConfig, cipher: BlobCipher, items: list[ClusterAlert]
+) -> None:
     names = ClusterNames(config.namespace)
     nc = await nats.connect(config.nats_url)
     js = nc.jetstream()
     await ensure_cluster(js, config)
     for alert in items:
-        await js.publish(names.alert_subject(alert.site), seal_alert(alert, cipher, config.namespace),
-                         headers={"Nats-Msg-Id": alert.alert_id})
+        await js.publish(
+            names.alert_subject(alert.site),
+            seal_alert(alert, cipher, config.namespace),
+            headers={"Nats-Msg-Id": alert.alert_id},
+        )
     await nc.close()
 
 
@@ -104,8 +120,9 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> No
 
 
 def _link(db: Database, cipher: AesGcmCipher, config: ClusterConfig, ring: KeyRing) -> ClusterLink:
-    return ClusterLink(db, cipher, lambda: NOW + timedelta(minutes=1), config, BlobCipher(ring),
-                       MODEL)
+    return ClusterLink(
+        db, cipher, lambda: NOW + timedelta(minutes=1), config, BlobCipher(ring), MODEL
+    )
 
 
 def test_cluster_alerts_stored_once_with_evidence_and_audit(
@@ -126,8 +143,11 @@ def test_cluster_alerts_stored_once_with_evidence_and_audit(
         assert {r.site for r in rows} == {"north"} and {r.status for r in rows} == {"pending"}
         crop = alerts.open_crop(cipher, rows[0].crops[0])
         assert Image.open(io.BytesIO(crop)).size == (40, 48)
-        created = s.scalar(select(func.count()).select_from(AuditRecord).where(
-            AuditRecord.action == AuditAction.ALERT_CREATED.value))
+        created = s.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == AuditAction.ALERT_CREATED.value)
+        )
         assert created == 6
         assert audit_log.verify(s).ok
         assert [a.id for a in alerts.list_alerts(s, None)]  # in the review queue
@@ -197,8 +217,13 @@ def test_watchlists_published_on_approval_and_expiry(
     approver = make_user(db, "adm9", Role.ADMIN)
     with db.session() as s:
         pending = watchlist.create_entry(
-            s, cipher, draft(site="north", expires_at=NOW + timedelta(days=2)),
-            [fake_photo(9, MODEL)], enroller, NOW, ExpiryRule(),
+            s,
+            cipher,
+            draft(site="north", expires_at=NOW + timedelta(days=2)),
+            [fake_photo(9, MODEL)],
+            enroller,
+            NOW,
+            ExpiryRule(),
         )
     with link:
         _wait(link.connected.is_set, "connection")

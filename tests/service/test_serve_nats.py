@@ -43,8 +43,13 @@ def _seed(data: Path, cipher: AesGcmCipher) -> str:
         enroller = accounts.create_user(s, "enr", "correct horse battery", Role.ENROLLER, "t")
         admin = accounts.create_user(s, "adm", "correct horse battery", Role.ADMIN, "t")
         entry = watchlist.create_entry(
-            s, cipher, EntryDraft("K", ReasonCategory.VIOLENCE, "I-1", "n", True),
-            [fake_photo(1, "test-model")], enroller, now, ExpiryRule(),
+            s,
+            cipher,
+            EntryDraft("K", ReasonCategory.VIOLENCE, "I-1", "n", True),
+            [fake_photo(1, "test-model")],
+            enroller,
+            now,
+            ExpiryRule(),
         )
     with db.session() as s:
         watchlist.approve_entry(s, entry.id, admin, now)
@@ -54,11 +59,27 @@ def _seed(data: Path, cipher: AesGcmCipher) -> str:
 
 def _serve(data: Path, key: Path, config: ClusterConfig) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from clearsight.cli import main; main()", "serve",
-         "--data-dir", str(data), "--key-file", str(key), "--port", str(free_port()),
-         "--no-cameras", "--nats", config.nats_url, "--nats-namespace", config.namespace,
-         "--nats-model", "test-model"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--key-file",
+            str(key),
+            "--port",
+            str(free_port()),
+            "--no-cameras",
+            "--nats",
+            config.nats_url,
+            "--nats-namespace",
+            config.namespace,
+            "--nats-model",
+            "test-model",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -115,13 +136,27 @@ def test_kill9_service_while_cluster_alerts_flow_stores_each_once(
 def test_serve_nats_without_a_key_stops_with_one_line_before_creating_anything(
     tmp_path: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("CLEARSIGHT_KEY", "CLEARSIGHT_KEY_FILE")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("CLEARSIGHT_KEY", "CLEARSIGHT_KEY_FILE")
+    }
     data = tmp_path / "data"
     done = subprocess.run(
-        [sys.executable, "-c", "from clearsight.cli import main; main()", "serve",
-         "--data-dir", str(data), "--allow-unencrypted", "--no-cameras",
-         "--nats", "nats://127.0.0.1:4222"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--allow-unencrypted",
+            "--no-cameras",
+            "--nats",
+            "nats://127.0.0.1:4222",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "--nats needs the cluster's encryption key" in done.stderr

@@ -36,10 +36,21 @@ def _cluster_alert(subject_id: str, site: str) -> ClusterAlert:
     Image.fromarray(pixels).save(out, format="JPEG")
     now = datetime.now(UTC)
     return ClusterAlert(
-        alert_id=secrets.token_hex(8), site=site, camera_id=f"{site}-cam", worker_id="w",
-        subject_id=subject_id, subject_name="x", track_id=1, score=0.9, estimated_fmr=1e-4,
-        samples_used=3, agreeing_samples=3, capture_time=now, decided_at=now,
-        model_id="fake-model", crop_jpeg=out.getvalue(),
+        alert_id=secrets.token_hex(8),
+        site=site,
+        camera_id=f"{site}-cam",
+        worker_id="w",
+        subject_id=subject_id,
+        subject_name="x",
+        track_id=1,
+        score=0.9,
+        estimated_fmr=1e-4,
+        samples_used=3,
+        agreeing_samples=3,
+        capture_time=now,
+        decided_at=now,
+        model_id="fake-model",
+        crop_jpeg=out.getvalue(),
     )
 
 
@@ -47,8 +58,11 @@ def _store(app: FastAPI, alert: ClusterAlert) -> str:
     ctx = app.state.clearsight
     assert ServiceAlertSink(ctx.db, ctx.cipher, ctx.now).store_alert(alert)
     with ctx.db.read_session() as s:
-        return str(s.scalars(select(AlertRecord.id).where(
-            AlertRecord.idempotency_key == alert.alert_id)).one())
+        return str(
+            s.scalars(
+                select(AlertRecord.id).where(AlertRecord.idempotency_key == alert.alert_id)
+            ).one()
+        )
 
 
 def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: Path) -> None:
@@ -63,8 +77,11 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
         south_alert = _store(app, _cluster_alert(subject, "south"))
 
         csrf = login(admin, "adm")
-        done = admin.post(f"/users/{north_id}/sites", data={"sites": "north", "csrf_token": csrf},
-                          follow_redirects=False)
+        done = admin.post(
+            f"/users/{north_id}/sites",
+            data={"sites": "north", "csrf_token": csrf},
+            follow_redirects=False,
+        )
         assert done.status_code == 303
         assert 'value="north"' in admin.get("/users").text
         bad = admin.post(f"/users/{north_id}/sites", data={"sites": "no/slash", "csrf_token": csrf})
@@ -79,11 +96,15 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
         assert [a["id"] for a in seen] == [north_alert] and seen[0]["site"] == "north"
         assert north.get(f"/api/alerts/{south_alert}").status_code == 404
         assert north.get(f"/api/alerts/{north_alert}").status_code == 200
-        refused = north.post(f"/api/alerts/{south_alert}/decisions",
-                             json={"decision": "confirm", "comment": "it is them"})
+        refused = north.post(
+            f"/api/alerts/{south_alert}/decisions",
+            json={"decision": "confirm", "comment": "it is them"},
+        )
         assert refused.status_code == 404
-        ok = north.post(f"/api/alerts/{north_alert}/decisions",
-                        json={"decision": "confirm", "comment": "it is them"})
+        ok = north.post(
+            f"/api/alerts/{north_alert}/decisions",
+            json={"decision": "confirm", "comment": "it is them"},
+        )
         assert ok.status_code == 201, ok.text
 
         # The pages, signed in as the same reviewer.
@@ -95,8 +116,10 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
         assert north.get(f"/images/alerts/{south_alert}/0").status_code == 404
         assert north.get(f"/review/{north_alert}").status_code == 200
         page_csrf = csrf_of(north.get(f"/review/{north_alert}").text)
-        decide = north.post(f"/review/{south_alert}/decide",
-                            data={"decision": "reject", "comment": "no", "csrf_token": page_csrf})
+        decide = north.post(
+            f"/review/{south_alert}/decide",
+            data={"decision": "reject", "comment": "no", "csrf_token": page_csrf},
+        )
         assert decide.status_code == 404
 
         # A reviewer of every site sees both; an admin widens the first one to every site.
@@ -110,8 +133,9 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
 
     ctx = app.state.clearsight
     with ctx.db.read_session() as s:
-        changes = s.scalars(select(AuditRecord).where(
-            AuditRecord.action == AuditAction.USER_SITES_SET.value)).all()
+        changes = s.scalars(
+            select(AuditRecord).where(AuditRecord.action == AuditAction.USER_SITES_SET.value)
+        ).all()
         assert [(c.actor, c.record_id) for c in changes] == [("adm", north_id), ("adm", north_id)]
         assert s.get(User, admin_id) is not None and s.get(User, all_id) is not None
 
@@ -126,15 +150,24 @@ def test_approval_through_the_service_asks_for_watchlist_publishing(tmp_path: Pa
         csrf = login(enroller, "enr")
         made = enroller.post(
             "/watchlist",
-            data={"name": "S", "reason_category": "violence", "incident_ref": "I",
-                  "notes": "n", "attested_not_minor": "on", "csrf_token": csrf},
-            files=[("photos", ("a.png", png_bytes(3), "image/png"))], follow_redirects=False,
+            data={
+                "name": "S",
+                "reason_category": "violence",
+                "incident_ref": "I",
+                "notes": "n",
+                "attested_not_minor": "on",
+                "csrf_token": csrf,
+            },
+            files=[("photos", ("a.png", png_bytes(3), "image/png"))],
+            follow_redirects=False,
         )
         entry_id = made.headers["location"].rsplit("/", 1)[1]
         assert calls == []
-        ok = approver.post(f"/watchlist/{entry_id}/approve",
-                           data={"reason": "ok", "csrf_token": login(approver, "adm")},
-                           follow_redirects=False)
+        ok = approver.post(
+            f"/watchlist/{entry_id}/approve",
+            data={"reason": "ok", "csrf_token": login(approver, "adm")},
+            follow_redirects=False,
+        )
         assert ok.status_code == 303 and calls == [1]
         maintain(app.state.clearsight)  # expiry runs here, so workers' lists are refreshed
         assert calls == [1, 1]
@@ -145,8 +178,13 @@ def test_watchlist_entry_site_scope_through_the_api(tmp_path: Path) -> None:
     with TestClient(app) as client:
         add_user(app, "enr", Role.ENROLLER)
         client.headers["Authorization"] = "Bearer " + api_token(app, "enr", {"watchlist:enrol"})
-        form = {"name": "S", "reason_category": "violence", "incident_ref": "I", "notes": "n",
-                "attested_not_minor": "true"}
+        form = {
+            "name": "S",
+            "reason_category": "violence",
+            "incident_ref": "I",
+            "notes": "n",
+            "attested_not_minor": "true",
+        }
         photo = [("photos", ("a.png", png_bytes(3), "image/png"))]
         made = client.post("/api/watchlist", data={**form, "site": "north"}, files=photo)
         assert made.status_code == 201, made.text
@@ -155,4 +193,3 @@ def test_watchlist_entry_site_scope_through_the_api(tmp_path: Path) -> None:
         assert everywhere.status_code == 201 and everywhere.json()["site"] == ""
         bad = client.post("/api/watchlist", data={**form, "site": "a b"}, files=photo)
         assert bad.status_code == 400 and "a b" in bad.json()["detail"]
-

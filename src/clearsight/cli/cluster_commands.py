@@ -99,8 +99,13 @@ def worker(
     )
 
     _logging(verbose)
-    settings = _config(nats, namespace, outbox_max_alerts=buffer_alerts,
-                       dead_after_s=dead_after, fence_after_s=fence_after)
+    settings = _config(
+        nats,
+        namespace,
+        outbox_max_alerts=buffer_alerts,
+        dead_after_s=dead_after,
+        fence_after_s=fence_after,
+    )
     cipher = _cipher(key_file)
     runner = simulated_runner(simulate, track_every) if simulate else pipeline_runner(config)
     run_worker(settings, WorkerSettings(data_dir, metrics_port=metrics_port), cipher, runner)
@@ -123,21 +128,43 @@ def status(
     settings = _config(nats, namespace)
     state = asyncio.run(read_status(settings))
     if as_json:
-        print(json.dumps({
-            "cameras": state.cameras, "unassigned": state.unassigned,
-            "stream_messages": state.stream_messages, "consumer_pending": state.consumer_pending,
-            "workers": [
-                {**w.heartbeat.model_dump(mode="json"), "age_s": round(w.age_s, 1),
-                 "leases": w.leases, "alive": w.alive}
-                for w in state.workers
-            ],
-            "errors": list(state.errors),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "cameras": state.cameras,
+                    "unassigned": state.unassigned,
+                    "stream_messages": state.stream_messages,
+                    "consumer_pending": state.consumer_pending,
+                    "workers": [
+                        {
+                            **w.heartbeat.model_dump(mode="json"),
+                            "age_s": round(w.age_s, 1),
+                            "leases": w.leases,
+                            "alive": w.alive,
+                        }
+                        for w in state.workers
+                    ],
+                    "errors": list(state.errors),
+                },
+                indent=2,
+            )
+        )
         return
-    table = Table(title=f"{len(state.workers)} workers, {state.cameras} cameras "
-                        f"({state.unassigned} unassigned)")
-    for column in ("worker", "state", "cameras", "rate/s", "lag s", "alerts", "buffered",
-                   "overflow", "last error"):
+    table = Table(
+        title=f"{len(state.workers)} workers, {state.cameras} cameras "
+        f"({state.unassigned} unassigned)"
+    )
+    for column in (
+        "worker",
+        "state",
+        "cameras",
+        "rate/s",
+        "lag s",
+        "alerts",
+        "buffered",
+        "overflow",
+        "last error",
+    ):
         table.add_column(column)
     for w in state.workers:
         beat = w.heartbeat
@@ -145,14 +172,22 @@ def status(
         if cameras:
             listed += "\n" + ", ".join(beat.cameras)
         table.add_row(
-            beat.worker_id, "up" if w.alive else f"silent {w.age_s:.0f}s", listed,
-            f"{beat.rate:.1f}", f"{beat.lag_s:.2f}", str(beat.alerts), str(beat.buffered),
-            str(beat.overflow), beat.last_error[:60],
+            beat.worker_id,
+            "up" if w.alive else f"silent {w.age_s:.0f}s",
+            listed,
+            f"{beat.rate:.1f}",
+            f"{beat.lag_s:.2f}",
+            str(beat.alerts),
+            str(beat.buffered),
+            str(beat.overflow),
+            beat.last_error[:60],
         )
     console = Console()
     console.print(table)
     pending = "no consumer yet" if state.consumer_pending is None else state.consumer_pending
-    console.print(f"alert stream: {state.stream_messages} messages; waiting to be stored: {pending}")
+    console.print(
+        f"alert stream: {state.stream_messages} messages; waiting to be stored: {pending}"
+    )
     for error in state.errors:
         console.print(f"[red]{error}[/red]")
 
@@ -177,8 +212,9 @@ def consume(
     settings = _config(nats, namespace)
     cipher = _cipher(key_file)
     counters = run_consumer(settings, dsn, cipher, schema, metrics_port)
-    print(f"stored {counters.stored}, duplicates {counters.duplicates}, "
-          f"rejected {counters.rejected}")
+    print(
+        f"stored {counters.stored}, duplicates {counters.duplicates}, rejected {counters.rejected}"
+    )
 
 
 @cluster_app.command("add-cameras")
@@ -200,7 +236,8 @@ def add_cameras(
         raise InputError(f"{file}: cannot read ({error.strerror})") from error
     specs = [
         parse_wire(CameraSpec, line.encode(), f"{file}:{number}")
-        for number, line in enumerate(lines, start=1) if line.strip()
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
     ]
 
     async def main() -> None:

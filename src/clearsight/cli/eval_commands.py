@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from clearsight.evaluation import ExtractOptions, Report
 
 eval_app = typer.Typer(
-    name="eval", help="Measure accuracy and demographic differentials on labelled data.",
+    name="eval",
+    help="Measure accuracy and demographic differentials on labelled data.",
     no_args_is_help=True,
 )
 app.add_typer(eval_app, name="eval")
@@ -31,37 +32,46 @@ WorkersOption = Annotated[
     typer.Option("--workers", min=1, max=64, help="Worker processes (dlib uses one core each)."),
 ]
 SkipBadOption = Annotated[
-    bool, typer.Option("--skip-bad", help="Count and report missing or corrupt images instead "
-                       "of stopping with a list of them."),
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Count and report missing or corrupt images instead of stopping with a list of them.",
+    ),
 ]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
 HtmlOption = Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for sampling and bootstrap.")]
 ViewsOption = Annotated[
     str | None,
-    typer.Option("--views", help="Comma-separated views averaged per face (p25, p25f, a68, "
-                 "a68f, j0..jN); default: the eight chosen on LFW View 1."),
+    typer.Option(
+        "--views",
+        help="Comma-separated views averaged per face (p25, p25f, a68, "
+        "a68f, j0..jN); default: the eight chosen on LFW View 1.",
+    ),
 ]
 # The live pipeline embeds dlib's chip and its mirror (DlibResNetEmbedder(mirror=True)); the
 # card it reads must describe those scores, so calibration uses the same views by default.
 PIPELINE_VIEWS = "p25,p25f"
 ImagesOption = Annotated[
-    str, typer.Option("--images", help="LFW only: 'all' images or only those named in pairs.txt "
-                      "('pairs', faster).")
+    str,
+    typer.Option(
+        "--images",
+        help="LFW only: 'all' images or only those named in pairs.txt ('pairs', faster).",
+    ),
 ]
 ManifestOption = Annotated[
     Path | None,
-    typer.Option("--manifest", help="CSV with columns path, subject and label columns; "
-                 "replaces the LFW adapter."),
+    typer.Option(
+        "--manifest",
+        help="CSV with columns path, subject and label columns; replaces the LFW adapter.",
+    ),
 ]
 DirArgument = Annotated[
     Path | None, typer.Argument(help="An LFW folder (images/, pairs.txt, labels/).")
 ]
 
 
-def _options(
-    cache: Path | None, workers: int, skip_bad: bool, views: str | None
-) -> ExtractOptions:
+def _options(cache: Path | None, workers: int, skip_bad: bool, views: str | None) -> ExtractOptions:
     from clearsight.errors import InputError
     from clearsight.evaluation import DEFAULT_VIEWS, ExtractOptions, default_cache_dir
 
@@ -69,8 +79,9 @@ def _options(
     for view in chosen:
         if not re.fullmatch(r"p\d{1,2}f?|a68f?|j\d{1,3}", view):
             raise InputError(f"--views: unknown view {view!r}; use e.g. p25,p25f,a68,a68f,j0")
-    return ExtractOptions(cache_dir=cache or default_cache_dir(), workers=workers,
-                          skip_bad=skip_bad, views=chosen)
+    return ExtractOptions(
+        cache_dir=cache or default_cache_dir(), workers=workers, skip_bad=skip_bad, views=chosen
+    )
 
 
 def _scope(images: str) -> Literal["all", "pairs"]:
@@ -90,8 +101,9 @@ def _rate_ci(rate: float, interval: list[float], digits: int) -> str:
     return f"{pct(rate)}% [{pct(interval[0])}-{pct(interval[1])}]"
 
 
-def _save(data: dict[str, object], json_out: Path | None, html_out: Path | None,
-          report: Report | None) -> None:
+def _save(
+    data: dict[str, object], json_out: Path | None, html_out: Path | None, report: Report | None
+) -> None:
     from clearsight.evaluation import write_json, write_report
 
     if json_out is not None:
@@ -123,19 +135,26 @@ def eval_lfw(
     tar = summary["tar_at_far"]
     undetected = summary["undetected_images"]
     console.print(f"LFW View 2, {summary['pairs']}")
-    console.print(f"accuracy {100 * result.accuracy_mean:.2f}% ± "
-                  f"{100 * result.accuracy_std:.2f} ({len(result.folds)}-fold), "
-                  f"AUC {summary['auc']:.5f}, EER {100 * result.eer:.2f}%")
+    console.print(
+        f"accuracy {100 * result.accuracy_mean:.2f}% ± "
+        f"{100 * result.accuracy_std:.2f} ({len(result.folds)}-fold), "
+        f"AUC {summary['auc']:.5f}, EER {100 * result.eer:.2f}%"
+    )
     if isinstance(tar, dict):
         for far, entry in tar.items():
-            console.print(f"TAR {100 * entry['tar']:.2f}% at FAR {far} "
-                          f"(threshold {entry['threshold']:.4f})")
+            console.print(
+                f"TAR {100 * entry['tar']:.2f}% at FAR {far} (threshold {entry['threshold']:.4f})"
+            )
     if isinstance(undetected, dict):
-        console.print(f"undetected by HOG: {undetected['count']} of {undetected['images_total']} "
-                      f"images, by fallback {undetected['by_fallback']}")
+        console.print(
+            f"undetected by HOG: {undetected['count']} of {undetected['images_total']} "
+            f"images, by fallback {undetected['by_fallback']}"
+        )
     if result.bad_files:
-        console.print(f"skipped {len(result.bad_files)} missing or corrupt images and the "
-                      f"{result.pairs_dropped} pairs that need them (listed in the JSON)")
+        console.print(
+            f"skipped {len(result.bad_files)} missing or corrupt images and the "
+            f"{result.pairs_dropped} pairs that need them (listed in the JSON)"
+        )
     console.print(f"runtime {summary['runtime_s']} s")
     _save(summary, json_out, html_out, lfw_report(result) if html_out else None)
 
@@ -145,8 +164,11 @@ def eval_lfw(
 def eval_identify(
     directory: DirArgument = None,
     manifest: ManifestOption = None,
-    gallery_size: Annotated[list[int] | None, typer.Option(
-        "--gallery-size", help="Gallery sizes to try (0 = all enrolled); default 100 1000 0.")
+    gallery_size: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--gallery-size", help="Gallery sizes to try (0 = all enrolled); default 100 1000 0."
+        ),
     ] = None,
     json_out: JsonOption = None,
     html_out: HtmlOption = None,
@@ -170,33 +192,67 @@ def eval_identify(
     data = embed_dataset(directory, manifest, options, _scope(images))
     sizes = tuple(gallery_size) if gallery_size else (100, 1000, 0)
     results = run_identify(data, IdentifyOptions(gallery_sizes=sizes, seed=seed))
-    table = Table("gallery", "mated probes", "non-mated", "rank-1", "FNIR@FPIR 1e-2",
-                  "FNIR@FPIR 1e-3", title=f"Open-set identification, {data.source}")
+    table = Table(
+        "gallery",
+        "mated probes",
+        "non-mated",
+        "rank-1",
+        "FNIR@FPIR 1e-2",
+        "FNIR@FPIR 1e-3",
+        title=f"Open-set identification, {data.source}",
+    )
     for r in results:
-        table.add_row(str(r.gallery_size), str(r.mated_probes), str(r.non_mated_probes),
-                      f"{100 * r.rank1:.2f}%",
-                      *[f"{100 * v:.2f}%" for v in r.fnir_at_fpir.values()])
+        table.add_row(
+            str(r.gallery_size),
+            str(r.mated_probes),
+            str(r.non_mated_probes),
+            f"{100 * r.rank1:.2f}%",
+            *[f"{100 * v:.2f}%" for v in r.fnir_at_fpir.values()],
+        )
     Console().print(table)
-    _save(identify_summary(results, data.source), json_out, html_out,
-          identify_report(results, data.source) if html_out else None)
+    _save(
+        identify_summary(results, data.source),
+        json_out,
+        html_out,
+        identify_report(results, data.source) if html_out else None,
+    )
 
 
 @eval_app.command("fairness")
 @friendly_errors
 def eval_fairness(
     directory: DirArgument = None,
-    attribute: Annotated[str, typer.Option("--attribute", help="Label column: sex or race on "
-                                           "LFW, any column of a manifest.")] = "sex",
+    attribute: Annotated[
+        str,
+        typer.Option(
+            "--attribute", help="Label column: sex or race on LFW, any column of a manifest."
+        ),
+    ] = "sex",
     manifest: ManifestOption = None,
-    target_fmr: Annotated[float, typer.Option("--target-fmr", help="FMR every group must stay "
-                                              "under; also sets the global threshold.")] = 1e-3,
-    threshold: Annotated[float | None, typer.Option("--threshold", help="Global threshold "
-                         "(default: pooled within-group impostors at --target-fmr).")] = None,
-    multi_label: Annotated[str, typer.Option("--multi-label", help="'separate': people with "
-                           "several labels form their own group; 'each': counted in each.")]
-    = "separate",
-    min_subjects: Annotated[int, typer.Option("--min-subjects", help="Smaller groups are "
-                            "reported as too small.")] = 10,
+    target_fmr: Annotated[
+        float,
+        typer.Option(
+            "--target-fmr", help="FMR every group must stay under; also sets the global threshold."
+        ),
+    ] = 1e-3,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Global threshold (default: pooled within-group impostors at --target-fmr).",
+        ),
+    ] = None,
+    multi_label: Annotated[
+        str,
+        typer.Option(
+            "--multi-label",
+            help="'separate': people with "
+            "several labels form their own group; 'each': counted in each.",
+        ),
+    ] = "separate",
+    min_subjects: Annotated[
+        int, typer.Option("--min-subjects", help="Smaller groups are reported as too small.")
+    ] = 10,
     json_out: JsonOption = None,
     html_out: HtmlOption = None,
     images: ImagesOption = "all",
@@ -220,32 +276,54 @@ def eval_fairness(
     options = _options(cache, workers, skip_bad, views)
     data = embed_dataset(directory, manifest, options, _scope(images))
     fairness = FairnessOptions(
-        attribute=attribute, target_fmr=target_fmr, threshold=threshold, seed=seed,
-        min_subjects=min_subjects, multi_label="each" if multi_label == "each" else "separate",
+        attribute=attribute,
+        target_fmr=target_fmr,
+        threshold=threshold,
+        seed=seed,
+        min_subjects=min_subjects,
+        multi_label="each" if multi_label == "each" else "separate",
     )
     result = run_fairness(data, fairness)
     report = fairness_report(result, data.source, data.label_notes)
-    table = Table("group", "subjects", "impostor pairs", "FMR [95% CI]", "FMR/best",
-                  "mated pairs", "FNMR [95% CI]",
-                  title=f"{attribute}: threshold {result.threshold:.4f} "
-                  f"({result.threshold_source})")
+    table = Table(
+        "group",
+        "subjects",
+        "impostor pairs",
+        "FMR [95% CI]",
+        "FMR/best",
+        "mated pairs",
+        "FNMR [95% CI]",
+        title=f"{attribute}: threshold {result.threshold:.4f} ({result.threshold_source})",
+    )
     for name, entry in report.data["groups"].items():  # type: ignore[attr-defined]
         if entry["too_small"]:
-            table.add_row(name, str(entry["subjects"]), str(entry["impostor_pairs"]),
-                          "too few subjects", "", str(entry["mated_pairs"]), "")
+            table.add_row(
+                name,
+                str(entry["subjects"]),
+                str(entry["impostor_pairs"]),
+                "too few subjects",
+                "",
+                str(entry["mated_pairs"]),
+                "",
+            )
             continue
         ratio = entry["fmr_ratio_to_best"]
         table.add_row(
-            name, str(entry["subjects"]), f"{entry['impostor_pairs']:,}",
+            name,
+            str(entry["subjects"]),
+            f"{entry['impostor_pairs']:,}",
             _rate_ci(entry["fmr"], entry["fmr_ci"], 3),
-            f"{ratio:.2f}" if ratio is not None else "n/a", f"{entry['mated_pairs']:,}",
+            f"{ratio:.2f}" if ratio is not None else "n/a",
+            f"{entry['mated_pairs']:,}",
             _rate_ci(entry["fnmr"], entry["fnmr_ci"], 2),
         )
     console = Console()
     console.print(table)
     common = result.threshold_for_target_fmr()
-    console.print(f"threshold keeping every group's FMR <= {target_fmr:g}: {common:.4f}; "
-                  f"FNMR there: {report.data['fnmr_at_threshold_for_target']}")
+    console.print(
+        f"threshold keeping every group's FMR <= {target_fmr:g}: {common:.4f}; "
+        f"FNMR there: {report.data['fnmr_at_threshold_for_target']}"
+    )
     console.print(result.label_handling)
     _save(report.data, json_out, html_out, report)
 
@@ -254,12 +332,19 @@ def eval_fairness(
 @friendly_errors
 def calibrate(
     directory: Annotated[Path, typer.Argument(help="LFW folder (or use --manifest).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the card JSON.")]
-    = Path("dlib-resnet-v1.json"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the card JSON.")] = Path(
+        "dlib-resnet-v1.json"
+    ),
     version: Annotated[str, typer.Option("--version", help="Card version string.")] = "1.0",
     manifest: ManifestOption = None,
-    max_per_subject: Annotated[int, typer.Option("--max-per-subject", min=2, help="Images per "
-                               "person used (keeps one person from dominating).")] = 20,
+    max_per_subject: Annotated[
+        int,
+        typer.Option(
+            "--max-per-subject",
+            min=2,
+            help="Images per person used (keeps one person from dominating).",
+        ),
+    ] = 20,
     images: ImagesOption = "all",
     cache: CacheOption = None,
     workers: WorkersOption = 2,
@@ -275,30 +360,50 @@ def calibrate(
 
     options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
     data = embed_dataset(directory, manifest, options, _scope(images))
-    card = calibrate_lfw(data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed,
-                         options.views)
+    card = calibrate_lfw(
+        data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed, options.views
+    )
     write_json(out, card.model_dump(mode="json"))
     console = Console()
-    console.print(f"wrote {out}: {card.impostor_comparisons:,} impostor and "
-                  f"{card.mated_comparisons:,} mated comparisons")
+    console.print(
+        f"wrote {out}: {card.impostor_comparisons:,} impostor and "
+        f"{card.mated_comparisons:,} mated comparisons"
+    )
     for target in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
         threshold = card.threshold_for_fmr(target)
-        console.print(f"FMR {target:g}: threshold {threshold:.4f}, FNMR "
-                      f"{100 * card.fnmr_at(threshold):.2f}%, every-group threshold "
-                      f"{card.threshold_for_fmr_all_groups(target):.4f}")
+        console.print(
+            f"FMR {target:g}: threshold {threshold:.4f}, FNMR "
+            f"{100 * card.fnmr_at(threshold):.2f}%, every-group threshold "
+            f"{card.threshold_for_fmr_all_groups(target):.4f}"
+        )
 
 
 @app.command()
 @friendly_errors
 def plan(
-    watchlist_size: Annotated[int, typer.Option("--watchlist-size", min=1, help="People on the "
-                              "watchlist (each compared with every face).")],
-    faces_per_day: Annotated[float, typer.Option("--faces-per-day", min=0.0, help="Faces "
-                             "scanned per day.")],
-    target_fmr: Annotated[float, typer.Option("--target-fmr", help="Per-comparison false "
-                          "match rate the threshold is set for.")],
-    card_path: Annotated[Path | None, typer.Option("--card", help="Calibration card JSON "
-                         "(default: the one shipped for the default model).")] = None,
+    watchlist_size: Annotated[
+        int,
+        typer.Option(
+            "--watchlist-size",
+            min=1,
+            help="People on the watchlist (each compared with every face).",
+        ),
+    ],
+    faces_per_day: Annotated[
+        float, typer.Option("--faces-per-day", min=0.0, help="Faces scanned per day.")
+    ],
+    target_fmr: Annotated[
+        float,
+        typer.Option(
+            "--target-fmr", help="Per-comparison false match rate the threshold is set for."
+        ),
+    ],
+    card_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--card", help="Calibration card JSON (default: the one shipped for the default model)."
+        ),
+    ] = None,
     json_out: JsonOption = None,
 ) -> None:
     """Estimate false alerts per day and the miss rate for a watchlist deployment."""
@@ -313,16 +418,22 @@ def plan(
     except ValueError as error:
         raise InputError(str(error)) from error
     console = Console()
-    console.print(f"card {card.model_id} v{card.version}: threshold {result.threshold:.4f} "
-                  f"for FMR {target_fmr:g} (estimated {result.estimated_fmr:.2e})"
-                  + (" [beyond what the card's data resolves]" if result.beyond_measured else ""))
+    console.print(
+        f"card {card.model_id} v{card.version}: threshold {result.threshold:.4f} "
+        f"for FMR {target_fmr:g} (estimated {result.estimated_fmr:.2e})"
+        + (" [beyond what the card's data resolves]" if result.beyond_measured else "")
+    )
     console.print(f"FPIR per face ~ 1-(1-FMR)^{watchlist_size} = {result.fpir:.3e}")
-    console.print(f"false alerts per day ~ {result.false_alerts_per_day:,.1f} "
-                  f"(one every {24 * 60 / max(result.false_alerts_per_day, 1e-12):,.1f} min)")
+    console.print(
+        f"false alerts per day ~ {result.false_alerts_per_day:,.1f} "
+        f"(one every {24 * 60 / max(result.false_alerts_per_day, 1e-12):,.1f} min)"
+    )
     console.print(f"expected miss rate (FNMR) ~ {100 * result.miss_rate:.2f}%")
     if result.worst_group_threshold is not None:
-        console.print(f"to keep every measured group at FMR {target_fmr:g} the threshold must "
-                      f"rise to {result.worst_group_threshold:.4f} (FNMR "
-                      f"{100 * card.fnmr_at(result.worst_group_threshold):.2f}%)")
+        console.print(
+            f"to keep every measured group at FMR {target_fmr:g} the threshold must "
+            f"rise to {result.worst_group_threshold:.4f} (FNMR "
+            f"{100 * card.fnmr_at(result.worst_group_threshold):.2f}%)"
+        )
     if json_out is not None:
         write_json(json_out, result.summary())

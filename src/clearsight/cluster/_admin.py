@@ -38,8 +38,12 @@ async def put_cameras(buckets: ClusterBuckets, cameras: Sequence[CameraSpec]) ->
 
 
 async def put_watchlist(
-    buckets: ClusterBuckets, config: ClusterConfig, site: str, model_id: str,
-    entries: Sequence[WatchlistEntry], cipher: BlobCipher,
+    buckets: ClusterBuckets,
+    config: ClusterConfig,
+    site: str,
+    model_id: str,
+    entries: Sequence[WatchlistEntry],
+    cipher: BlobCipher,
 ) -> int:
     """Publish a site's approved watchlist (encrypted); returns the bucket revision."""
     blob = seal_watchlist(site, model_id, entries, cipher, ClusterNames(config.namespace))
@@ -110,20 +114,25 @@ async def read_status(config: ClusterConfig) -> ClusterStatus:
         now = datetime.now(UTC)
         live = {b.worker_id for b in beats if (now - b.sent_at).total_seconds() < 10}
         unassigned = sum(
-            1 for key in cameras
-            if key not in leases or parse_wire(LeaseRecord, leases[key][0], key).worker_id not in live
+            1
+            for key in cameras
+            if key not in leases
+            or parse_wire(LeaseRecord, leases[key][0], key).worker_id not in live
         )
         info = await js.stream_info(names.alert_stream)
         try:
             consumer = await js.consumer_info(names.alert_stream, names.alert_consumer)
-            pending: int | None = int(consumer.num_pending or 0) + int(consumer.num_ack_pending or 0)
+            pending: int | None = int(consumer.num_pending or 0) + int(
+                consumer.num_ack_pending or 0
+            )
         except NotFoundError:  # no consumer yet
             pending = None
         workers = tuple(
             WorkerStatus(b, (now - b.sent_at).total_seconds(), holders.get(b.worker_id, 0))
             for b in sorted(beats, key=lambda b: b.worker_id)
         )
-        return ClusterStatus(workers, len(cameras), unassigned, int(info.state.messages),
-                             pending, tuple(errors))
+        return ClusterStatus(
+            workers, len(cameras), unassigned, int(info.state.messages), pending, tuple(errors)
+        )
     finally:
         await nc.close()

@@ -18,9 +18,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def check_name(value: str, what: str) -> str:
     """``value`` if it can be a KV key and a subject token, else a ConfigError naming it."""
     if not NAME_PATTERN.match(value):
-        raise ConfigError(
-            f"{what} {value!r} is invalid: use 1-64 letters, digits, '-' or '_'"
-        )
+        raise ConfigError(f"{what} {value!r} is invalid: use 1-64 letters, digits, '-' or '_'")
     return value
 
 
@@ -41,47 +39,69 @@ class ClusterConfig(BaseModel):
         "can share one NATS server without seeing each other.",
     )
     heartbeat_s: float = Field(
-        1.0, gt=0, le=10, title="Heartbeat interval (s)",
+        1.0,
+        gt=0,
+        le=10,
+        title="Heartbeat interval (s)",
         description="How often a worker writes its heartbeat (and status) to the workers bucket.",
     )
     dead_after_s: float = Field(
-        4.0, gt=0, le=60, title="Worker expiry (s)",
+        4.0,
+        gt=0,
+        le=60,
+        title="Worker expiry (s)",
         description="A worker whose heartbeat has not been seen for this long is dead: its "
         "camera leases may be taken over. Must exceed a few heartbeat intervals.",
     )
     lease_tick_s: float = Field(
-        0.5, gt=0, le=10, title="Lease check interval (s)",
+        0.5,
+        gt=0,
+        le=10,
+        title="Lease check interval (s)",
         description="How often a worker claims free cameras, gives back extras and checks it "
         "still holds its own.",
     )
     release_per_tick: int = Field(
-        50, ge=1, title="Releases per check",
+        50,
+        ge=1,
+        title="Releases per check",
         description="Most cameras a worker above its fair share gives back in one check, so a "
         "new worker is filled gradually rather than all cameras moving at once.",
     )
     fence_after_s: float | None = Field(
-        None, gt=0, title="Stop cameras when cut off (s)",
+        None,
+        gt=0,
+        title="Stop cameras when cut off (s)",
         description="When set, a worker that has not reached NATS for this long stops its "
         "cameras (another worker may have taken them). Unset: it keeps running them and "
         "buffers alerts on disk, preferring availability to strict exclusivity.",
     )
     outbox_max_alerts: int = Field(
-        100_000, ge=1, title="Disk buffer bound (alerts)",
+        100_000,
+        ge=1,
+        title="Disk buffer bound (alerts)",
         description="Most alerts a worker holds on disk while NATS is unreachable; further "
         "alerts are counted as overflow and reported, never silently dropped.",
     )
     publish_batch: int = Field(
-        64, ge=1, le=4096, title="Publishes in flight",
+        64,
+        ge=1,
+        le=4096,
+        title="Publishes in flight",
         description="Alerts published concurrently from the disk buffer before waiting for "
         "JetStream's acknowledgements.",
     )
     duplicate_window_s: float = Field(
-        600.0, gt=0, title="Duplicate window (s)",
+        600.0,
+        gt=0,
+        title="Duplicate window (s)",
         description="JetStream drops a second alert with the same Nats-Msg-Id seen within this "
         "window; the store's unique key catches any later repeat.",
     )
     stream_max_age_s: float = Field(
-        7 * 24 * 3600.0, gt=0, title="Alert stream retention (s)",
+        7 * 24 * 3600.0,
+        gt=0,
+        title="Alert stream retention (s)",
         description="How long alerts stay in the stream (stored or not) for replay and audit.",
     )
 

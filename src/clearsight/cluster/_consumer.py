@@ -52,17 +52,31 @@ class ConsumerCounters:
     def metrics_text(self, consumer: str) -> str:
         return render_metrics(
             [
-                Metric("clearsight_consumer_stored_total", "Alerts committed to the store.",
-                       "counter", lambda: self.stored),
-                Metric("clearsight_consumer_duplicates_total",
-                       "Redelivered alerts found already stored.", "counter",
-                       lambda: self.duplicates),
-                Metric("clearsight_consumer_rejected_total",
-                       "Messages that cannot be decrypted or read, or that the store refuses "
-                       "(terminated, kept in the stream).", "counter", lambda: self.rejected),
-                Metric("clearsight_consumer_retried_total",
-                       "Messages left for redelivery because the store failed.", "counter",
-                       lambda: self.retried),
+                Metric(
+                    "clearsight_consumer_stored_total",
+                    "Alerts committed to the store.",
+                    "counter",
+                    lambda: self.stored,
+                ),
+                Metric(
+                    "clearsight_consumer_duplicates_total",
+                    "Redelivered alerts found already stored.",
+                    "counter",
+                    lambda: self.duplicates,
+                ),
+                Metric(
+                    "clearsight_consumer_rejected_total",
+                    "Messages that cannot be decrypted or read, or that the store refuses "
+                    "(terminated, kept in the stream).",
+                    "counter",
+                    lambda: self.rejected,
+                ),
+                Metric(
+                    "clearsight_consumer_retried_total",
+                    "Messages left for redelivery because the store failed.",
+                    "counter",
+                    lambda: self.retried,
+                ),
             ],
             {"consumer": consumer},
         )

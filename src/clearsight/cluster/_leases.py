@@ -63,7 +63,9 @@ class LeaseView:
         return {w for w in self.seen if self.is_alive(w, now)} | {self.me}
 
     def mine(self) -> set[str]:
-        return {c for c, held in self.leases.items() if held.worker_id == self.me and c in self.cameras}
+        return {
+            c for c, held in self.leases.items() if held.worker_id == self.me and c in self.cameras
+        }
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ def plan_leases(view: LeaseView, now: float, release_limit: int, rng: random.Ran
         c for c, held in view.leases.items() if held.worker_id == view.me and c not in view.cameras
     )
     free = [
-        c for c in view.cameras
+        c
+        for c in view.cameras
         if c not in view.leases or not view.is_alive(view.leases[c].worker_id, now)
     ]
     view.free_since = {c: view.free_since.get(c, now) for c in free}
@@ -94,7 +97,7 @@ def plan_leases(view: LeaseView, now: float, release_limit: int, rng: random.Ran
     claim = free[: max(0, share - len(mine))]
     # A safety net: a camera nobody has taken for a whole expiry period (every worker at its
     # share, say, by rounding or a stale view) is taken anyway; rebalancing spreads it later.
-    forgotten = [c for c in free[len(claim):] if now - view.free_since[c] >= view.dead_after_s]
+    forgotten = [c for c in free[len(claim) :] if now - view.free_since[c] >= view.dead_after_s]
     claim += forgotten[:release_limit]
     extra = max(0, len(mine) - share)
     # Give back only while some live worker is below its share, or the cameras would bounce.

@@ -77,8 +77,12 @@ class MetricsServer:
             else:
                 body, head = b"not found\n", b"404 Not Found\r\nContent-Type: text/plain"
             writer.write(
-                b"HTTP/1.1 " + head + b"\r\nContent-Length: " + str(len(body)).encode()
-                + b"\r\nConnection: close\r\n\r\n" + body
+                b"HTTP/1.1 "
+                + head
+                + b"\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
             )
             await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):

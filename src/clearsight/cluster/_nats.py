@@ -51,17 +51,20 @@ async def connect(
         try:
             # nats-py retries a failed first connection as long as reconnects are allowed
             # (forever here), so each attempt gets its own deadline.
-            return await asyncio.wait_for(nats.connect(
-                servers=servers,
-                name=name,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                connect_timeout=2,
-                allow_reconnect=True,
-                error_cb=error_cb,
-                disconnected_cb=on_disconnect,
-                reconnected_cb=on_reconnect,
-            ), timeout=_FIRST_CONNECT_S)
+            return await asyncio.wait_for(
+                nats.connect(
+                    servers=servers,
+                    name=name,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    allow_reconnect=True,
+                    error_cb=error_cb,
+                    disconnected_cb=on_disconnect,
+                    reconnected_cb=on_reconnect,
+                ),
+                timeout=_FIRST_CONNECT_S,
+            )
         except (OSError, TimeoutError, nats.errors.Error) as error:
             reason = "no answer" if isinstance(error, TimeoutError) else str(error)
             if attempts is not None and tried >= attempts:
@@ -75,7 +78,9 @@ async def connect(
 class ClusterBuckets:
     """The namespace's four KV buckets."""
 
-    def __init__(self, cameras: KeyValue, leases: KeyValue, workers: KeyValue, watchlists: KeyValue):
+    def __init__(
+        self, cameras: KeyValue, leases: KeyValue, workers: KeyValue, watchlists: KeyValue
+    ):
         self.cameras = cameras
         self.leases = leases
         self.workers = workers

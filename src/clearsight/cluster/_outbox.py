@@ -76,7 +76,9 @@ class Outbox:
                     self._db.execute("UPDATE counters SET value = value + 1 WHERE name='overflow'")
                     _log.error(
                         "alert buffer %s is full (%d alerts): alert %s refused and counted",
-                        self.path, self.max_alerts, alert_id,
+                        self.path,
+                        self.max_alerts,
+                        alert_id,
                     )
                     return False
                 cursor = self._db.execute(
@@ -101,7 +103,9 @@ class Outbox:
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+                cursor = self._db.executemany(
+                    "DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs]
+                )
                 self._pending -= max(cursor.rowcount, 0)
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot update the alert buffer ({error})") from error

@@ -83,10 +83,23 @@ class PostgresAlertSink:
             with connection.transaction():
                 cursor = connection.execute(
                     _INSERT.format(schema=self.schema),
-                    (alert.alert_id, alert.site, alert.camera_id, alert.worker_id,
-                     alert.subject_id, alert.subject_name, alert.track_id, alert.score,
-                     alert.estimated_fmr, alert.samples_used, alert.agreeing_samples,
-                     alert.model_id, alert.capture_time, alert.decided_at, sealed),
+                    (
+                        alert.alert_id,
+                        alert.site,
+                        alert.camera_id,
+                        alert.worker_id,
+                        alert.subject_id,
+                        alert.subject_name,
+                        alert.track_id,
+                        alert.score,
+                        alert.estimated_fmr,
+                        alert.samples_used,
+                        alert.agreeing_samples,
+                        alert.model_id,
+                        alert.capture_time,
+                        alert.decided_at,
+                        sealed,
+                    ),
                 )
                 return cursor.rowcount == 1
         except psycopg.OperationalError as error:

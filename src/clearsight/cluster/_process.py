@@ -70,7 +70,10 @@ def run_worker(
 
 
 def run_consumer(
-    config: ClusterConfig, dsn: str, cipher: BlobCipher, schema: str,
+    config: ClusterConfig,
+    dsn: str,
+    cipher: BlobCipher,
+    schema: str,
     metrics_port: int | None = None,
 ) -> ConsumerCounters:
     """Store alerts from the stream in PostgreSQL until SIGTERM or SIGINT."""
@@ -83,8 +86,9 @@ def run_consumer(
         counters = ConsumerCounters()
         server = None
         if metrics_port is not None:
-            server = MetricsServer(lambda: counters.metrics_text(config.namespace), "127.0.0.1",
-                                   metrics_port)
+            server = MetricsServer(
+                lambda: counters.metrics_text(config.namespace), "127.0.0.1", metrics_port
+            )
             await server.start()
         nc = await connect(config, name="clearsight-consumer", attempts=None)
         try:

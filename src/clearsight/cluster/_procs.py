@@ -64,7 +64,8 @@ class NatsServer:
         log = (self.store / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
             [self.binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if not _wait_port(self.port, 15):
             self.stop()
@@ -102,16 +103,33 @@ class ClusterProcesses:
         self.folder.mkdir(parents=True, exist_ok=True)
         log = (self.folder / log_name).open("ab")
         return subprocess.Popen(
-            [sys.executable, "-c", _CLI, *args], stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-c", _CLI, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env=self._env(),
         )
 
-    def start_worker(self, index: int, sim_data: Path, track_every_s: float,
-                     extra: list[str] | None = None) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, index: int, sim_data: Path, track_every_s: float, extra: list[str] | None = None
+    ) -> subprocess.Popen[bytes]:
         process = self._spawn(
-            ["worker", "--nats", self.nats_url, "--namespace", self.namespace,
-             "--data-dir", str(self.folder / f"worker-{index}"), "--simulate", str(sim_data),
-             "--track-every", str(track_every_s), "--metrics-port", "0", "-v", *(extra or [])],
+            [
+                "worker",
+                "--nats",
+                self.nats_url,
+                "--namespace",
+                self.namespace,
+                "--data-dir",
+                str(self.folder / f"worker-{index}"),
+                "--simulate",
+                str(sim_data),
+                "--track-every",
+                str(track_every_s),
+                "--metrics-port",
+                "0",
+                "-v",
+                *(extra or []),
+            ],
             f"worker-{index}.log",
         )
         self.workers[index] = process
@@ -119,8 +137,19 @@ class ClusterProcesses:
 
     def start_consumer(self, dsn: str, schema: str) -> subprocess.Popen[bytes]:
         self.consumer = self._spawn(
-            ["cluster", "consume", "--nats", self.nats_url, "--namespace", self.namespace,
-             "--dsn", dsn, "--schema", schema, "-v"],
+            [
+                "cluster",
+                "consume",
+                "--nats",
+                self.nats_url,
+                "--namespace",
+                self.namespace,
+                "--dsn",
+                dsn,
+                "--schema",
+                schema,
+                "-v",
+            ],
             "consumer.log",
         )
         return self.consumer

@@ -21,8 +21,9 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 
 async def _publish(js: JetStreamContext, entry: OutboxEntry, counters: WorkerCounters) -> bool:
     try:
-        ack = await js.publish(entry.subject, entry.sealed, timeout=5,
-                               headers={MSG_ID_HEADER: entry.alert_id})
+        ack = await js.publish(
+            entry.subject, entry.sealed, timeout=5, headers={MSG_ID_HEADER: entry.alert_id}
+        )
     except (nats.errors.Error, TimeoutError, OSError) as error:
         counters.last_error = f"publish: {error or type(error).__name__}"
         return False

@@ -83,11 +83,15 @@ class ScaleReport:
             f"alerts stored: {self.alerts_stored} ({self.alerts_per_s:.1f}/s)",
         ]
         for label, (p50, p95, p99) in self.latency_ms.items():
-            out.append(f"alert latency, {label} (decided -> committed): "
-                       f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms")
+            out.append(
+                f"alert latency, {label} (decided -> committed): "
+                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms"
+            )
         if self.moved_cameras:
-            out.append(f"kill -9 of a worker: its {self.moved_cameras} cameras ran elsewhere "
-                       f"after {when(self.failover_s)}")
+            out.append(
+                f"kill -9 of a worker: its {self.moved_cameras} cameras ran elsewhere "
+                f"after {when(self.failover_s)}"
+            )
         out += [
             f"exactly once: {self.stream_alerts} alerts in the stream, {self.alerts_stored} "
             f"stored, {self.missing} missing, {self.unexpected} not in the stream; "
@@ -112,9 +116,11 @@ async def _stream_ids(js: object, names: ClusterNames) -> set[str]:
     if not isinstance(js, JetStreamContext):
         raise TypeError("a JetStream context is needed")
     subscription = await js.pull_subscribe(
-        names.alert_subjects, stream=names.alert_stream,
-        config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
-                              headers_only=True),
+        names.alert_subjects,
+        stream=names.alert_stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, headers_only=True
+        ),
     )
     info = await js.stream_info(names.alert_stream)
     ids: set[str] = set()
@@ -131,7 +137,9 @@ async def _stream_ids(js: object, names: ClusterNames) -> set[str]:
     return ids
 
 
-def _db(dsn: str, schema: str, query: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def _db(
+    dsn: str, schema: str, query: str, args: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
     try:
         with psycopg.connect(dsn) as connection:
             return list(connection.execute(query.format(schema=schema), args).fetchall())
@@ -139,10 +147,12 @@ def _db(dsn: str, schema: str, query: str, args: tuple[object, ...] = ()) -> lis
         raise StoreError(f"{schema}: {error}") from error
 
 
-def _percentiles(dsn: str, schema: str, since: datetime | None, until: datetime | None
-                 ) -> tuple[float, float, float]:
+def _percentiles(
+    dsn: str, schema: str, since: datetime | None, until: datetime | None
+) -> tuple[float, float, float]:
     rows = _db(
-        dsn, schema,
+        dsn,
+        schema,
         "SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY "
         "extract(epoch FROM stored_at - decided_at) * 1000) FROM {schema}.alerts "
         "WHERE decided_at >= coalesce(%s::timestamptz, '-infinity') "
@@ -199,10 +209,17 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
         for index in range(options.workers):
             procs.start_worker(index, sim_path, options.track_every_s, extra)
         assignment = await observer.wait_for(
-            lambda: len(observer.running()) == options.cameras
-            and len(observer.live_workers()) == options.workers, 120)
-        progress(f"all cameras running after {assignment} s" if assignment else
-                 f"only {len(observer.running())} cameras running after 120 s")
+            lambda: (
+                len(observer.running()) == options.cameras
+                and len(observer.live_workers()) == options.workers
+            ),
+            120,
+        )
+        progress(
+            f"all cameras running after {assignment} s"
+            if assignment
+            else f"only {len(observer.running())} cameras running after 120 s"
+        )
         steady_from = datetime.now(UTC)
         await asyncio.sleep(options.duration_s / 3)
         rates = sum(b.rate for w, b in observer.beats.items() if w in observer.live_workers())
@@ -214,12 +231,16 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             worker_id = observer.worker_of_pid(victim.pid) or ""
             held = {c for c, w in observer.running().items() if w == worker_id}
             procs.kill_worker(0)
-            progress(f"kill -9 worker {worker_id} ({len(held)} cameras) at "
-                     f"{datetime.now(UTC).strftime('%H:%M:%S.%f')[:12]}")
+            progress(
+                f"kill -9 worker {worker_id} ({len(held)} cameras) at "
+                f"{datetime.now(UTC).strftime('%H:%M:%S.%f')[:12]}"
+            )
             leased = await observer.wait_for(
-                lambda: all(observer.holders.get(c) not in (None, worker_id) for c in held), 60)
+                lambda: all(observer.holders.get(c) not in (None, worker_id) for c in held), 60
+            )
             failover = await observer.wait_for(
-                lambda: all(observer.running().get(c) not in (None, worker_id) for c in held), 60)
+                lambda: all(observer.running().get(c) not in (None, worker_id) for c in held), 60
+            )
             if leased is not None and failover is not None:
                 failover += leased
             moved = len(held)
@@ -227,8 +248,9 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
                 for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
                     if worker_id in line and "silent for" in line:
                         progress(f"{log.stem}: {line[11:23]} {line.split(': ', 1)[-1]}")
-            progress(f"its cameras were leased to others after {leased} s, ran there after "
-                     f"{failover} s")
+            progress(
+                f"its cameras were leased to others after {leased} s, ran there after {failover} s"
+            )
         if options.kill_consumer:
             procs.kill_consumer()
             progress("kill -9 the consumer while alerts flow; restart in 3 s")
@@ -240,7 +262,9 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             server.stop()
             await asyncio.sleep(options.nats_outage_s)
             # No heartbeats while NATS is down: read the buffers themselves (same machine).
-            peak = max(peak, sum(_buffered(p) for p in procs.folder.glob("worker-*/outbox.sqlite3")))
+            peak = max(
+                peak, sum(_buffered(p) for p in procs.folder.glob("worker-*/outbox.sqlite3"))
+            )
             server.start()
             progress("NATS back")
         await asyncio.sleep(options.duration_s / 3)
@@ -256,13 +280,23 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
         overflow = sum(_overflow(p) for p in procs.folder.glob("worker-*/outbox.sqlite3"))
         stream_total = int((await js.stream_info(names.alert_stream)).state.messages)
         await observer.wait_for(
-            lambda: int(_db(options.dsn, schema, "SELECT count(*) FROM {schema}.alerts")[0][0])  # type: ignore[call-overload]
-            >= stream_total, 120, poll=1.0)
+            lambda: (
+                int(_db(options.dsn, schema, "SELECT count(*) FROM {schema}.alerts")[0][0])  # type: ignore[call-overload]
+                >= stream_total
+            ),
+            120,
+            poll=1.0,
+        )
         procs.stop_all()
         stream_ids = await _stream_ids(js, names)
-        stored = {str(r[0]) for r in _db(options.dsn, schema, "SELECT alert_id FROM {schema}.alerts")}
-        span = _db(options.dsn, schema,
-                   "SELECT extract(epoch FROM max(decided_at) - min(decided_at)) FROM {schema}.alerts")
+        stored = {
+            str(r[0]) for r in _db(options.dsn, schema, "SELECT alert_id FROM {schema}.alerts")
+        }
+        span = _db(
+            options.dsn,
+            schema,
+            "SELECT extract(epoch FROM max(decided_at) - min(decided_at)) FROM {schema}.alerts",
+        )
         seconds = float(span[0][0] or 0.0)  # type: ignore[arg-type]
         duplicates = sum(_consumer_duplicates(procs.folder / "consumer.log"))
         latency = {
@@ -270,20 +304,33 @@ async def run_scale_test(options: ScaleOptions, progress: Progress) -> ScaleRepo
             "whole run": _percentiles(options.dsn, schema, None, None),
         }
         return ScaleReport(
-            cameras=options.cameras, workers=options.workers, assignment_s=assignment,
-            moved_cameras=moved, failover_s=failover, samples_per_s=rates,
-            alerts_stored=len(stored), alerts_per_s=len(stored) / seconds if seconds else 0.0,
-            latency_ms=latency, stream_alerts=len(stream_ids),
-            missing=len(stream_ids - stored), unexpected=len(stored - stream_ids),
-            redelivered_duplicates=duplicates, overflow=overflow, buffered_at_peak=peak,
+            cameras=options.cameras,
+            workers=options.workers,
+            assignment_s=assignment,
+            moved_cameras=moved,
+            failover_s=failover,
+            samples_per_s=rates,
+            alerts_stored=len(stored),
+            alerts_per_s=len(stored) / seconds if seconds else 0.0,
+            latency_ms=latency,
+            stream_alerts=len(stream_ids),
+            missing=len(stream_ids - stored),
+            unexpected=len(stored - stream_ids),
+            redelivered_duplicates=duplicates,
+            overflow=overflow,
+            buffered_at_peak=peak,
             seconds=time.monotonic() - started,
         )
     finally:
         procs.stop_all()
         await observer.stop()
         if not options.keep:
-            for bucket in (names.cameras_bucket, names.leases_bucket, names.workers_bucket,
-                           names.watchlists_bucket):
+            for bucket in (
+                names.cameras_bucket,
+                names.leases_bucket,
+                names.workers_bucket,
+                names.watchlists_bucket,
+            ):
                 await js.delete_key_value(bucket)
             await js.delete_stream(names.alert_stream)
             with psycopg.connect(options.dsn, autocommit=True) as connection:

@@ -47,8 +47,11 @@ class SimulationData:
 
     def save(self, path: Path) -> None:
         arrays: dict[str, npt.NDArray[np.generic]] = {
-            "embeddings": self.embeddings, "person": self.person, "quality": self.quality,
-            "names": np.array(self.names), "model_id": np.array(self.model_id),
+            "embeddings": self.embeddings,
+            "person": self.person,
+            "quality": self.quality,
+            "names": np.array(self.names),
+            "model_id": np.array(self.model_id),
         }
         for i, crop in enumerate(self.crops):
             arrays[f"crop_{i}"] = crop

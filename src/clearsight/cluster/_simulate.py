@@ -137,8 +137,11 @@ class SimulatedCameras:
         track = camera.track
         if track is None:
             low, high = rates.samples_per_track
-            track = _Track(camera.next_track_id, self._random.randrange(self._data.people),
-                           self._random.randint(low, high))
+            track = _Track(
+                camera.next_track_id,
+                self._random.randrange(self._data.people),
+                self._random.randint(low, high),
+            )
             camera.next_track_id += 1
             camera.track = track
         self._sample(camera, track)

@@ -39,7 +39,10 @@ class SupervisedCameras:
     """A ``CameraRunner`` with a ``Supervisor`` per site."""
 
     def __init__(
-        self, config: ClearsightConfig, galleries: GalleryLookup, emit: AlertEmitter,
+        self,
+        config: ClearsightConfig,
+        galleries: GalleryLookup,
+        emit: AlertEmitter,
         options: SupervisorOptions | None = None,
     ) -> None:
         self._config = config
@@ -75,8 +78,11 @@ class SupervisedCameras:
         self._cameras[camera.camera_id] = camera
         site = self._site(camera.site)
         site.specs[camera.camera_id] = SupervisedSpec(
-            camera_id=camera.camera_id, name=camera.camera_id, source=camera.source,
-            enabled=camera.enabled, config=self._config,
+            camera_id=camera.camera_id,
+            name=camera.camera_id,
+            source=camera.source,
+            enabled=camera.enabled,
+            config=self._config,
         )
         site.supervisor.apply(site.specs.values())
 
@@ -131,7 +137,9 @@ class SupervisedCameras:
     def _on_alert(self, camera_id: str, alert: Alert) -> None:
         camera, loop = self._cameras.get(camera_id), self._loop
         if camera is None or loop is None:
-            _log.error("alert %s from camera %s arrived after it stopped", alert.alert_id, camera_id)
+            _log.error(
+                "alert %s from camera %s arrived after it stopped", alert.alert_id, camera_id
+            )
             return
         gallery = self._galleries(camera.site)
         model_id = gallery.model_id if gallery is not None else _EMPTY_MODEL

@@ -37,7 +37,9 @@ async def watch_bucket(kv: KeyValue, handle: EntryHandler, synced: Callable[[], 
                     continue
                 deleted = entry.operation in (KV_DEL, KV_PURGE)
                 try:
-                    handle(entry.key, entry.revision or 0, None if deleted else (entry.value or b""))
+                    handle(
+                        entry.key, entry.revision or 0, None if deleted else (entry.value or b"")
+                    )
                 except ClearsightError as error:
                     _log.error("bucket %s, key %s: %s", entry.bucket, entry.key, error)
         finally:

@@ -47,7 +47,10 @@ class SiteWatchlist:
 
 
 def seal_watchlist(
-    site: str, model_id: str, entries: Sequence[WatchlistEntry], cipher: BlobCipher,
+    site: str,
+    model_id: str,
+    entries: Sequence[WatchlistEntry],
+    cipher: BlobCipher,
     names: ClusterNames,
 ) -> bytes:
     """A site's watchlist as an encrypted bucket value."""
@@ -78,8 +81,11 @@ def open_watchlist(site: str, blob: bytes, cipher: BlobCipher, names: ClusterNam
         if body["site"] != site:
             raise InputError(f"{where}: the value holds site {body['site']!r}")
         rows = [
-            (str(e["subject_id"]), str(e["subject_name"]),
-             np.frombuffer(base64.b64decode(e["template"], validate=True), np.float32))
+            (
+                str(e["subject_id"]),
+                str(e["subject_name"]),
+                np.frombuffer(base64.b64decode(e["template"], validate=True), np.float32),
+            )
             for e in body["entries"]
         ]
         dimensions = len(rows[0][2]) if rows else 128

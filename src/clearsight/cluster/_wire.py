@@ -34,7 +34,9 @@ class CameraSpec(_Wire):
     """One camera's settings, kept in the cameras bucket under its id."""
 
     camera_id: str = Field(title="Camera id", description="Unique id; the bucket key.")
-    site: str = Field(title="Site", description="Site the camera belongs to; its watchlist applies.")
+    site: str = Field(
+        title="Site", description="Site the camera belongs to; its watchlist applies."
+    )
     source: str = Field(
         title="Source",
         description="Stream URL, file or device of the camera; `sim:` for a simulated camera.",

@@ -58,8 +58,12 @@ class Worker:
     """One worker process's cluster membership. ``run`` returns when ``stop`` is set."""
 
     def __init__(
-        self, config: ClusterConfig, settings: WorkerSettings, cipher: BlobCipher,
-        runner_factory: RunnerFactory, worker_id: str | None = None,
+        self,
+        config: ClusterConfig,
+        settings: WorkerSettings,
+        cipher: BlobCipher,
+        runner_factory: RunnerFactory,
+        worker_id: str | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
@@ -94,7 +98,9 @@ class Worker:
         sealed = seal_alert(record, self._cipher, self.config.namespace)
         self.counters.alerts += 1
         try:
-            buffered = self._outbox.add(record.alert_id, self.names.alert_subject(camera.site), sealed)
+            buffered = self._outbox.add(
+                record.alert_id, self.names.alert_subject(camera.site), sealed
+            )
         except StoreError as error:  # the disk itself failed: counted and reported, not silent
             self.counters.buffer_errors += 1
             self.counters.last_error = str(error)
@@ -107,23 +113,33 @@ class Worker:
 
     # -- main ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        nc = await connect(self.config, name=self.worker_id, attempts=None,
-                           on_disconnect=self._on_disconnect, on_reconnect=self._on_reconnect)
+        nc = await connect(
+            self.config,
+            name=self.worker_id,
+            attempts=None,
+            on_disconnect=self._on_disconnect,
+            on_reconnect=self._on_reconnect,
+        )
         self._connected = True
         try:
             js = nc.jetstream(timeout=5)
             buckets = await ensure_cluster(js, self.config)
             if self.settings.metrics_port is not None:
                 self._metrics = MetricsServer(
-                    lambda: worker_metrics(self), self.settings.metrics_host,
+                    lambda: worker_metrics(self),
+                    self.settings.metrics_host,
                     self.settings.metrics_port,
                 )
                 await self._metrics.start()
             self._view.forgive_all(time.monotonic())
             tasks = [
-                asyncio.create_task(coro) for coro in (
-                    self._watchers(buckets), self._heartbeats(buckets.workers),
-                    self._leases(buckets), self._publisher(js), self._runner.run(),
+                asyncio.create_task(coro)
+                for coro in (
+                    self._watchers(buckets),
+                    self._heartbeats(buckets.workers),
+                    self._leases(buckets),
+                    self._publisher(js),
+                    self._runner.run(),
                 )
             ]
             await stop.wait()
@@ -139,7 +155,9 @@ class Worker:
         if self._connected and not self._stopping:
             self._connected = False
             self._disconnected_since = time.monotonic()
-            _log.warning("worker %s: NATS connection lost; buffering alerts on disk", self.worker_id)
+            _log.warning(
+                "worker %s: NATS connection lost; buffering alerts on disk", self.worker_id
+            )
 
     async def _on_reconnect(self) -> None:
         self._connected = True
@@ -149,7 +167,11 @@ class Worker:
         _log.warning("worker %s: reconnected to NATS", self.worker_id)
 
     async def _shutdown(
-        self, nc: Client, js: JetStreamContext, buckets: ClusterBuckets, tasks: list[asyncio.Task[None]]
+        self,
+        nc: Client,
+        js: JetStreamContext,
+        buckets: ClusterBuckets,
+        tasks: list[asyncio.Task[None]],
     ) -> None:
         self._stopping = True
         for task in tasks:
@@ -168,12 +190,16 @@ class Worker:
             except _NATS_ERRORS as error:
                 _log.warning("cannot remove heartbeat: %s", error)
         if self._outbox.pending:
-            _log.warning("%d alerts stay in %s for the next start",
-                         self._outbox.pending, self._outbox.path)
+            _log.warning(
+                "%d alerts stay in %s for the next start", self._outbox.pending, self._outbox.path
+            )
         _log.warning(
             "worker %s stopped: alerts %d, published %d, buffered %d, overflow %d",
-            self.worker_id, self.counters.alerts, self.counters.published,
-            self._outbox.pending, self._outbox.overflow,
+            self.worker_id,
+            self.counters.alerts,
+            self.counters.published,
+            self._outbox.pending,
+            self._outbox.overflow,
         )
 
     # -- watching buckets ---------------------------------------------------------------
@@ -182,7 +208,9 @@ class Worker:
         while True:
             self._rewatch.clear()
             watchers = [
-                asyncio.create_task(watch_bucket(kv, handle, functools.partial(self._synced.add, name)))
+                asyncio.create_task(
+                    watch_bucket(kv, handle, functools.partial(self._synced.add, name))
+                )
                 for name, kv, handle in (
                     ("cameras", buckets.cameras, self._on_camera),
                     ("leases", buckets.leases, self._on_lease),
@@ -281,8 +309,12 @@ class Worker:
         before = self.counters.claims
         await _bounded(self._claim(buckets.leases, c) for c in plan.claim)
         if plan.claim:
-            _log.info("claimed %d of %d cameras tried (share %d)",
-                      self.counters.claims - before, len(plan.claim), plan.share)
+            _log.info(
+                "claimed %d of %d cameras tried (share %d)",
+                self.counters.claims - before,
+                len(plan.claim),
+                plan.share,
+            )
         await self._reconcile(buckets.watchlists)
 
     async def _claim(self, leases: KeyValue, camera_id: str) -> None:
@@ -346,12 +378,19 @@ class Worker:
     # -- heartbeat and publishing -----------------------------------------------------
     def heartbeat(self) -> WorkerHeartbeat:
         return WorkerHeartbeat(
-            worker_id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-            started_at=self._started, sent_at=datetime.now(UTC),
-            cameras=sorted(self._runner.running()), rate=round(self._rate, 2),
-            lag_s=round(self._lag, 3), alerts=self.counters.alerts,
-            published=self.counters.published, buffered=self._outbox.pending,
-            overflow=self._outbox.overflow, lost=self.counters.buffer_errors,
+            worker_id=self.worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self._started,
+            sent_at=datetime.now(UTC),
+            cameras=sorted(self._runner.running()),
+            rate=round(self._rate, 2),
+            lag_s=round(self._lag, 3),
+            alerts=self.counters.alerts,
+            published=self.counters.published,
+            buffered=self._outbox.pending,
+            overflow=self._outbox.overflow,
+            lost=self.counters.buffer_errors,
             last_error=self.counters.last_error,
             metrics_url=self._metrics.url if self._metrics else "",
         )
@@ -383,7 +422,9 @@ class Worker:
     async def _publisher(self, js: JetStreamContext) -> None:
         while True:
             if self._connected and self._outbox.pending:
-                sent = await publish_outbox(js, self._outbox, self.config.publish_batch, self.counters)
+                sent = await publish_outbox(
+                    js, self._outbox, self.config.publish_batch, self.counters
+                )
                 if sent:
                     continue
                 await asyncio.sleep(0.5)  # nothing went through: back off a little

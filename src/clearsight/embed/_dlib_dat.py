@@ -78,8 +78,13 @@ def _con(filters: int, window: int, stride: int) -> Layer:
 
 
 def _block(filters: int, stride: int) -> list[Layer]:
-    return [_con(filters, 3, stride), Layer("affine"), Layer("relu"),
-            _con(filters, 3, 1), Layer("affine")]
+    return [
+        _con(filters, 3, stride),
+        Layer("affine"),
+        Layer("relu"),
+        _con(filters, 3, 1),
+        Layer("affine"),
+    ]
 
 
 def _ares(filters: int) -> list[Layer]:
@@ -87,8 +92,15 @@ def _ares(filters: int) -> list[Layer]:
 
 
 def _ares_down(filters: int) -> list[Layer]:
-    return [Layer("tag", tag=1), *_block(filters, 2), Layer("tag", tag=2), Layer("skip", tag=1),
-            Layer("avg_pool", window=2, stride=2), Layer("add_prev", tag=2), Layer("relu")]
+    return [
+        Layer("tag", tag=1),
+        *_block(filters, 2),
+        Layer("tag", tag=2),
+        Layer("skip", tag=1),
+        Layer("avg_pool", window=2, stride=2),
+        Layer("add_prev", tag=2),
+        Layer("relu"),
+    ]
 
 
 def resnet_v1_layout() -> list[Layer]:
@@ -171,8 +183,15 @@ class _Reader:
 def _read_con(reader: _Reader, spec: Layer, inputs: int) -> Layer:
     reader.name("con_4")
     params = reader.tensor().reshape(-1)
-    shape = (spec.filters, spec.window, spec.window, spec.stride, spec.stride,
-             spec.padding, spec.padding)
+    shape = (
+        spec.filters,
+        spec.window,
+        spec.window,
+        spec.stride,
+        spec.stride,
+        spec.padding,
+        spec.padding,
+    )
     found = tuple(reader.integer() for _ in range(7))
     if found != shape:
         raise reader.fail(f"con shape {found}, expected {shape}")
@@ -187,8 +206,15 @@ def _read_con(reader: _Reader, spec: Layer, inputs: int) -> Layer:
     expected = weight_count + spec.filters
     if params.size != expected:
         raise reader.fail(f"con has {params.size} parameters, expected {expected}")
-    return Layer("con", spec.filters, spec.window, spec.stride, spec.padding,
-                 weights=params[:weight_count].reshape(filters), bias=params[weight_count:])
+    return Layer(
+        "con",
+        spec.filters,
+        spec.window,
+        spec.stride,
+        spec.padding,
+        weights=params[:weight_count].reshape(filters),
+        bias=params[weight_count:],
+    )
 
 
 def _read_affine(reader: _Reader, channels: int) -> Layer:
@@ -267,8 +293,9 @@ def read_dlib_resnet(path: Path) -> DlibResNet:
     reader.real(), reader.real()  # margin and distance threshold: training only
     for index, spec in enumerate(reversed(layout)):
         on_input = index == len(layout) - 1
-        reader.expect(1 if spec.kind in ("tag", "skip") else 3 if on_input else 2,
-                      f"version of {spec.kind}")
+        reader.expect(
+            1 if spec.kind in ("tag", "skip") else 3 if on_input else 2, f"version of {spec.kind}"
+        )
     reader.name("input_rgb_image_sized")
     means = (reader.real(), reader.real(), reader.real())
     size = reader.integer()

@@ -56,8 +56,11 @@ def cached_onnx_resnet(source: Path | None = None, cache_dir: Path | None = None
     folder = (cache_dir if cache_dir is not None else default_cache_dir()) / "models"
     target = folder / f"dlib-resnet-v1-{sha256_of(path)[:24]}-c{CONVERTER_VERSION}.onnx"
     digest_file = target.with_name(target.name + ".sha256")
-    if (target.is_file() and digest_file.is_file()
-            and digest_file.read_text(encoding="ascii").strip() == sha256_of(target)):
+    if (
+        target.is_file()
+        and digest_file.is_file()
+        and digest_file.read_text(encoding="ascii").strip() == sha256_of(target)
+    ):
         return target
     folder.mkdir(parents=True, exist_ok=True)
     data = convert_dlib_resnet(path)

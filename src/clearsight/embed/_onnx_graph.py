@@ -79,10 +79,17 @@ class _Builder:
         out_rows, extra_rows = _dlib_out_size(rows, layer.window, layer.stride, layer.padding)
         out_cols, extra_cols = _dlib_out_size(cols, layer.window, layer.stride, layer.padding)
         pad = layer.padding
-        self.node("Conv", [self.current, self.constant("w", weights.astype(np.float32)),
-                           self.constant("b", bias.astype(np.float32))],
-                  kernel_shape=[layer.window, layer.window], strides=[layer.stride] * 2,
-                  pads=[pad, pad, pad + extra_rows, pad + extra_cols])
+        self.node(
+            "Conv",
+            [
+                self.current,
+                self.constant("w", weights.astype(np.float32)),
+                self.constant("b", bias.astype(np.float32)),
+            ],
+            kernel_shape=[layer.window, layer.window],
+            strides=[layer.stride] * 2,
+            pads=[pad, pad, pad + extra_rows, pad + extra_cols],
+        )
         self.shape = (layer.filters, out_rows, out_cols)
 
     def pool(self, layer: Layer) -> None:
@@ -165,14 +172,19 @@ def build_onnx_model(net: DlibResNet) -> onnx.ModelProto:
     outputs = next(layer.filters for layer in reversed(layers) if layer.kind == "fc")
     builder.nodes[-1].output[0] = OUTPUT_NAME
     graph = helper.make_graph(
-        builder.nodes, "dlib_face_recognition_resnet_model_v1",
-        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8,
-                                       ["batch", net.size, net.size, 3])],
+        builder.nodes,
+        "dlib_face_recognition_resnet_model_v1",
+        [
+            helper.make_tensor_value_info(
+                INPUT_NAME, TensorProto.UINT8, ["batch", net.size, net.size, 3]
+            )
+        ],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", outputs])],
         initializer=builder.weights,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)],
-                              producer_name="clearsight")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", _OPSET)], producer_name="clearsight"
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model

@@ -42,9 +42,14 @@ class OnnxResNetEmbedder(Embedder):
 
     dimensions = 128
 
-    def __init__(self, mirror: bool = True, threads: int | None = None,
-                 batch_size: int = 8, model_path: Path | None = None,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        mirror: bool = True,
+        threads: int | None = None,
+        batch_size: int = 8,
+        model_path: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         if batch_size < 1:

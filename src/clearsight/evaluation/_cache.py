@@ -101,13 +101,20 @@ class EmbeddingCache:
     ) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO faces VALUES (?, ?, ?, ?, ?)",
-            (key, recipe, face.method, face.box.astype(np.float32).tobytes(),
-             face.landmarks.astype(np.float32).tobytes()),
+            (
+                key,
+                recipe,
+                face.method,
+                face.box.astype(np.float32).tobytes(),
+                face.landmarks.astype(np.float32).tobytes(),
+            ),
         )
         self._db.executemany(
             "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
-            [(key, recipe, model, view, vector.astype(np.float32).tobytes())
-             for view, vector in views.items()],
+            [
+                (key, recipe, model, view, vector.astype(np.float32).tobytes())
+                for view, vector in views.items()
+            ],
         )
 
     def commit(self) -> None:

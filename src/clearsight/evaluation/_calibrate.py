@@ -48,19 +48,22 @@ def card_from_statistics(
     mated = np.sort(statistics.mated_scores)
     grid = _grid(histogram, mated)
     at_or_above = np.r_[np.cumsum(histogram[::-1])[::-1], 0]
-    bins = np.clip(np.ceil((grid + 1.0) * ((len(BIN_EDGES) - 1) / 2) - 1e-9).astype(int), 0,
-                   len(BIN_EDGES) - 1)
+    bins = np.clip(
+        np.ceil((grid + 1.0) * ((len(BIN_EDGES) - 1) / 2) - 1e-9).astype(int), 0, len(BIN_EDGES) - 1
+    )
     fmr = at_or_above[bins] / histogram.sum()
     fnmr = np.searchsorted(mated, grid, side="left") / max(mated.size, 1)
-    return CalibrationCard.model_validate({
-        "model_id": model_id,
-        "version": version,
-        "source": source,
-        "impostor_comparisons": int(histogram.sum()),
-        "mated_comparisons": int(mated.size),
-        "thresholds": [float(t) for t in grid],
-        "fmr": [float(f) for f in fmr],
-        "fnmr": [float(f) for f in fnmr],
-        "notes": notes,
-        "group_thresholds": group_thresholds or [],
-    })
+    return CalibrationCard.model_validate(
+        {
+            "model_id": model_id,
+            "version": version,
+            "source": source,
+            "impostor_comparisons": int(histogram.sum()),
+            "mated_comparisons": int(mated.size),
+            "thresholds": [float(t) for t in grid],
+            "fmr": [float(f) for f in fmr],
+            "fnmr": [float(f) for f in fnmr],
+            "notes": notes,
+            "group_thresholds": group_thresholds or [],
+        }
+    )

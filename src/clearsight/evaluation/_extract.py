@@ -109,8 +109,9 @@ def _run_jobs(
     def store(outcome: ImageOutcome) -> None:
         outcomes.append(outcome)
         if outcome.face is not None and not outcome.error:
-            cache.put(outcome.key, options.recipe.key, outcome.face, options.model_id,
-                      outcome.views)
+            cache.put(
+                outcome.key, options.recipe.key, outcome.face, options.model_id, outcome.views
+            )
 
     with _progress(options.progress) as progress:
         task = progress.add_task("embedding faces", total=len(jobs))

@@ -114,8 +114,10 @@ def find_face(image: npt.NDArray[np.uint8], recipe: FaceRecipe) -> CachedFace:
 
 
 def _chip(
-    image: npt.NDArray[np.uint8], box: npt.NDArray[np.float32],
-    landmarks: npt.NDArray[np.float32], padding: float,
+    image: npt.NDArray[np.uint8],
+    box: npt.NDArray[np.float32],
+    landmarks: npt.NDArray[np.float32],
+    padding: float,
 ) -> npt.NDArray[np.uint8]:
     if padding == 0.25:
         detections = FaceDetections(
@@ -163,9 +165,7 @@ def _chip_68(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float32]) -> npt.
     return np.asarray(dlib.get_face_chip(np.ascontiguousarray(image), shape, CHIP_SIZE, 0.25))
 
 
-def view_chip(
-    image: npt.NDArray[np.uint8], face: CachedFace, view: str
-) -> npt.NDArray[np.uint8]:
+def view_chip(image: npt.NDArray[np.uint8], face: CachedFace, view: str) -> npt.NDArray[np.uint8]:
     """The chip of one view: ``p25`` is dlib's padding 0.25, ``p25f`` the same mirrored,
     ``jN`` the N-th seeded jitter (odd N mirrored), ``a68``/``a68f`` the chip aligned from
     68 landmarks (and mirrored)."""

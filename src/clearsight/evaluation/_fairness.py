@@ -115,7 +115,8 @@ def _cap_per_subject(
 
 def _mated_counts(stats: PairStatistics, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     rejected = np.bincount(
-        stats.mated_subject, weights=(stats.mated_scores < threshold).astype(np.float64),
+        stats.mated_subject,
+        weights=(stats.mated_scores < threshold).astype(np.float64),
         minlength=stats.subjects,
     )
     pairs = np.bincount(stats.mated_subject, minlength=stats.subjects).astype(np.float64)
@@ -143,7 +144,8 @@ class FairnessReport:
         groups: dict[str, object] = {}
         for g in self.groups:
             entry: dict[str, object] = {
-                "subjects": g.subjects, "images": g.images,
+                "subjects": g.subjects,
+                "images": g.images,
                 "impostor_pairs": g.statistics.impostor_pairs,
                 "mated_pairs": g.statistics.mated_pairs,
             }
@@ -156,7 +158,10 @@ class FairnessReport:
                 entry.update(
                     too_small=False,
                     resolves_target_fmr=g.statistics.impostor_pairs * self.options.target_fmr >= 3,
-                    fmr=g.fmr, fmr_ci=list(g.fmr_ci), fnmr=g.fnmr, fnmr_ci=list(g.fnmr_ci),
+                    fmr=g.fmr,
+                    fmr_ci=list(g.fmr_ci),
+                    fnmr=g.fnmr,
+                    fnmr_ci=list(g.fnmr_ci),
                     fmr_ratio_to_best=g.fmr / best_fmr if best_fmr > 0 else None,
                     fnmr_ratio_to_best=g.fnmr / best_fnmr if best_fnmr > 0 else None,
                     threshold_for_target_fmr=g.threshold_for_target,
@@ -170,9 +175,7 @@ class FairnessReport:
             "threshold_source": self.threshold_source,
             "target_fmr": self.options.target_fmr,
             "threshold_for_target_fmr": common,
-            "fnmr_at_threshold_for_target": {
-                g.name: _fnmr(g.statistics, common) for g in sized
-            },
+            "fnmr_at_threshold_for_target": {g.name: _fnmr(g.statistics, common) for g in sized},
             "groups": groups,
             "method": {
                 "impostor_pairs": "all pairs of different subjects within the group",
@@ -216,8 +219,9 @@ def evaluate_fairness(
     subject_ids = subject_ids.astype(np.int64)
     prepared = []
     for name, mask in masks.items():
-        rows = _cap_per_subject(subject_ids, mask & usable, options.max_images_per_subject,
-                                options.seed)
+        rows = _cap_per_subject(
+            subject_ids, mask & usable, options.max_images_per_subject, options.seed
+        )
         group_vectors = np.ascontiguousarray(vectors[rows])
         stats = pair_statistics(group_vectors, subject_ids[rows])
         prepared.append((name, rows, group_vectors, stats))
@@ -252,9 +256,21 @@ def evaluate_fairness(
                 fnmr_ci = (0.0, _zero_event_upper(stats.mated_pairs))
             own_threshold = threshold_from_histogram(stats.impostor_histogram, options.target_fmr)
             own_fnmr = _fnmr(stats, own_threshold)
-        groups.append(GroupResult(
-            name, stats.subjects, int(rows.size), stats, fmr, fmr_ci, fnmr, fnmr_ci,
-            own_threshold, own_fnmr, too_small,
-        ))
-    return FairnessReport(options.attribute, options, threshold, source, groups, handling,
-                          int((~usable).sum()))
+        groups.append(
+            GroupResult(
+                name,
+                stats.subjects,
+                int(rows.size),
+                stats,
+                fmr,
+                fmr_ci,
+                fnmr,
+                fnmr_ci,
+                own_threshold,
+                own_fnmr,
+                too_small,
+            )
+        )
+    return FairnessReport(
+        options.attribute, options, threshold, source, groups, handling, int((~usable).sum())
+    )

@@ -139,13 +139,15 @@ def evaluate_identification(
             threshold = threshold_for_fmr(non_mated_score, fpir)
             fnir[f"{fpir:g}"] = float(np.mean(~(hit & (mated_score >= threshold))))
             thresholds[f"{fpir:g}"] = threshold
-        results.append(GallerySizeResult(
-            gallery_size=int(size),
-            mated_identities=int(np.unique(mated_truth).size),
-            mated_probes=int(mated_truth.size),
-            non_mated_probes=int(non_mated.shape[0]),
-            rank1=float(np.mean(hit)) if hit.size else float("nan"),
-            fnir_at_fpir=fnir,
-            thresholds=thresholds,
-        ))
+        results.append(
+            GallerySizeResult(
+                gallery_size=int(size),
+                mated_identities=int(np.unique(mated_truth).size),
+                mated_probes=int(mated_truth.size),
+                non_mated_probes=int(non_mated.shape[0]),
+                rank1=float(np.mean(hit)) if hit.size else float("nan"),
+                fnir_at_fpir=fnir,
+                thresholds=thresholds,
+            )
+        )
     return results

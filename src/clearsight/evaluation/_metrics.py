@@ -37,9 +37,7 @@ def _split(scores: Scores, same: npt.ArrayLike) -> tuple[npt.NDArray[np.float64]
     return values[labels], values[~labels]
 
 
-def rates_at(
-    threshold: float, mated: Scores, impostor: Scores
-) -> tuple[float, float]:
+def rates_at(threshold: float, mated: Scores, impostor: Scores) -> tuple[float, float]:
     """(FMR, FNMR) when scores >= ``threshold`` are accepted."""
     mated_scores = np.asarray(mated, np.float64)
     impostor_scores = np.asarray(impostor, np.float64)
@@ -96,9 +94,13 @@ def equal_error_rate(scores: Scores, same: npt.ArrayLike) -> tuple[float, float]
     weight = 0.0 if g1 == g0 else -g0 / (g1 - g0)
     far = curve.far[index - 1] + weight * (curve.far[index] - curve.far[index - 1])
     frr_value = frr[index - 1] + weight * (frr[index] - frr[index - 1])
-    threshold = curve.thresholds[index] if np.isinf(curve.thresholds[index - 1]) else (
-        curve.thresholds[index - 1]
-        + weight * (curve.thresholds[index] - curve.thresholds[index - 1])
+    threshold = (
+        curve.thresholds[index]
+        if np.isinf(curve.thresholds[index - 1])
+        else (
+            curve.thresholds[index - 1]
+            + weight * (curve.thresholds[index] - curve.thresholds[index - 1])
+        )
     )
     return float((far + frr_value) / 2.0), float(threshold)
 
@@ -142,9 +144,7 @@ class FoldResult:
     accuracy: float
 
 
-def kfold_accuracy(
-    scores: Scores, same: npt.ArrayLike, folds: npt.ArrayLike
-) -> list[FoldResult]:
+def kfold_accuracy(scores: Scores, same: npt.ArrayLike, folds: npt.ArrayLike) -> list[FoldResult]:
     """The LFW protocol: for each fold, the best-accuracy threshold on all other folds,
     applied to that fold."""
     values = np.asarray(scores, np.float64)
@@ -155,7 +155,5 @@ def kfold_accuracy(
         test = fold_ids == fold
         threshold = best_accuracy_threshold(values[~test], labels[~test])
         predicted = values[test] >= threshold
-        results.append(
-            FoldResult(int(fold), threshold, float(np.mean(predicted == labels[test])))
-        )
+        results.append(FoldResult(int(fold), threshold, float(np.mean(predicted == labels[test]))))
     return results

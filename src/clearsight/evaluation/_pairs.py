@@ -12,8 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BIN_EDGES", "PairStatistics", "count_accepted", "fmr_from_histogram",
-           "pair_statistics", "threshold_from_histogram"]
+__all__ = [
+    "BIN_EDGES",
+    "PairStatistics",
+    "count_accepted",
+    "fmr_from_histogram",
+    "pair_statistics",
+    "threshold_from_histogram",
+]
 
 BINS = 20_000
 BIN_EDGES = np.linspace(-1.0, 1.0, BINS + 1)

@@ -62,7 +62,7 @@ def score_distributions_png(
     figure = _figure(10, 4)
     axes = figure.subplots(1, 1)
     coarse = 50  # 100 bins of 0.01 from the 1e-4 histogram
-    centres = (BIN_EDGES[:-1:coarse] + coarse / 2 * (BIN_EDGES[1] - BIN_EDGES[0]))
+    centres = BIN_EDGES[:-1:coarse] + coarse / 2 * (BIN_EDGES[1] - BIN_EDGES[0])
     colours = [f"C{i}" for i in range(10)]
     for (name, (impostor, mated)), colour in zip(groups.items(), colours * 10, strict=False):
         counts = impostor.reshape(-1, coarse).sum(axis=1).astype(np.float64)
@@ -70,8 +70,13 @@ def score_distributions_png(
             axes.plot(centres, counts / counts.sum(), color=colour, label=f"{name} impostor")
         if mated.size:
             mated_counts = np.histogram(mated, BIN_EDGES[::coarse])[0].astype(np.float64)
-            axes.plot(centres, mated_counts / mated_counts.sum(), color=colour, linestyle="--",
-                      label=f"{name} mated")
+            axes.plot(
+                centres,
+                mated_counts / mated_counts.sum(),
+                color=colour,
+                linestyle="--",
+                label=f"{name} mated",
+            )
     axes.axvline(threshold, color="black", linewidth=1, label="threshold")
     occupied = [np.flatnonzero(h) for h, _ in groups.values() if h.any()]
     lowest = min((BIN_EDGES[o[0]] for o in occupied), default=-0.2)

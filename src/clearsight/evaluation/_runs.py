@@ -127,14 +127,20 @@ def calibrate_lfw(
     for attribute in sorted(data.images.labels):
         for target in group_targets:
             report = evaluate_fairness(
-                data.images, vectors,
+                data.images,
+                vectors,
                 FairnessOptions(attribute=attribute, target_fmr=target, replicates=0, seed=seed),
             )
             groups.extend(
-                {"attribute": attribute, "group": g.name, "target_fmr": target,
-                 "threshold": round(g.threshold_for_target, 6),
-                 "impostor_comparisons": g.statistics.impostor_pairs}
-                for g in report.groups if not g.too_small
+                {
+                    "attribute": attribute,
+                    "group": g.name,
+                    "target_fmr": target,
+                    "threshold": round(g.threshold_for_target, 6),
+                    "impostor_comparisons": g.statistics.impostor_pairs,
+                }
+                for g in report.groups
+                if not g.too_small
             )
     source = (
         f"{data.dataset_name}: {int(keep.sum())} images of {len(np.unique(subjects[keep]))} "

@@ -42,15 +42,19 @@ def lfw_report(result: VerificationResult) -> Report:
         f"{summary['protocol']}; {summary['score']}; views averaged: {', '.join(result.views)}.",
     ]
     if isinstance(undetected, dict):
-        notes.append(f"{undetected['count']} of {undetected['images_total']} images had no HOG "
-                     f"detection (by fallback: {undetected['by_fallback'] or 'none'}). "
-                     f"{undetected['handling']}")
+        notes.append(
+            f"{undetected['count']} of {undetected['images_total']} images had no HOG "
+            f"detection (by fallback: {undetected['by_fallback'] or 'none'}). "
+            f"{undetected['handling']}"
+        )
     return Report(
         title="clearsight: LFW verification",
         data=summary,
         notes=notes,
-        tables=[Table("Summary", ["measure", "value"], rows),
-                Table("Folds", ["fold", "threshold (from other folds)", "accuracy"], folds)],
+        tables=[
+            Table("Summary", ["measure", "value"], rows),
+            Table("Folds", ["fold", "threshold (from other folds)", "accuracy"], folds),
+        ],
         figures=[Figure("ROC and DET over all 6,000 pairs", roc_det_png(far, tar_curve, "LFW"))],
     )
 
@@ -63,34 +67,65 @@ def fairness_report(report: FairnessReport, source: str, label_notes: str) -> Re
     groups = summary["groups"]
     rows = []
     plotted = []
-    for name, entry in (groups.items() if isinstance(groups, dict) else []):
+    for name, entry in groups.items() if isinstance(groups, dict) else []:
         if entry.get("too_small"):
-            rows.append([name, str(entry["subjects"]), str(entry["impostor_pairs"]),
-                         str(entry["mated_pairs"]), "too few subjects", "", "", "", ""])
+            rows.append(
+                [
+                    name,
+                    str(entry["subjects"]),
+                    str(entry["impostor_pairs"]),
+                    str(entry["mated_pairs"]),
+                    "too few subjects",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
         ratio = entry.get("fmr_ratio_to_best")
-        rows.append([
-            name, str(entry["subjects"]), f"{entry['impostor_pairs']:,}",
-            f"{entry['mated_pairs']:,}",
-            _pct(entry["fmr"], 3), _ci(entry["fmr_ci"]),
-            f"{ratio:.2f}" if isinstance(ratio, float) else "n/a",
-            _pct(entry["fnmr"]), _ci(entry["fnmr_ci"]),
-        ])
+        rows.append(
+            [
+                name,
+                str(entry["subjects"]),
+                f"{entry['impostor_pairs']:,}",
+                f"{entry['mated_pairs']:,}",
+                _pct(entry["fmr"], 3),
+                _ci(entry["fmr_ci"]),
+                f"{ratio:.2f}" if isinstance(ratio, float) else "n/a",
+                _pct(entry["fnmr"]),
+                _ci(entry["fnmr_ci"]),
+            ]
+        )
         plotted.append(next(g for g in report.groups if g.name == name))
     figures = []
     if plotted:
-        figures.append(Figure(
-            f"False match rate per {report.attribute} group at threshold "
-            f"{report.threshold:.4f}, with 95% bootstrap intervals",
-            fmr_by_group_png([g.name for g in plotted], [g.fmr for g in plotted],
-                             [g.fmr_ci for g in plotted], "FMR (within group)", "FMR by group"),
-        ))
-        figures.append(Figure(
-            "Score distributions per group (solid impostor, dashed mated)",
-            score_distributions_png(
-                {g.name: (g.statistics.impostor_histogram, g.statistics.mated_scores)
-                 for g in plotted}, report.threshold, f"scores by {report.attribute}"),
-        ))
+        figures.append(
+            Figure(
+                f"False match rate per {report.attribute} group at threshold "
+                f"{report.threshold:.4f}, with 95% bootstrap intervals",
+                fmr_by_group_png(
+                    [g.name for g in plotted],
+                    [g.fmr for g in plotted],
+                    [g.fmr_ci for g in plotted],
+                    "FMR (within group)",
+                    "FMR by group",
+                ),
+            )
+        )
+        figures.append(
+            Figure(
+                "Score distributions per group (solid impostor, dashed mated)",
+                score_distributions_png(
+                    {
+                        g.name: (g.statistics.impostor_histogram, g.statistics.mated_scores)
+                        for g in plotted
+                    },
+                    report.threshold,
+                    f"scores by {report.attribute}",
+                ),
+            )
+        )
     notes = [
         f"Data: {source}. {label_notes}",
         f"One global threshold {report.threshold:.4f} ({report.threshold_source}). Threshold "
@@ -98,10 +133,24 @@ def fairness_report(report: FairnessReport, source: str, label_notes: str) -> Re
         f"{summary['threshold_for_target_fmr']}.",
         report.label_handling,
     ]
-    header = ["group", "subjects", "impostor pairs", "mated pairs", "FMR", "FMR 95% CI",
-              "FMR / best", "FNMR", "FNMR 95% CI"]
-    return Report(f"clearsight: demographic differentials by {report.attribute}", summary,
-                  notes, [Table("Per group, at the global threshold", header, rows)], figures)
+    header = [
+        "group",
+        "subjects",
+        "impostor pairs",
+        "mated pairs",
+        "FMR",
+        "FMR 95% CI",
+        "FMR / best",
+        "FNMR",
+        "FNMR 95% CI",
+    ]
+    return Report(
+        f"clearsight: demographic differentials by {report.attribute}",
+        summary,
+        notes,
+        [Table("Per group, at the global threshold", header, rows)],
+        figures,
+    )
 
 
 def identify_summary(results: Sequence[GallerySizeResult], source: str) -> dict[str, object]:
@@ -115,11 +164,29 @@ def identify_summary(results: Sequence[GallerySizeResult], source: str) -> dict[
 
 def identify_report(results: Sequence[GallerySizeResult], source: str) -> Report:
     rows = [
-        [str(r.gallery_size), str(r.mated_probes), str(r.non_mated_probes), _pct(r.rank1),
-         *[_pct(v) for v in r.fnir_at_fpir.values()]]
+        [
+            str(r.gallery_size),
+            str(r.mated_probes),
+            str(r.non_mated_probes),
+            _pct(r.rank1),
+            *[_pct(v) for v in r.fnir_at_fpir.values()],
+        ]
         for r in results
     ]
-    header = ["gallery size", "mated probes", "non-mated probes", "rank-1",
-              *[f"FNIR at FPIR {k}" for k in results[0].fnir_at_fpir]] if results else []
-    return Report("clearsight: open-set identification", identify_summary(results, source),
-                  [], [Table("By gallery size", header, rows)])
+    header = (
+        [
+            "gallery size",
+            "mated probes",
+            "non-mated probes",
+            "rank-1",
+            *[f"FNIR at FPIR {k}" for k in results[0].fnir_at_fpir],
+        ]
+        if results
+        else []
+    )
+    return Report(
+        "clearsight: open-set identification",
+        identify_summary(results, source),
+        [],
+        [Table("By gallery size", header, rows)],
+    )

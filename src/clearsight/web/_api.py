@@ -70,14 +70,15 @@ def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[Use
     from sqlalchemy import select
 
     with service(request).db.read_session() as s:
-        return [
-            _user_out(u) for u in s.scalars(select(User).order_by(User.username))
-        ]
+        return [_user_out(u) for u in s.scalars(select(User).order_by(User.username))]
 
 
 def _user_out(user: User) -> UserOut:
     return UserOut(
-        id=user.id, username=user.username, role=user.role, active=user.active,
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        active=user.active,
         sites=sorted(sites.sites_of(user)),
     )
 

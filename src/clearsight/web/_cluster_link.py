@@ -119,7 +119,9 @@ class ClusterLink:
     def start(self) -> None:
         started = threading.Event()
         self._thread = threading.Thread(
-            target=asyncio.run, args=(self._main(started),), name="clearsight-cluster",
+            target=asyncio.run,
+            args=(self._main(started),),
+            name="clearsight-cluster",
             daemon=True,
         )
         self._thread.start()
@@ -136,7 +138,9 @@ class ClusterLink:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
         self.stop()

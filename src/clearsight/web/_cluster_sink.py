@@ -71,8 +71,13 @@ class ServiceAlertSink:
         try:
             with self._db.session() as session:
                 result = alerts.ingest_alert(
-                    session, self._cipher, core, self._clock(), (),
-                    _camera_id(session, alert), alert.site,
+                    session,
+                    self._cipher,
+                    core,
+                    self._clock(),
+                    (),
+                    _camera_id(session, alert),
+                    alert.site,
                 )
         except DBAPIError as error:
             raise StoreError(

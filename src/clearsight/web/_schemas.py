@@ -130,7 +130,9 @@ class UserIn(_Body):
     password: str = Field(
         min_length=12, max_length=1000, title="Password", description="At least 12 characters."
     )
-    role: Role = Field(title="Role", description="admin, enroller, reviewer, auditor or privacy_officer.")
+    role: Role = Field(
+        title="Role", description="admin, enroller, reviewer, auditor or privacy_officer."
+    )
 
 
 class UserOut(_Body):
@@ -139,7 +141,9 @@ class UserOut(_Body):
     role: str
     active: bool
     sites: list[str] = Field(
-        default_factory=list, title="Sites", description="Sites whose alerts the user sees; [] = all."
+        default_factory=list,
+        title="Sites",
+        description="Sites whose alerts the user sees; [] = all.",
     )
 
 
