@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.service.webkit import add_user, alert_body, api_token, fake_enroll, seed_entry
+from tests.service.webkit import (
+    alert_body,
+    api_token,
+    fake_enroll,
+    review_team,
+)
 
 from clearsight.errors import PolicyError
 from clearsight.review import (
@@ -22,7 +27,6 @@ from clearsight.review import (
     apply_decision,
     status_after,
 )
-from clearsight.store import Role
 from clearsight.web import Hooks, ServiceSettings, create_app
 
 
@@ -78,15 +82,7 @@ def test_no_outbound_connection_without_configured_notifiers(
     monkeypatch.setattr(socket.socket, "connect", recording_connect)
     app = make_app(tmp_path)
     with TestClient(app) as client:
-        for name, role in (
-            ("enr", Role.ENROLLER),
-            ("adm", Role.ADMIN),
-            ("r1", Role.REVIEWER),
-            ("r2", Role.REVIEWER),
-        ):
-            add_user(app, name, role)
-        entry_id = seed_entry(app, "enr", "adm")
-        ingest = {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+        entry_id, ingest = review_team(app)
         alert_id = client.post(
             "/api/alerts", json=alert_body(entry_id, "a"), headers=ingest
         ).json()["id"]
@@ -107,10 +103,7 @@ def test_background_upkeep_expires_alerts_and_purges_entries(tmp_path: Path) -> 
     settings = ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0.1, review_window_hours=1)
     app = create_app(settings, Hooks(enroll=fake_enroll, clock=lambda: now[0]))
     with TestClient(app) as client:
-        for name, role in (("enr", Role.ENROLLER), ("adm", Role.ADMIN)):
-            add_user(app, name, role)
-        entry_id = seed_entry(app, "enr", "adm")
-        ingest = {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+        entry_id, ingest = review_team(app, reviewers=())
         alert_id = client.post(
             "/api/alerts", json=alert_body(entry_id, "a"), headers=ingest
         ).json()["id"]

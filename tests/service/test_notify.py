@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.service.webkit import add_user, alert_body, api_token, make_app, seed_entry
+from tests.service.webkit import alert_body, api_token, make_app, review_team
 
 from clearsight.notify import NotifyConfig
-from clearsight.store import Role, alerts
+from clearsight.store import alerts
 from clearsight.web._services import run_outbox
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
@@ -102,16 +102,7 @@ def test_confirmed_alert_is_sent_once_by_webhook_and_mqtt(
     )
     app = make_app(tmp_path, notify=notify)
     with TestClient(app) as client:
-        for name, role in (
-            ("enr", Role.ENROLLER),
-            ("adm", Role.ADMIN),
-            ("r1", Role.REVIEWER),
-            ("r2", Role.REVIEWER),
-            ("r3", Role.REVIEWER),
-        ):
-            add_user(app, name, role)
-        entry_id = seed_entry(app, "enr", "adm")
-        ingest = {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+        entry_id, ingest = review_team(app, ("r1", "r2", "r3"))
         confirmed_id = client.post(
             "/api/alerts", json=alert_body(entry_id, "a"), headers=ingest
         ).json()["id"]
@@ -154,15 +145,7 @@ def test_failed_delivery_stays_in_the_outbox_and_is_retried(
     app = make_app(tmp_path, notify=NotifyConfig(webhook_url=receiver.url))
     ctx = app.state.clearsight
     with TestClient(app) as client:
-        for name, role in (
-            ("enr", Role.ENROLLER),
-            ("adm", Role.ADMIN),
-            ("r1", Role.REVIEWER),
-            ("r2", Role.REVIEWER),
-        ):
-            add_user(app, name, role)
-        entry_id = seed_entry(app, "enr", "adm")
-        ingest = {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+        entry_id, ingest = review_team(app)
         alert_id = client.post(
             "/api/alerts", json=alert_body(entry_id, "a"), headers=ingest
         ).json()["id"]

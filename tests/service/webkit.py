@@ -143,3 +143,18 @@ def alert_body(subject_id: str, key: str, crops: int = 2) -> dict[str, object]:
         "agreeing_samples": 4,
         "crops_png_base64": [b64png(10 + i) for i in range(crops)],
     }
+
+
+def review_team(
+    app: FastAPI, reviewers: tuple[str, ...] = ("r1", "r2")
+) -> tuple[str, dict[str, str]]:
+    """An enroller ``enr``, an admin ``adm`` and the named reviewers; an approved entry.
+
+    Returns the entry id and the headers of an ``alerts:ingest`` token (the camera side).
+    """
+    add_user(app, "enr", Role.ENROLLER)
+    add_user(app, "adm", Role.ADMIN)
+    for name in reviewers:
+        add_user(app, name, Role.REVIEWER)
+    entry_id = seed_entry(app, "enr", "adm")
+    return entry_id, {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
