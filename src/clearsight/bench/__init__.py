@@ -7,6 +7,7 @@ from clearsight.bench._pipeline_bench import (
     run_latency,
     run_naive,
     run_pipeline,
+    warm_up,
 )
 from clearsight.bench._resources import (
     Percentiles,
@@ -65,4 +66,5 @@ __all__ = [
     "score_profile",
     "synthetic_set",
     "thread_limit",
+    "warm_up",
 ]

@@ -215,7 +215,7 @@ def pipeline_command(
     config: ConfigOption = None,
 ) -> None:
     """Analysed frames/s, faces/s, ms per stage, CPU and memory; --naive for the ratio."""
-    from clearsight.bench import run_naive, run_pipeline
+    from clearsight.bench import run_naive, run_pipeline, warm_up
     from clearsight.config import load_config
 
     settings = load_config(config)
@@ -224,6 +224,7 @@ def pipeline_command(
     console.print(f"bench pipeline: {_machine_line()}, {len(models.gallery)} watchlist subjects")
     for video in videos:
         console.print(f"[bold]{video}[/]", soft_wrap=True)
+        warm_up(video, settings, models)
         fast = run_pipeline(video, settings, models, max_frames)
         console.print(_run_line(fast), soft_wrap=True)
         if not naive:

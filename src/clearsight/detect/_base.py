@@ -14,3 +14,11 @@ class FaceDetector(ABC):
     @abstractmethod
     def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
         """Faces in ``image``, in its own pixel coordinates, landmarks filled."""
+
+    def detect_boxes(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
+        """Faces in ``image`` with landmarks only where they come free (else NaN).
+
+        Tracking needs boxes alone; a pipeline fills landmarks later, only for faces it
+        will cut a chip from. Detectors whose landmarks cost extra override this.
+        """
+        return self.detect(image)

