@@ -3,6 +3,7 @@
 Loading a file (``load_config``) is separate from validating values (the models themselves).
 """
 
+from clearsight.config._backends import OnnxEmbedderConfig, OnnxModelFile, ScrfdDetectorConfig
 from clearsight.config._load import load_config, read_config_file
 from clearsight.config._models import (
     AlertConfig,
@@ -27,8 +28,11 @@ __all__ = [
     "HogDetectorConfig",
     "IngestConfig",
     "MatchConfig",
+    "OnnxEmbedderConfig",
+    "OnnxModelFile",
     "QualityConfig",
     "ScheduleConfig",
+    "ScrfdDetectorConfig",
     "TrackConfig",
     "load_config",
     "read_config_file",

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clearsight.config._backends import OnnxEmbedderConfig, ScrfdDetectorConfig
 
 
 class _Section(BaseModel):
@@ -57,7 +59,9 @@ class CnnDetectorConfig(_Section):
     )
 
 
-DetectorConfig = Annotated[HogDetectorConfig | CnnDetectorConfig, Field(discriminator="type")]
+DetectorConfig = Annotated[
+    HogDetectorConfig | CnnDetectorConfig | ScrfdDetectorConfig, Field(discriminator="type")
+]
 
 
 class IngestConfig(_Section):
@@ -197,11 +201,20 @@ class QualityConfig(_Section):
 
 
 class EmbedConfig(_Section):
-    runtime: Literal["onnx", "dlib"] = Field(
+    runtime: Literal["onnx", "dlib", "model"] = Field(
         "onnx",
         title="Embedding runtime",
         description="`onnx` runs dlib's ResNet weights through ONNX Runtime (same embeddings within "
-        "1e-12 cosine, about 20 times cheaper); `dlib` runs dlib itself, the reference.",
+        "1e-12 cosine, about 20 times cheaper); `dlib` runs dlib itself, the reference; "
+        "`model` runs the ONNX embedder file named in `embed.model` (ArcFace/SFace-style, "
+        'with its own model id and calibration card; pair it with `detector.type = "scrfd"`).',
+    )
+    model: OnnxEmbedderConfig | None = Field(
+        None,
+        title="ONNX embedder file",
+        description='The ArcFace/SFace-style model `runtime = "model"` runs: its file and '
+        "SHA-256, model id and calibration card. Set only with that runtime; `threads` and "
+        "`mirror` apply to dlib's ResNet only (its threads are `embed.model.model.threads`).",
     )
     threads: int = Field(
         1,
@@ -215,6 +228,19 @@ class EmbedConfig(_Section):
         title="Average with the mirror image",
         description="Embed each chip and its mirror and average them: more accurate, twice the cost.",
     )
+
+    @model_validator(mode="after")
+    def _model_with_its_runtime(self) -> EmbedConfig:
+        if self.runtime == "model" and self.model is None:
+            raise ValueError(
+                'runtime "model" needs an [embed.model] section naming the ONNX embedder file'
+            )
+        if self.runtime != "model" and self.model is not None:
+            raise ValueError(
+                f'embed.model is set but runtime is "{self.runtime}"; set runtime = "model" to '
+                "use the ONNX embedder file, or remove [embed.model]"
+            )
+        return self
 
 
 class MatchConfig(_Section):
@@ -260,7 +286,8 @@ class ClearsightConfig(_Section):
     detector: DetectorConfig = Field(
         default_factory=HogDetectorConfig,
         title="Face detector",
-        description="Chosen by its `type`: `hog` (default) or `cnn`.",
+        description="Chosen by its `type`: `hog` (default) or `cnn` (dlib's), or `scrfd` (an "
+        'ONNX file you supply, paired with `embed.runtime = "model"`).',
     )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig, title="Ingest", description="Reading frames."
@@ -287,3 +314,23 @@ class ClearsightConfig(_Section):
     alert: AlertConfig = Field(
         default_factory=AlertConfig, title="Alerts", description="Evidence attached to alerts."
     )
+
+    @model_validator(mode="after")
+    def _landmarks_fit_the_embedder(self) -> ClearsightConfig:
+        # Chips are cut from the detector's five landmarks: dlib's detectors give dlib's
+        # points (eye corners, nose base) for dlib's ResNet; SCRFD gives InsightFace's
+        # (eyes, nose tip, mouth corners) for ArcFace-style models. Mixed, every chip is
+        # misaligned and matching silently degrades, so the pairing is refused.
+        scrfd = self.detector.type == "scrfd"
+        onnx_model = self.embed.runtime == "model"
+        if scrfd and not onnx_model:
+            raise ValueError(
+                'detector.type "scrfd" gives InsightFace landmarks, which dlib\'s ResNet chips '
+                'cannot use: set embed.runtime = "model" with an [embed.model] ONNX embedder'
+            )
+        if onnx_model and not scrfd:
+            raise ValueError(
+                f'embed.runtime "model" needs InsightFace landmarks: set detector.type = '
+                f'"scrfd" (detector "{self.detector.type}" gives dlib\'s landmarks)'
+            )
+        return self
