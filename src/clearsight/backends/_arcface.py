@@ -10,6 +10,7 @@ pair these embedders with ``ScrfdDetector``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -19,8 +20,8 @@ import numpy.typing as npt
 from clearsight.backends._config import OnnxEmbedderConfig
 from clearsight.backends._session import open_session
 from clearsight.embed import Embedder
-from clearsight.errors import ConfigError, ModelError
-from clearsight.match import CalibrationCard, load_card
+from clearsight.errors import ModelError
+from clearsight.match import CalibrationCard, model_card
 from clearsight.types import FaceDetections
 
 # Where InsightFace's ArcFace expects the five landmarks in a 112x112 chip.
@@ -56,6 +57,8 @@ def arcface_chips(
 class OnnxEmbedder(Embedder):
     """Chips in, L2-normalised templates out; the model file is checked by SHA-256 first."""
 
+    landmark_scheme = "insightface"
+
     def __init__(self, config: OnnxEmbedderConfig) -> None:
         self.model_id = config.model_id
         self._config = config
@@ -73,18 +76,17 @@ class OnnxEmbedder(Embedder):
         self.dimensions = int(shape[1])
         self._session = session
 
+    def card_file(self) -> Path:
+        return self._config.card
+
     def card(self) -> CalibrationCard:
         """This model's calibration card; refused if it was measured for another model."""
-        card = load_card(self.model_id, self._config.card)
-        if card.model_id != self.model_id:
-            raise ConfigError(
-                f"{self._config.card}: card is for {card.model_id}, the embedder is {self.model_id}"
-            )
-        return card
+        return model_card(self.model_id, self._config.card)
 
-    def align(
+    def cut_chips(
         self, image: npt.NDArray[np.uint8], detections: FaceDetections
     ) -> list[npt.NDArray[np.uint8]]:
+        """ArcFace-aligned chips of the configured size from InsightFace-order landmarks."""
         return arcface_chips(image, detections, self._config.input_size)
 
     def _blob(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:

@@ -50,6 +50,8 @@ def letterbox(
 class ScrfdDetector(FaceDetector):
     """Finds faces with an SCRFD-format ONNX model; the file is checked by SHA-256 first."""
 
+    landmark_scheme = "insightface"
+
     def __init__(self, config: ScrfdDetectorConfig) -> None:
         width, height = config.input_size
         if width % 32 or height % 32:

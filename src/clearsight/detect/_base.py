@@ -11,6 +11,10 @@ from clearsight.types import FaceDetections
 class FaceDetector(ABC):
     """Finds faces in an RGB uint8 image and returns them with five-point landmarks."""
 
+    landmark_scheme: str = "dlib"
+    """Which five points ``detect`` gives: ``dlib`` (eye corners, nose base) or
+    ``insightface`` (eyes, nose tip, mouth corners); the embedder must cut chips from them."""
+
     @abstractmethod
     def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
         """Faces in ``image``, in its own pixel coordinates, landmarks filled."""

@@ -2,16 +2,39 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from clearsight.embed._align import align_chips
+from clearsight.types import FaceDetections
+
 
 class Embedder(ABC):
-    """Turns aligned face chips into L2-normalised templates of one model."""
+    """Turns aligned face chips into L2-normalised templates of one model.
+
+    The chips it reads are its own business: ``cut_chips`` aligns them the way the model
+    was trained (dlib's 150x150 chips by default), from the five landmarks of the scheme
+    named by ``landmark_scheme``, which the detector must give.
+    """
 
     model_id: str
     dimensions: int
+    landmark_scheme: str = "dlib"
+    """Five-point landmarks ``cut_chips`` needs: ``dlib`` (eye corners, nose base; HOG and
+    CNN detectors) or ``insightface`` (eyes, nose tip, mouth corners; SCRFD)."""
+
+    def cut_chips(
+        self, image: npt.NDArray[np.uint8], detections: FaceDetections
+    ) -> list[npt.NDArray[np.uint8]]:
+        """One aligned RGB chip per face of ``detections`` (landmarks filled), as ``embed``
+        reads them; dlib's 150x150 alignment unless the model needs another."""
+        return align_chips(image, detections)
+
+    def card_file(self) -> Path | None:
+        """Where this model's calibration card is; None: the card shipped for ``model_id``."""
+        return None
 
     @abstractmethod
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:

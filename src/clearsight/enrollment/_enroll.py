@@ -7,8 +7,8 @@ import numpy.typing as npt
 
 from clearsight.config import HogDetectorConfig, QualityConfig
 from clearsight.detect import FaceDetector, HogFaceDetector
-from clearsight.embed import Embedder, align_chips, create_embedder
-from clearsight.errors import EnrollmentError
+from clearsight.embed import Embedder, create_embedder
+from clearsight.errors import ConfigError, EnrollmentError
 from clearsight.quality import assess_face
 from clearsight.types import Embedding
 
@@ -37,21 +37,42 @@ def enroll_face(
 ) -> EnrolledFace:
     """Check that ``image`` holds exactly one usable face and return its template.
 
-    ``name`` (the file name or upload name) goes into the error message.
+    ``name`` (the file name or upload name) goes into the error message. The chip is cut
+    by the embedder (``Embedder.cut_chips``) from the detector's landmarks, so the two must
+    use the same landmark scheme; without ``detector`` dlib's HOG is used, which only suits
+    dlib's ResNet (pass the SCRFD detector with an ONNX embedder).
     """
     quality = quality or QualityConfig()
-    detections = (detector or _reference_detector()).detect(image)
+    embedder = embedder or create_embedder()
+    if detector is None:
+        if embedder.landmark_scheme != "dlib":
+            raise ConfigError(
+                f"{embedder.model_id} cuts chips from {embedder.landmark_scheme} landmarks: "
+                'enrol with the detector that gives them (detector.type = "scrfd")'
+            )
+        detector = _reference_detector()
+    if detector.landmark_scheme != embedder.landmark_scheme:
+        raise ConfigError(
+            f"the detector gives {detector.landmark_scheme} landmarks, the embedder "
+            f"{embedder.model_id} cuts its chips from {embedder.landmark_scheme} landmarks"
+        )
+    detections = detector.detect(image)
     if len(detections) == 0:
         raise EnrollmentError(f"{name}: no face found")
     if len(detections) > 1:
         raise EnrollmentError(
             f"{name}: {len(detections)} faces found; a reference photo must show exactly one person"
         )
-    chip = align_chips(image, detections)[0]
-    assessment = assess_face(float(detections.widths[0]), detections.landmarks[0], chip, quality)
+    chip = embedder.cut_chips(image, detections)[0]
+    assessment = assess_face(
+        float(detections.widths[0]),
+        detections.landmarks[0],
+        chip,
+        quality,
+        embedder.landmark_scheme,
+    )
     if not assessment.usable:
         raise EnrollmentError(f"{name}: {assessment.reason}")
-    embedder = embedder or create_embedder()
     vector = embedder.embed([chip])[0]
     x1, y1, x2, y2 = (float(v) for v in detections.boxes[0])
     pad_x, pad_y = 0.4 * (x2 - x1), 0.4 * (y2 - y1)

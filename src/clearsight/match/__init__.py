@@ -1,6 +1,6 @@
 """Matching: a watchlist gallery, per-track identity decisions and calibration cards."""
 
-from clearsight.match._calibration import CalibrationCard, build_card, load_card
+from clearsight.match._calibration import CalibrationCard, build_card, load_card, model_card
 from clearsight.match._decide import decide_track
 from clearsight.match._gallery import Gallery, SubjectHits
 from clearsight.match._search import (
@@ -27,4 +27,5 @@ __all__ = [
     "decide_track",
     "default_search",
     "load_card",
+    "model_card",
 ]

@@ -146,3 +146,13 @@ def load_card(model_id: str, path: Path | None = None) -> CalibrationCard:
         return CalibrationCard.model_validate(json.loads(text))
     except ValueError as error:
         raise ConfigError(f"{path or model_id}: invalid calibration card: {error}") from error
+
+
+def model_card(model_id: str, path: Path | None = None) -> CalibrationCard:
+    """``load_card``, refusing a card measured for another model than ``model_id``."""
+    card = load_card(model_id, path)
+    if card.model_id != model_id:
+        raise ConfigError(
+            f"{path or model_id}: card is for {card.model_id}, the embedder is {model_id}"
+        )
+    return card

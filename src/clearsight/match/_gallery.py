@@ -48,9 +48,15 @@ class Gallery:
         cls,
         model_id: str,
         entries: Sequence[tuple[str, str, npt.NDArray[np.float32]]],
-        dimensions: int = 128,
+        dimensions: int | None = None,
     ) -> Gallery:
-        """From ``(subject_id, subject_name, template)`` rows, several rows per subject allowed."""
+        """From ``(subject_id, subject_name, template)`` rows, several rows per subject allowed.
+
+        ``dimensions`` defaults to the templates' own length (128, dlib's, when there are none),
+        so a 512-D ArcFace watchlist builds like a 128-D one.
+        """
+        if dimensions is None:
+            dimensions = int(np.asarray(entries[0][2]).size) if len(entries) else 128
         order: dict[str, int] = {}
         names: dict[str, str] = {}
         for subject_id, name, _ in entries:

@@ -21,8 +21,9 @@ from clearsight.detect import (
     locate_landmarks,
     non_max_suppression,
 )
-from clearsight.embed import Embedder, align_chips, create_embedder
-from clearsight.match import CalibrationCard, Gallery, decide_track, load_card
+from clearsight.embed import Embedder, create_embedder
+from clearsight.errors import ConfigError
+from clearsight.match import CalibrationCard, Gallery, decide_track, model_card
 from clearsight.motion import MotionDetector
 from clearsight.quality import BestSamples, assess_face
 from clearsight.track import IouTracker
@@ -84,6 +85,11 @@ class Pipeline:
     Nothing about a face that matches nobody leaves this object: its samples live in memory
     only while its track is alive and are dropped when the track ends. With an empty
     watchlist no face is even embedded.
+
+    Without ``detector`` and ``embedder`` it builds dlib's from ``config``; the ONNX
+    backends (``detector.type = "scrfd"``, ``embed.runtime = "model"``) are built by
+    ``clearsight.backends.create_models`` and passed in. The card defaults to the
+    embedder's own (``Embedder.card_file``); a card or landmarks of another model are refused.
     """
 
     def __init__(
@@ -96,8 +102,19 @@ class Pipeline:
     ) -> None:
         self.config = config
         self._embedder = embedder or create_embedder(config.embed)
-        self._card = card or load_card(self._embedder.model_id)
+        self._card = card or model_card(self._embedder.model_id, self._embedder.card_file())
+        if self._card.model_id != self._embedder.model_id:
+            raise ConfigError(
+                f"the calibration card is for {self._card.model_id}, the embedder is "
+                f"{self._embedder.model_id}; thresholds of one model mean nothing for another"
+            )
         self._detector = detector or create_detector(config.detector)
+        if self._detector.landmark_scheme != self._embedder.landmark_scheme:
+            raise ConfigError(
+                f"the detector gives {self._detector.landmark_scheme} landmarks, the embedder "
+                f"{self._embedder.model_id} cuts its chips from {self._embedder.landmark_scheme} "
+                "landmarks"
+            )
         self._tracker = IouTracker(config.track)
         self._motion = MotionDetector(config.schedule)
         self._last_full: datetime | None = None
@@ -249,7 +266,7 @@ class Pipeline:
                 # Detection left them out (tracking needs boxes only): found now, on the
                 # full-resolution frame, for these faces alone.
                 candidates = locate_landmarks(frame.image, candidates)
-            chips = align_chips(frame.image, candidates)
+            chips = self._embedder.cut_chips(frame.image, candidates)
             for row, chip in enumerate(chips):
                 track_id = int(candidates.track_ids[row])
                 state = self._tracks[track_id]
@@ -258,6 +275,7 @@ class Pipeline:
                     candidates.landmarks[row],
                     chip,
                     self.config.quality,
+                    self._embedder.landmark_scheme,
                 )
                 if not quality.usable or not state.samples.would_keep(quality.score):
                     continue

@@ -21,19 +21,25 @@ class FaceQuality:
     reason: str
 
 
-def _yaw_from_landmarks(points: npt.NDArray[np.float32]) -> float:
-    """0 for a frontal face, 1 when the nose is under an eye (dlib 5-point order).
+def _yaw_from_landmarks(points: npt.NDArray[np.float32], scheme: str = "dlib") -> float:
+    """0 for a frontal face, 1 when the nose is under an eye.
 
-    Points 0-1 are one eye's corners, 2-3 the other's, 4 the base of the nose. The nose's
-    offset from the eyes' midpoint, along the line between the eyes, grows as the head turns.
+    dlib's order: points 0-1 are one eye's corners, 2-3 the other's, 4 the base of the nose.
+    InsightFace's (``scheme="insightface"``, SCRFD): 0 and 1 the eyes, 2 the nose tip, 3-4
+    the mouth corners. The nose's offset from the eyes' midpoint, along the line between
+    the eyes, grows as the head turns.
     """
-    eye_a = points[0:2].mean(axis=0)
-    eye_b = points[2:4].mean(axis=0)
+    if scheme == "insightface":
+        eye_a, eye_b, nose = points[0], points[1], points[2]
+    elif scheme == "dlib":
+        eye_a, eye_b, nose = points[0:2].mean(axis=0), points[2:4].mean(axis=0), points[4]
+    else:
+        raise ValueError(f"unknown landmark scheme {scheme!r}; expected dlib or insightface")
     axis = eye_a - eye_b
     half = float(np.linalg.norm(axis)) / 2
     if half == 0:
         return 1.0
-    offset = float(np.dot(points[4] - (eye_a + eye_b) / 2, axis / (2 * half)))
+    offset = float(np.dot(nose - (eye_a + eye_b) / 2, axis / (2 * half)))
     return min(1.0, abs(offset) / half)
 
 
@@ -48,10 +54,15 @@ def assess_face(
     landmarks: npt.NDArray[np.float32],
     chip: npt.NDArray[np.uint8],
     config: QualityConfig,
+    landmark_scheme: str = "dlib",
 ) -> FaceQuality:
-    """Score one face; ``usable`` is False (with the reason) when it must never be matched."""
+    """Score one face; ``usable`` is False (with the reason) when it must never be matched.
+
+    ``chip`` is the aligned chip of any size (dlib's 150 px, ArcFace's 112 px);
+    ``landmark_scheme`` names the order of ``landmarks`` (``dlib`` or ``insightface``).
+    """
     sharpness = sharpness_of(chip)
-    yaw = _yaw_from_landmarks(landmarks)
+    yaw = _yaw_from_landmarks(landmarks, landmark_scheme)
     size_term = min(1.0, width_px / (3 * config.min_face_px))
     sharp_term = min(1.0, sharpness / (5 * max(config.min_sharpness, 1e-6)))
     pose_term = max(0.0, 1.0 - yaw / config.max_yaw)
