@@ -12,9 +12,9 @@ from clearsight.types import Alert
 
 def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     """Build the synthetic clip, enrol Eileen Collins only, watch the clip and show the alerts."""
+    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
     from clearsight.cli._watch import alert_json, run_watch
     from clearsight.demo import build_demo_clip, demo_portraits
-    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
     from clearsight.watchlist import WatchlistFile
 
@@ -28,8 +28,11 @@ def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     console.print(
         f"Demo camera clip: {clip} (two people walk past: {collins.name}, then {hopper.name})"
     )
-    embedder = create_embedder(config.embed)
-    enrolled = enroll_face(collins.image, collins.name, config.quality, embedder=embedder)
+    embedder = create_embedder_from_config(config.embed)
+    detector = create_enrollment_detector(config.detector)
+    enrolled = enroll_face(
+        collins.image, collins.name, config.quality, detector=detector, embedder=embedder
+    )
     watchlist_path.unlink(missing_ok=True)
     with WatchlistFile(watchlist_path) as store:
         store.add(collins.name, [(enrolled.embedding, "demo:skimage.data.astronaut")])

@@ -45,15 +45,17 @@ def run_watch(
     on_alert: Callable[[Alert], None],
     progress: bool,
 ) -> RunSummary:
-    from clearsight.embed import create_embedder
+    from clearsight.backends import create_models
     from clearsight.ingest import open_source
     from clearsight.pipeline import Pipeline, run_source
     from clearsight.watchlist import WatchlistFile
 
-    embedder = create_embedder(config.embed)
+    models = create_models(config)
     with WatchlistFile(watchlist) as store:
-        gallery = store.gallery(embedder.model_id)
-    pipeline = Pipeline(config, gallery, embedder=embedder)
+        gallery = store.matchable_gallery(models.model_id)
+    pipeline = Pipeline(
+        config, gallery, card=models.card, detector=models.detector, embedder=models.embedder
+    )
     source = open_source(spec, config.ingest)
     if not progress:
         return run_source(source, pipeline, on_alert)

@@ -32,16 +32,19 @@ def enroll(
     config: ConfigOption = None,
 ) -> None:
     """Enrol a subject from reference photos, each of exactly one usable face."""
-    from clearsight.embed import create_embedder
+    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
     from clearsight.enrollment import enroll_face
     from clearsight.ingest import load_image
     from clearsight.watchlist import WatchlistFile
 
     settings = load_config(config)
-    embedder = create_embedder(settings.embed)
+    embedder = create_embedder_from_config(settings.embed)
+    detector = create_enrollment_detector(settings.detector)
     enrolled = []
     for path in images:
-        face = enroll_face(load_image(path), str(path), settings.quality, embedder=embedder)
+        face = enroll_face(
+            load_image(path), str(path), settings.quality, detector=detector, embedder=embedder
+        )
         enrolled.append((face.embedding, hashlib.sha256(path.read_bytes()).hexdigest()))
     with WatchlistFile(watchlist) as store:
         subject = store.add(name, enrolled)
@@ -177,16 +180,24 @@ def compare(
     config: ConfigOption = None,
 ) -> None:
     """Compare the faces of two images: score, same or different, estimated false match rate."""
-    from clearsight.embed import create_embedder
+    from clearsight.backends import (
+        create_embedder_from_config,
+        create_enrollment_detector,
+        embedder_card,
+    )
     from clearsight.enrollment import enroll_face
     from clearsight.ingest import load_image
-    from clearsight.match import load_card
 
     settings = load_config(config)
-    embedder = create_embedder(settings.embed)
-    card = load_card(embedder.model_id)
-    a = enroll_face(load_image(image_a), str(image_a), settings.quality, embedder=embedder)
-    b = enroll_face(load_image(image_b), str(image_b), settings.quality, embedder=embedder)
+    embedder = create_embedder_from_config(settings.embed)
+    detector = create_enrollment_detector(settings.detector)
+    card = embedder_card(embedder)
+    a, b = (
+        enroll_face(
+            load_image(path), str(path), settings.quality, detector=detector, embedder=embedder
+        )
+        for path in (image_a, image_b)
+    )
     score = a.embedding.similarity(b.embedding)
     threshold = card.threshold_for_fmr(settings.match.target_fmr)
     verdict = "same" if score >= threshold else "different"

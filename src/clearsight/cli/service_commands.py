@@ -5,11 +5,18 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clearsight.cli._app import app, friendly_errors
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from clearsight.config import ClearsightConfig
+    from clearsight.web._context import EnrolledFaceLike, EnrollFunction
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -93,7 +100,7 @@ def serve(
 
     from clearsight.config import load_config
     from clearsight.notify import NotifyConfig
-    from clearsight.web import ServiceSettings, create_app, prepare
+    from clearsight.web import Hooks, ServiceSettings, create_app, prepare
     from clearsight.web._services import ingest
     from clearsight.workers import CameraRuntime, ensure_demo_camera
 
@@ -114,7 +121,7 @@ def serve(
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
         typer.echo(f"first start: create the admin at {setup_link}")
-    app = create_app(settings)
+    app = create_app(settings, Hooks(enroll=_enrolment(camera_config)))
     ctx = app.state.clearsight
     if demo_camera:
         camera = ensure_demo_camera(ctx.db, data_dir)
@@ -132,6 +139,21 @@ def serve(
         link if link is not None else contextlib.nullcontext(),
     ):
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _enrolment(config: ClearsightConfig) -> EnrollFunction:
+    """The service's enrolment with the pipeline config's detector and embedder, so its
+    templates are of the model the cameras run (an ONNX embedder file included)."""
+    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
+    from clearsight.enrollment import enroll_face
+
+    embedder = create_embedder_from_config(config.embed)
+    detector = create_enrollment_detector(config.detector)
+
+    def enroll(image: npt.NDArray[np.uint8], name: str) -> EnrolledFaceLike:
+        return enroll_face(image, name, detector=detector, embedder=embedder)
+
+    return enroll
 
 
 def _cluster_setup(nats: str, namespace: str, key_file: Path | None):  # type: ignore[no-untyped-def]

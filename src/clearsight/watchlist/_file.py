@@ -95,6 +95,25 @@ class WatchlistFile:
         ).fetchall()
         return [WatchlistSubject(subject_id=r[0], name=r[1], templates=int(r[2])) for r in rows]
 
+    def model_ids(self) -> dict[str, int]:
+        """How many templates each embedding model has in this file."""
+        rows = self._db.execute(
+            "SELECT model_id, COUNT(*) FROM templates GROUP BY model_id ORDER BY model_id"
+        ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def matchable_gallery(self, model_id: str) -> Gallery:
+        """``gallery(model_id)``, refused when the file's templates are all of other models
+        (it was enrolled with another embedder: matching would silently find nobody)."""
+        gallery = self.gallery(model_id)
+        others = sorted(set(self.model_ids()) - {model_id})
+        if len(gallery) == 0 and others:
+            raise StoreError(
+                f"{self.path}: the watchlist was enrolled with {', '.join(others)}, the "
+                f"configured embedder is {model_id}; re-enrol its subjects with this config"
+            )
+        return gallery
+
     def gallery(self, model_id: str) -> Gallery:
         rows = self._db.execute(
             "SELECT s.subject_id, s.name, t.vector FROM templates t JOIN subjects s "

@@ -117,9 +117,13 @@ def _run(
     """Analyse frames until the source ends (False) or a stop is requested (True)."""
     source = open_camera_source(spec.source, spec.config.ingest)
     # Imported here: the supervisor's process never loads detectors or embedders.
+    from clearsight.backends import create_models
     from clearsight.pipeline import Pipeline
 
-    pipeline = Pipeline(spec.config, gallery)
+    models = create_models(spec.config)  # dlib's models or the configured ONNX backends
+    pipeline = Pipeline(
+        spec.config, gallery, card=models.card, detector=models.detector, embedder=models.embedder
+    )
     # Exact search at once, a FAISS index swapped in later for a very large watchlist.
     search = AutoSearch(on_swap=pipeline.set_gallery)
     search.update(gallery)
