@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from pydantic import ValidationError
+from tests.backends.tiny_onnx import card_file as _card
+from tests.backends.tiny_onnx import embedder_model as _embedder_model
+from tests.backends.tiny_onnx import expected_embedding as _expected_embedding
+from tests.backends.tiny_onnx import scrfd_model
 
 from clearsight.backends import (
     ARCFACE_POINTS,
@@ -21,49 +23,7 @@ from clearsight.backends import (
     arcface_chips,
 )
 from clearsight.errors import ConfigError, ModelError
-from clearsight.match import build_card
-from clearsight.models import sha256_of
 from clearsight.types import FaceDetections
-
-WEIGHTS = np.random.default_rng(3).standard_normal((3, 8)).astype(np.float32)
-
-
-def _save(graph: onnx.GraphProto, path: Path) -> OnnxModelFile:
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return OnnxModelFile(path=path, sha256=sha256_of(path))
-
-
-def _embedder_model(path: Path, batch: int | str = "N") -> OnnxModelFile:
-    """Mean colour of the chip per channel, times a fixed (3, 8) matrix."""
-    graph = helper.make_graph(
-        [
-            helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
-            helper.make_node("Flatten", ["pooled"], ["flat"]),
-            helper.make_node("MatMul", ["flat", "weights"], ["embedding"]),
-        ],
-        "tiny-embedder",
-        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [batch, 3, 112, 112])],
-        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [batch, 8])],
-        [numpy_helper.from_array(WEIGHTS, "weights")],
-    )
-    return _save(graph, path)
-
-
-def _expected_embedding(chip: np.ndarray, rgb: bool = True) -> np.ndarray:
-    pixels = chip.astype(np.float32) if rgb else chip[..., ::-1].astype(np.float32)
-    vector = ((pixels - 127.5) / 127.5).mean(axis=(0, 1)) @ WEIGHTS
-    return vector / np.linalg.norm(vector)
-
-
-def _card(tmp_path: Path, model_id: str) -> Path:
-    rng = np.random.default_rng(0)
-    card = build_card(model_id, rng.uniform(-0.3, 0.4, 1000), rng.uniform(0.5, 1, 100), "test", "1")
-    path = tmp_path / f"{model_id}.json"
-    path.write_text(card.model_dump_json(), encoding="utf-8")
-    return path
 
 
 def _embedder(tmp_path: Path, model: OnnxModelFile, **options: object) -> OnnxEmbedder:
@@ -153,21 +113,7 @@ def _scrfd_outputs() -> list[np.ndarray]:
 
 
 def _scrfd_model(path: Path, outputs: list[np.ndarray]) -> OnnxModelFile:
-    names = [f"out{i}" for i in range(len(outputs))]
-    nodes = [
-        helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value))
-        for name, value in zip(names, outputs, strict=True)
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "tiny-scrfd",
-        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [
-            helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape))
-            for name, value in zip(names, outputs, strict=True)
-        ],
-    )
-    return _save(graph, path)
+    return scrfd_model(path, outputs, SIZE)
 
 
 def _detector(model: OnnxModelFile) -> ScrfdDetector:
