@@ -1,5 +1,6 @@
 """Benchmarks that print figures, never pass/fail: gallery search, pipeline, alert latency."""
 
+from clearsight.bench._cameras_bench import CameraFigures, CamerasFigures, run_cameras
 from clearsight.bench._pipeline_bench import (
     LatencyFigures,
     Models,
@@ -39,6 +40,8 @@ from clearsight.bench._synthetic import (
 
 __all__ = [
     "PRESETS",
+    "CameraFigures",
+    "CamerasFigures",
     "EmbeddingModel",
     "IndexPreset",
     "LatencyFigures",
@@ -59,6 +62,7 @@ __all__ = [
     "peak_resident_mb",
     "random_set",
     "resident_mb",
+    "run_cameras",
     "run_latency",
     "run_naive",
     "run_pipeline",

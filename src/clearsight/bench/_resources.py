@@ -24,7 +24,7 @@ def resident_mb() -> float:
 
 def peak_resident_mb() -> float:
     """Peak resident memory of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
 
 
 def cpu_seconds() -> float:

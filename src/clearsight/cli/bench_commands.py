@@ -289,9 +289,9 @@ def cameras_command(
     config: ConfigOption = None,
 ) -> None:
     """Cameras replaying a clip in real time, all on one core: frames kept up, CPU, memory."""
+    from clearsight.backends import create_models
     from clearsight.bench import run_cameras
     from clearsight.config import load_config
-    from clearsight.embed import create_embedder
     from clearsight.watchlist import WatchlistFile
 
     if not video.is_file():
@@ -303,7 +303,7 @@ def cameras_command(
         update={"ingest": settings.ingest.model_copy(update={"max_fps": fps})}
     )
     with WatchlistFile(watchlist) as store:
-        gallery = store.gallery(create_embedder(settings.embed).model_id)
+        gallery = store.matchable_gallery(create_models(settings).model_id)
     console = Console()
     where = f"pinned to CPU {cpu}" if cpu is not None else "unpinned"
     console.print(
