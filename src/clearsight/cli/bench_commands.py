@@ -251,13 +251,14 @@ def latency_command(
     """Capture-to-alert-stored latency p50/p95/p99 for a camera replaying a clip in real time."""
     import tempfile
 
-    from clearsight.bench import run_latency
+    from clearsight.bench import run_latency, warm_up
     from clearsight.config import load_config
 
     settings = load_config(config)
     models = _models(watchlist, settings)
     if not video.is_file():
         raise InputError(f"{video}: no such video file")
+    warm_up(str(video), settings, models)  # a live camera's models are loaded before it streams
     with tempfile.TemporaryDirectory(prefix="clearsight-bench-") as workdir:
         figures = run_latency(video, settings, models, Path(workdir) / "alerts.jsonl", repeat)
     frame, alert = figures.frame_latency, figures.alert_latency
