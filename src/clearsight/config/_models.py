@@ -280,6 +280,16 @@ class AlertConfig(_Section):
         title="Crop margin",
         description="Context kept around the face in evidence.",
     )
+    repeat_after_s: float = Field(
+        300.0,
+        ge=0,
+        title="Quiet time per subject (s)",
+        description="A subject alerted on a camera is not alerted again on it for this long, "
+        "by capture time: a later track that matches them is decided and dropped with its "
+        "evidence, so one visit raises one alert to review (a person lost and found again by "
+        "the tracker, or the looped demo clip, would otherwise raise one per track). 0 alerts "
+        "on every matching track.",
+    )
 
 
 class ClearsightConfig(_Section):

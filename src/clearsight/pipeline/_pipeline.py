@@ -50,6 +50,7 @@ class PipelineStats:
     region_detections: int = 0
     skipped_detections: int = 0
     widened_searches: int = 0
+    repeats_suppressed: int = 0
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def ms_per_frame(self) -> dict[str, float]:
@@ -118,6 +119,7 @@ class Pipeline:
         self._tracker = IouTracker(config.track)
         self._motion = MotionDetector(config.schedule)
         self._last_full: datetime | None = None
+        self._last_alerted: dict[str, datetime] = {}
         self._tracks: dict[int, _TrackState] = {}
         self._gallery_lock = threading.Lock()
         self._gallery = gallery
@@ -324,11 +326,25 @@ class Pipeline:
             if decision.candidate is not None:
                 state.alerted = True
                 # Evidence is of the matched subject only; the rest of the samples go.
-                alerts.append(build_alert(decision, embedded))
+                alert = build_alert(decision, embedded)
                 state.samples = BestSamples(0)
                 state.embeddings = {}
+                if self._repeats_recent_alert(alert):
+                    self.stats.repeats_suppressed += 1
+                    continue  # decided, and dropped with its evidence
+                self._last_alerted[alert.subject_id] = alert.capture_time
+                alerts.append(alert)
                 self.stats.alerts += 1
         return alerts
+
+    def _repeats_recent_alert(self, alert: Alert) -> bool:
+        """Was this subject alerted on this camera less than ``alert.repeat_after_s`` ago?"""
+        window = self.config.alert.repeat_after_s
+        last = self._last_alerted.get(alert.subject_id)
+        if window <= 0 or last is None:
+            return False
+        elapsed = (alert.capture_time - last).total_seconds()
+        return 0 <= elapsed < window
 
     def flush(self) -> list[Alert]:
         """End of stream: end every track and drop what it held."""
