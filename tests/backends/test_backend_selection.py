@@ -322,6 +322,15 @@ def test_the_services_enrolment_uses_the_configured_models(config: ClearsightCon
     assert enrolled.embedding.model_id == MODEL_ID and enrolled.embedding.vector.shape == (8,)
 
 
+def test_the_service_publishes_the_configured_models_templates_to_the_cluster(
+    config: ClearsightConfig,
+) -> None:
+    from clearsight.cli.service_commands import _configured_model_id
+
+    assert _configured_model_id(config) == MODEL_ID
+    assert _configured_model_id(ClearsightConfig()) == "dlib-resnet-v1"
+
+
 # --- the command line -----------------------------------------------------------------------
 
 

@@ -90,8 +90,12 @@ def serve(
         str, typer.Option(help="Cluster namespace (as given to `clearsight worker`).")
     ] = "clearsight",
     nats_model: Annotated[
-        str, typer.Option(help="Embedding model of the templates published to workers.")
-    ] = "dlib-resnet-v1",
+        str | None,
+        typer.Option(
+            help="Embedding model of the templates published to workers; defaults to the "
+            "model the pipeline config names."
+        ),
+    ] = None,
 ) -> None:
     """Run the web service; on first start print the one-time set-up link."""
     import contextlib
@@ -133,12 +137,19 @@ def serve(
         camera_config,
         cipher=ctx.cipher,
     )
-    link = _cluster_link(ctx, cluster, nats_model)
+    link = _cluster_link(ctx, cluster, nats_model or _configured_model_id(camera_config))
     with (
         runtime if cameras else contextlib.nullcontext(),
         link if link is not None else contextlib.nullcontext(),
     ):
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _configured_model_id(config: ClearsightConfig) -> str:
+    """The model id of the embedder the config names (nothing is loaded to learn it)."""
+    from clearsight.backends import create_embedder_from_config
+
+    return create_embedder_from_config(config.embed).model_id
 
 
 def _enrolment(config: ClearsightConfig) -> EnrollFunction:
