@@ -322,6 +322,35 @@ def test_the_services_enrolment_uses_the_configured_models(config: ClearsightCon
     assert enrolled.embedding.model_id == MODEL_ID and enrolled.embedding.vector.shape == (8,)
 
 
+def test_relative_model_paths_are_read_from_the_config_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    settings = _write_models(folder)
+    relative = {
+        "detector": {**settings["detector"], "model": {
+            **settings["detector"]["model"], "path": "scrfd.onnx"}},
+        "embed": {"runtime": "model", "model": {
+            **settings["embed"]["model"], "card": Path(settings["embed"]["model"]["card"]).name,
+            "model": {**settings["embed"]["model"]["model"], "path": "arcface.onnx"}}},
+    }  # fmt: skip
+    config_file = folder / "clearsight.toml"
+    config_file.write_text(_toml(relative), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = load_config(config_file)
+    assert loaded.detector.model.path == folder.resolve() / "scrfd.onnx"  # type: ignore[union-attr]
+    embed = loaded.embed.model
+    assert embed is not None and embed.model.path == folder.resolve() / "arcface.onnx"
+    assert embed.card.parent == folder.resolve()
+    models = create_models(loaded)  # the card is read, and the files found, from elsewhere
+    assert models.model_id == MODEL_ID
+    # Built in code, with no file: a relative path stays as given.
+    assert ClearsightConfig.model_validate(relative).detector.model.path == Path("scrfd.onnx")  # type: ignore[union-attr]
+
+
 def test_the_service_publishes_the_configured_models_templates_to_the_cluster(
     config: ClearsightConfig,
 ) -> None:

@@ -9,18 +9,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The validation context key ``load_config`` sets to the config file's folder.
+CONFIG_DIR = "config_dir"
+
+
+def _from_config_dir(path: Path, info: ValidationInfo) -> Path:
+    """``~`` expanded; a relative path read from the config file's folder when there is one
+    (a file that names ``models/x.onnx`` means the one beside it, wherever the command runs)."""
+    path = path.expanduser()
+    folder = (info.context or {}).get(CONFIG_DIR)
+    if path.is_absolute() or folder is None:
+        return path
+    return Path(folder) / path
+
+
 class OnnxModelFile(_Section):
     path: Path = Field(
         title="Model file",
-        description="The .onnx file you downloaded (a relative path is read from the working "
-        "directory); clearsight never downloads models itself.",
+        description="The .onnx file you downloaded (a relative path is read from the config "
+        "file's folder); clearsight never downloads models itself.",
     )
     sha256: str = Field(
         pattern=r"^[0-9a-fA-F]{64}$",
@@ -34,6 +48,11 @@ class OnnxModelFile(_Section):
         title="Inference threads",
         description="ONNX Runtime intra-op threads; one per camera worker keeps cores for others.",
     )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, path: Path, info: ValidationInfo) -> Path:
+        return _from_config_dir(path, info)
 
 
 class ScrfdDetectorConfig(_Section):
@@ -72,8 +91,14 @@ class OnnxEmbedderConfig(_Section):
         title="Calibration card",
         description="JSON card measured for this model (`clearsight.match.build_card` from its "
         "mated and impostor scores); its model id must equal `model_id`. Thresholds of one "
-        "model mean nothing for another.",
+        "model mean nothing for another. A relative path is read from the config file's folder.",
     )
+
+    @field_validator("card")
+    @classmethod
+    def _card_relative_to_config(cls, card: Path, info: ValidationInfo) -> Path:
+        return _from_config_dir(card, info)
+
     input_size: int = Field(
         112, ge=32, title="Chip size (px)", description="Square aligned chip the model reads."
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clearsight.config._backends import CONFIG_DIR
 from clearsight.config._models import ClearsightConfig
 from clearsight.errors import ConfigError
 
@@ -34,7 +35,8 @@ def load_config(path: Path | None) -> ClearsightConfig:
         return ClearsightConfig()
     raw = read_config_file(path)
     try:
-        return ClearsightConfig.model_validate(raw)
+        # Relative model and card paths mean the files beside the config file.
+        return ClearsightConfig.model_validate(raw, context={CONFIG_DIR: path.parent.resolve()})
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
