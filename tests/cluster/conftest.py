@@ -1,50 +1,15 @@
-"""Fixtures for the cluster tests: the local NATS and PostgreSQL servers (skipped when
-absent), a fresh namespace per test (deleted afterwards) and simulation data."""
+"""Fixtures for the cluster tests: keys, a fresh namespace per test and simulation data. The
+local NATS and PostgreSQL fixtures (skipped when absent) are in tests/conftest.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import secrets
-import socket
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
-from clearsight.cluster import ClusterNames, SimulationData
+from clearsight.cluster import SimulationData
 from clearsight.crypto import BlobCipher, KeyRing, new_key
-
-NATS_URL = os.environ.get("CLEARSIGHT_TEST_NATS", "nats://127.0.0.1:4222")
-PG_DSN = os.environ.get("CLEARSIGHT_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
-        ):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def nats_url() -> str:
-    if not _reachable(NATS_URL, 4222):
-        pytest.skip(f"no NATS server at {NATS_URL} (set CLEARSIGHT_TEST_NATS)")
-    return NATS_URL
-
-
-@pytest.fixture(scope="session")
-def pg_dsn() -> str:
-    if not _reachable(PG_DSN, 5432):
-        pytest.skip(f"no PostgreSQL at {PG_DSN} (set CLEARSIGHT_TEST_PG_DSN)")
-    return PG_DSN
 
 
 @pytest.fixture
@@ -57,31 +22,10 @@ def cipher(ring: KeyRing) -> BlobCipher:
     return BlobCipher(ring)
 
 
-async def _delete_namespace(url: str, namespace: str) -> None:
-    import nats
-    from nats.js.errors import NotFoundError
-
-    names = ClusterNames(namespace)
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for bucket in (
-        names.cameras_bucket,
-        names.leases_bucket,
-        names.workers_bucket,
-        names.watchlists_bucket,
-    ):
-        with contextlib.suppress(NotFoundError):
-            await js.delete_key_value(bucket)
-    with contextlib.suppress(NotFoundError):
-        await js.delete_stream(names.alert_stream)
-    await nc.close()
-
-
 @pytest.fixture
-def namespace(nats_url: str) -> Iterator[str]:
-    name = f"t{secrets.token_hex(4)}"
-    yield name
-    asyncio.run(_delete_namespace(nats_url, name))
+def namespace(cluster_namespace: str) -> str:
+    """A fresh namespace on the local NATS (tests/conftest.py), deleted afterwards."""
+    return cluster_namespace
 
 
 def synthetic_simulation(

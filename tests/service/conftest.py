@@ -87,53 +87,7 @@ def make_user(db: Database, username: str, role: Role) -> User:
         return accounts.create_user(session, username, "correct horse battery", role, "test")
 
 
-NATS_URL = os.environ.get("CLEARSIGHT_TEST_NATS", "nats://127.0.0.1:4222")
-
-
-@pytest.fixture(scope="session")
-def nats_url() -> str:
-    """The local NATS server with JetStream; the test is skipped, saying so, without it."""
-    import socket
-    from urllib.parse import urlparse
-
-    parsed = urlparse(NATS_URL)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222), 1):
-            return NATS_URL
-    except OSError:
-        pytest.skip(f"no NATS server at {NATS_URL} (set CLEARSIGHT_TEST_NATS)")
-
-
-async def _delete_namespace(url: str, namespace: str) -> None:
-    import contextlib
-
-    import nats
-    from nats.js.errors import NotFoundError as JsNotFound
-
-    from clearsight.cluster import ClusterNames
-
-    names = ClusterNames(namespace)
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for bucket in (
-        names.cameras_bucket,
-        names.leases_bucket,
-        names.workers_bucket,
-        names.watchlists_bucket,
-    ):
-        with contextlib.suppress(JsNotFound):
-            await js.delete_key_value(bucket)
-    with contextlib.suppress(JsNotFound):
-        await js.delete_stream(names.alert_stream)
-    await nc.close()
-
-
 @pytest.fixture
-def cluster_config(nats_url: str) -> Iterator[ClusterConfig]:
+def cluster_config(nats_url: str, cluster_namespace: str) -> ClusterConfig:
     """A cluster config in a fresh namespace of the local NATS, deleted afterwards."""
-    import asyncio
-    import secrets
-
-    config = ClusterConfig(nats_url=nats_url, namespace=f"s{secrets.token_hex(4)}")
-    yield config
-    asyncio.run(_delete_namespace(nats_url, config.namespace))
+    return ClusterConfig(nats_url=nats_url, namespace=cluster_namespace)
