@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from clearsight.types import Alert, FaceSample, TrackDecision
+from clearsight.types import Alert, FaceSample, OperatingPoint, TrackDecision
 
 
-def build_alert(decision: TrackDecision, samples: Sequence[FaceSample]) -> Alert:
-    """The alert for a matched track; the evidence is its highest-quality sample.
+def build_alert(
+    decision: TrackDecision, samples: Sequence[FaceSample], point: OperatingPoint
+) -> Alert:
+    """The alert for a matched track, decided at ``point``; the evidence is its
+    highest-quality sample.
 
     The alert id is random (uuid4) so it reveals nothing about the person or the camera.
     """
@@ -23,10 +26,11 @@ def build_alert(decision: TrackDecision, samples: Sequence[FaceSample]) -> Alert
         subject_name=candidate.subject_name,
         track_id=decision.track_id,
         score=candidate.score,
-        estimated_fmr=candidate.estimated_fmr,
+        estimate=candidate.estimate,
         capture_time=best.capture_time,
         source=best.source,
         best_crop=best.crop,
         samples_used=decision.samples_used,
         agreeing_samples=decision.agreeing_samples,
+        operating_point=point,
     )

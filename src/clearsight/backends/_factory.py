@@ -11,7 +11,8 @@ from clearsight.config import ClearsightConfig, DetectorConfig, EmbedConfig, Scr
 from clearsight.detect import FaceDetector, create_detector
 from clearsight.embed import Embedder, create_embedder
 from clearsight.errors import ConfigError
-from clearsight.match import CalibrationCard, model_card
+from clearsight.match import CalibrationCard, model_card, operating_point
+from clearsight.types import OperatingPoint
 
 
 def create_detector_from_config(config: DetectorConfig) -> FaceDetector:
@@ -47,11 +48,13 @@ def create_enrollment_detector(config: DetectorConfig) -> FaceDetector | None:
 
 @dataclass(frozen=True)
 class ConfiguredModels:
-    """What a config's ``detector`` and ``embed`` sections name, and the embedder's card."""
+    """What a config's ``detector`` and ``embed`` sections name, the embedder's card and the
+    one operating point (card and ``match`` config) every decision of this config uses."""
 
     detector: FaceDetector
     embedder: Embedder
     card: CalibrationCard
+    point: OperatingPoint
 
     @property
     def model_id(self) -> str:
@@ -59,9 +62,13 @@ class ConfiguredModels:
 
 
 def create_models(config: ClearsightConfig) -> ConfiguredModels:
-    """Detector, embedder and card for ``config``; a card of another model is refused here,
-    before any frame is read. Models load on first use."""
+    """Detector, embedder, card and operating point for ``config``; a card of another model
+    is refused here, before any frame is read. Models load on first use."""
     embedder = create_embedder_from_config(config.embed)
+    card = embedder_card(embedder)
     return ConfiguredModels(
-        create_detector_from_config(config.detector), embedder, embedder_card(embedder)
+        create_detector_from_config(config.detector),
+        embedder,
+        card,
+        operating_point(card, config.match),
     )

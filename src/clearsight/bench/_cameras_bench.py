@@ -92,7 +92,12 @@ def _camera(
         os.sched_setaffinity(0, {cpu})
     models = create_models(config)  # whatever the config names, ONNX backends included
     pipeline = Pipeline(
-        config, gallery, card=models.card, detector=models.detector, embedder=models.embedder
+        config,
+        gallery,
+        card=models.card,
+        detector=models.detector,
+        embedder=models.embedder,
+        point=models.point,
     )
     warm = VideoFileSource(path, config.ingest.model_copy(update={"realtime": False}))
     with warm:

@@ -27,7 +27,7 @@ from clearsight.errors import VideoError
 from clearsight.ingest import FrameSource, VideoFileSource, open_source
 from clearsight.match import CalibrationCard, Gallery
 from clearsight.pipeline import Pipeline
-from clearsight.types import Alert, FaceDetections, Frame
+from clearsight.types import Alert, FaceDetections, Frame, OperatingPoint
 
 # Frames searched for a face to warm the embedder with before timing.
 _WARM_UP_FRAMES = 100
@@ -35,12 +35,14 @@ _WARM_UP_FRAMES = 100
 
 @dataclass(frozen=True)
 class Models:
-    """The detector, embedder, watchlist and card shared by every run of one benchmark."""
+    """The detector, embedder, watchlist, card and operating point shared by every run of
+    one benchmark."""
 
     detector: FaceDetector
     embedder: Embedder
     gallery: Gallery
     card: CalibrationCard
+    point: OperatingPoint
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,9 @@ def run_pipeline(
 ) -> ThroughputFigures:
     """Frames of ``spec`` through the pipeline as fast as they can be analysed."""
     pipeline = Pipeline(
-        config, models.gallery, card=models.card, detector=models.detector, embedder=models.embedder
-    )
+        config, models.gallery, card=models.card, detector=models.detector,
+        embedder=models.embedder, point=models.point,
+    )  # fmt: skip
     decode = [0.0]
     found: Counter[str] = Counter()
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -147,7 +150,7 @@ def run_naive(
     spec: str, config: ClearsightConfig, models: Models, limit: int | None = None
 ) -> ThroughputFigures:
     """The naive loop: detect and embed every face of every frame, match each on its own."""
-    threshold = models.card.threshold_for_fmr(config.match.target_fmr)
+    threshold = models.point.threshold
     seconds: dict[str, float] = defaultdict(float)
     decode = [0.0]
     found: Counter[str] = Counter()
@@ -213,7 +216,7 @@ def run_latency(
     for _ in range(repeats):
         pipeline = Pipeline(
             config, models.gallery, card=models.card, detector=models.detector,
-            embedder=models.embedder,
+            embedder=models.embedder, point=models.point,
         )  # fmt: skip
         # Capture times start now, so "now - capture time" is the delay a live camera sees.
         with VideoFileSource(path, ingest, start_time=datetime.now(UTC)) as source:

@@ -54,7 +54,12 @@ def run_watch(
     with WatchlistFile(watchlist) as store:
         gallery = store.matchable_gallery(models.model_id)
     pipeline = Pipeline(
-        config, gallery, card=models.card, detector=models.detector, embedder=models.embedder
+        config,
+        gallery,
+        card=models.card,
+        detector=models.detector,
+        embedder=models.embedder,
+        point=models.point,
     )
     source = open_source(spec, config.ingest)
     if not progress:

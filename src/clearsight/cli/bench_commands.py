@@ -183,7 +183,7 @@ def _models(watchlist: Path, config: ClearsightConfig) -> Models:
     models = create_models(config)
     with WatchlistFile(watchlist) as store:
         gallery = store.matchable_gallery(models.model_id)
-    return Models(models.detector, models.embedder, gallery, models.card)
+    return Models(models.detector, models.embedder, gallery, models.card, models.point)
 
 
 def _run_line(figures: ThroughputFigures) -> str:

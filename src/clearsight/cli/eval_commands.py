@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -14,7 +15,10 @@ from rich.table import Table
 from clearsight.cli._app import app, friendly_errors
 
 if TYPE_CHECKING:
+    from clearsight.config import ClearsightConfig
     from clearsight.evaluation import ExtractOptions, Report
+    from clearsight.match import CalibrationCard
+    from clearsight.types import OperatingPoint
 
 eval_app = typer.Typer(
     name="eval",
@@ -230,17 +234,23 @@ def eval_fairness(
     ] = "sex",
     manifest: ManifestOption = None,
     target_fmr: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--target-fmr", help="FMR every group must stay under; also sets the global threshold."
+            "--target-fmr",
+            help="FMR every group must stay under (default: the config's match.target_fmr).",
         ),
-    ] = 1e-3,
+    ] = None,
     threshold: Annotated[
         float | None,
         typer.Option(
             "--threshold",
-            help="Global threshold (default: pooled within-group impostors at --target-fmr).",
+            help="Threshold to report at (default: the shipped operating point of the "
+            "configured model).",
         ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Pipeline config: its model, target and rule."),
     ] = None,
     multi_label: Annotated[
         str,
@@ -262,29 +272,81 @@ def eval_fairness(
     views: ViewsOption = None,
     seed: SeedOption = 0,
 ) -> None:
-    """Per-group FMR and FNMR at one threshold, with bootstrap CIs (NIST IR 8280 style)."""
+    """Per-group FMR and FNMR (bootstrap CIs, NIST IR 8280 style) at the shipped operating
+    point and at the every-group threshold of this data, side by side."""
+    from clearsight.backends import create_embedder_from_config, embedder_card
+    from clearsight.config import load_config
     from clearsight.errors import InputError
     from clearsight.evaluation import (
         FairnessOptions,
         embed_dataset,
+        every_group_threshold,
         fairness_report,
         run_fairness,
     )
+    from clearsight.match import operating_point
 
     if multi_label not in ("separate", "each"):
         raise InputError(f"--multi-label must be 'separate' or 'each', not {multi_label!r}")
-    options = _options(cache, workers, skip_bad, views)
-    data = embed_dataset(directory, manifest, options, _scope(images))
-    fairness = FairnessOptions(
-        attribute=attribute,
-        target_fmr=target_fmr,
-        threshold=threshold,
-        seed=seed,
-        min_subjects=min_subjects,
-        multi_label="each" if multi_label == "each" else "separate",
+    settings = load_config(config)
+    embedder = create_embedder_from_config(settings.embed)
+    target = settings.match.target_fmr if target_fmr is None else target_fmr
+    shipped = operating_point(embedder_card(embedder), settings.match)
+    models = None if _uses_dlib_recipe(settings) else (settings, embedder.model_id)
+    # The shipped point describes the pipeline's templates: embed as the pipeline does.
+    options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
+    data = embed_dataset(directory, manifest, options, _scope(images), models)
+    own, too_small = every_group_threshold(
+        data.images,
+        data.embedded.vectors,
+        attribute,
+        target,
+        min_subjects,
+        FairnessOptions(attribute=attribute).max_images_per_subject,
+        seed,
     )
-    result = run_fairness(data, fairness)
-    report = fairness_report(result, data.source, data.label_notes)
+    console = Console()
+    at = [
+        (
+            "given threshold" if threshold is not None else "shipped point",
+            threshold if threshold is not None else shipped.threshold,
+        ),
+        (f"every-group threshold of this data at FMR {target:g}", own),
+    ]
+    summaries: dict[str, object] = {
+        "shipped_operating_point": asdict(shipped),
+        "every_group_threshold": own,
+        "too_small_to_judge": list(too_small),
+        "target_fmr": target,
+    }
+    last = None
+    for label, value in at:
+        if value != value:  # NaN: no threshold keeps every group at the target
+            console.print(f"{label}: none on this data (groups too small: {', '.join(too_small)})")
+            continue
+        fairness = FairnessOptions(
+            attribute=attribute,
+            target_fmr=target,
+            threshold=value,
+            seed=seed,
+            min_subjects=min_subjects,
+            multi_label="each" if multi_label == "each" else "separate",
+        )
+        result = run_fairness(data, fairness)
+        report = fairness_report(result, data.source, data.label_notes)
+        console.print(_fairness_table(report.data, f"{attribute}: {label}, threshold {value:.4f}"))
+        summaries[label] = report.data
+        last = report
+        console.print(result.label_handling)
+    console.print(f"shipped: {describe_point(shipped)}")
+    console.print(
+        f"every-group threshold of this data at FMR {target:g}: {own:.4f}; too small to "
+        f"judge: {', '.join(too_small) or 'none'}"
+    )
+    _save(summaries, json_out, html_out, last)
+
+
+def _fairness_table(data: dict[str, Any], title: str) -> Table:
     table = Table(
         "group",
         "subjects",
@@ -293,9 +355,9 @@ def eval_fairness(
         "FMR/best",
         "mated pairs",
         "FNMR [95% CI]",
-        title=f"{attribute}: threshold {result.threshold:.4f} ({result.threshold_source})",
+        title=title,
     )
-    for name, entry in report.data["groups"].items():  # type: ignore[attr-defined]
+    for name, entry in data["groups"].items():
         if entry["too_small"]:
             table.add_row(
                 name,
@@ -312,31 +374,93 @@ def eval_fairness(
             name,
             str(entry["subjects"]),
             f"{entry['impostor_pairs']:,}",
-            _rate_ci(entry["fmr"], entry["fmr_ci"], 3),
+            _rate_ci(entry["fmr"], entry["fmr_ci"], 4),
             f"{ratio:.2f}" if ratio is not None else "n/a",
             f"{entry['mated_pairs']:,}",
             _rate_ci(entry["fnmr"], entry["fnmr_ci"], 2),
         )
-    console = Console()
-    console.print(table)
-    common = result.threshold_for_target_fmr()
-    console.print(
-        f"threshold keeping every group's FMR <= {target_fmr:g}: {common:.4f}; "
-        f"FNMR there: {report.data['fnmr_at_threshold_for_target']}"
+    return table
+
+
+def _uses_dlib_recipe(config: ClearsightConfig) -> bool:
+    """dlib's detector and ResNet: the evaluation recipe (HOG, CNN, centre box) applies."""
+    return config.detector.type in ("hog", "cnn") and config.embed.runtime in ("onnx", "dlib")
+
+
+def group_table(card: CalibrationCard, point: OperatingPoint, title: str) -> Table:
+    """Every group's FMR (95% interval) and FNMR at ``point``, as a table."""
+    from clearsight.match import group_rates
+
+    table = Table(
+        "data",
+        "group",
+        "people",
+        "impostor pairs",
+        "FMR [95% CI]",
+        "x target",
+        "mated pairs",
+        "FNMR",
+        title=title,
     )
-    console.print(result.label_handling)
-    _save(report.data, json_out, html_out, report)
+    for rate in group_rates(card, point):
+        judged = "" if rate.judged else " (too small to judge)"
+        table.add_row(
+            rate.dataset,
+            rate.group + judged,
+            f"{rate.subjects:,}",
+            f"{rate.impostor_comparisons:,}",
+            f"{rate.fmr:.2e} [{rate.fmr_low:.1e}-{rate.fmr_high:.1e}]",
+            f"{rate.fmr / point.target_fmr:.2g}",
+            f"{rate.mated_comparisons:,}" if rate.mated_comparisons else "-",
+            "-" if rate.fnmr is None else f"{100 * rate.fnmr:.2f}%",
+        )
+    return table
+
+
+def describe_point(point: OperatingPoint) -> str:
+    return (
+        f"{point.model_id} card v{point.card_version}: threshold {point.threshold:.4f} "
+        f"({point.rule} rule, target FMR {point.target_fmr:g})"
+    )
 
 
 @app.command()
 @friendly_errors
 def calibrate(
-    directory: Annotated[Path, typer.Argument(help="LFW folder (or use --manifest).")],
+    directory: Annotated[Path, typer.Argument(help="LFW folder (images/, labels/).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the card JSON.")] = Path(
-        "dlib-resnet-v1.json"
+        "card.json"
     ),
     version: Annotated[str, typer.Option("--version", help="Card version string.")] = "1.0",
-    manifest: ManifestOption = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest",
+            help="CSV (path, subject, label columns) of a demographically labelled set whose "
+            "groups go on the card beside LFW's.",
+        ),
+    ] = None,
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attribute",
+            help="Label column(s) of the manifest to group by; 'sex+race' crosses two "
+            "(female/asian, ...). Repeat for several groupings.",
+        ),
+    ] = None,
+    dataset_name: Annotated[
+        str | None,
+        typer.Option("--dataset-name", help="Short name of the manifest's data on the card."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Pipeline config whose detector and embedder are calibrated (default models "
+            "without it).",
+        ),
+    ] = None,
     max_per_subject: Annotated[
         int,
         typer.Option(
@@ -345,37 +469,70 @@ def calibrate(
             help="Images per person used (keeps one person from dominating).",
         ),
     ] = 20,
-    images: ImagesOption = "all",
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
-    views: ViewsOption = None,
     seed: SeedOption = 0,
 ) -> None:
-    """Write a calibration card: score <-> estimated FMR, with per-group thresholds.
+    """Write a calibration card for the configured embedder: score <-> FMR pooled and per
+    group (LFW by sex and race, and the manifest's groups), FNMR on LFW.
 
-    By default the views are the live pipeline's (chip and mirror), whose scores the card
-    must describe."""
-    from clearsight.evaluation import calibrate_lfw, embed_dataset, write_json
+    dlib's models are embedded as the pipeline does (chip and mirror); any other configured
+    detector and embedder through their own chips."""
+    from clearsight.backends import create_embedder_from_config
+    from clearsight.config import load_config
+    from clearsight.errors import ConfigError, InputError
+    from clearsight.evaluation import GroupSource, calibrate_card, embed_dataset, write_json
+    from clearsight.match import operating_point
 
-    options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
-    data = embed_dataset(directory, manifest, options, _scope(images))
-    card = calibrate_lfw(
-        data, options.model_id, version, max_per_subject, (1e-3, 1e-4), seed, options.views
+    if manifest is not None and not attribute:
+        raise InputError("--manifest needs --attribute (a label column, or 'sex+race')")
+    settings = load_config(config)
+    model_id = create_embedder_from_config(settings.embed).model_id
+    options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
+    models = None if _uses_dlib_recipe(settings) else (settings, model_id)
+    how = (
+        "face nearest the centre, HOG then CNN then a central box; template = mean of views "
+        + ", ".join(options.views)
+        if models is None
+        else f"face nearest the centre by the configured {settings.detector.type} detector, "
+        "chips cut and embedded as the pipeline does"
     )
+    lfw = embed_dataset(directory, None, options, "all", models)
+    extra = []
+    if manifest is not None:
+        data = embed_dataset(None, manifest, options, "all", models)
+        name = dataset_name or manifest.parent.name
+        extra = [GroupSource(data, a, name) for a in attribute or []]
+    card, handling = calibrate_card(lfw, extra, model_id, version, max_per_subject, seed, how)
     write_json(out, card.model_dump(mode="json"))
     console = Console()
     console.print(
         f"wrote {out}: {card.impostor_comparisons:,} impostor and "
-        f"{card.mated_comparisons:,} mated comparisons"
+        f"{card.mated_comparisons:,} mated comparisons (LFW), {len(card.groups)} groups"
     )
-    for target in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
-        threshold = card.threshold_for_fmr(target)
-        console.print(
-            f"FMR {target:g}: threshold {threshold:.4f}, FNMR "
-            f"{100 * card.fnmr_at(threshold):.2f}%, every-group threshold "
-            f"{card.threshold_for_fmr_all_groups(target):.4f}"
+    for line in handling:
+        console.print(line)
+    for target in (1e-3, 1e-4, 1e-5):
+        pooled = operating_point(
+            card, settings.match.model_copy(update={"target_fmr": target, "rule": "pooled"})
         )
+        try:
+            every = operating_point(
+                card,
+                settings.match.model_copy(update={"target_fmr": target, "rule": "every-group"}),
+            )
+        except ConfigError as error:
+            console.print(f"FMR {target:g}: pooled threshold {pooled.threshold:.4f}; {error}")
+            continue
+        console.print(
+            f"FMR {target:g}: pooled threshold {pooled.threshold:.4f} (LFW FNMR "
+            f"{100 * card.fnmr_at(pooled.threshold):.2f}%), every-group threshold "
+            f"{every.threshold:.4f} (LFW FNMR {100 * card.fnmr_at(every.threshold):.2f}%); "
+            f"too small to judge: {', '.join(every.groups_too_small) or 'none'}"
+        )
+    shipped = operating_point(card, settings.match)
+    console.print(group_table(card, shipped, f"At the configured point: {describe_point(shipped)}"))
 
 
 @app.command()
@@ -393,47 +550,84 @@ def plan(
         float, typer.Option("--faces-per-day", min=0.0, help="Faces scanned per day.")
     ],
     target_fmr: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--target-fmr", help="Per-comparison false match rate the threshold is set for."
+            "--target-fmr",
+            help="Per-comparison false match rate (default: the config's match.target_fmr).",
         ),
-    ],
+    ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option("--rule", help="every-group or pooled (default: the config's match.rule)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Pipeline config (its model, target and rule)."),
+    ] = None,
     card_path: Annotated[
         Path | None,
-        typer.Option(
-            "--card", help="Calibration card JSON (default: the one shipped for the default model)."
-        ),
+        typer.Option("--card", help="Calibration card JSON (default: the configured model's)."),
     ] = None,
     json_out: JsonOption = None,
 ) -> None:
-    """Estimate false alerts per day and the miss rate for a watchlist deployment."""
-    from clearsight.embed import DLIB_RESNET_MODEL_ID
+    """False alerts per day, pooled and per group, and miss rates, at the operating point."""
+    from pydantic import ValidationError
+
+    from clearsight.backends import create_embedder_from_config, embedder_card
+    from clearsight.config import load_config
     from clearsight.errors import InputError
     from clearsight.evaluation import plan_operating_point, write_json
-    from clearsight.match import load_card
+    from clearsight.match import model_card, operating_point
 
-    card = load_card(DLIB_RESNET_MODEL_ID, card_path)
+    settings = load_config(config)
+    embedder = create_embedder_from_config(settings.embed)
+    card = (
+        embedder_card(embedder) if card_path is None else model_card(embedder.model_id, card_path)
+    )
+    update: dict[str, object] = {}
+    if target_fmr is not None:
+        update["target_fmr"] = target_fmr
+    if rule is not None:
+        update["rule"] = rule
     try:
-        result = plan_operating_point(card, watchlist_size, faces_per_day, target_fmr)
-    except ValueError as error:
-        raise InputError(str(error)) from error
+        match = settings.match.model_validate({**settings.match.model_dump(), **update})
+        point = operating_point(card, match)
+        result = plan_operating_point(card, point, watchlist_size, faces_per_day)
+    except (ValueError, ValidationError) as error:
+        raise InputError(
+            str(error).splitlines()[0] if isinstance(error, ValidationError) else str(error)
+        ) from error
     console = Console()
     console.print(
-        f"card {card.model_id} v{card.version}: threshold {result.threshold:.4f} "
-        f"for FMR {target_fmr:g} (estimated {result.estimated_fmr:.2e})"
+        describe_point(point)
+        + f", estimated pooled FMR {result.estimated_fmr:.2e}"
         + (" [beyond what the card's data resolves]" if result.beyond_measured else "")
     )
     console.print(f"FPIR per face ~ 1-(1-FMR)^{watchlist_size} = {result.fpir:.3e}")
     console.print(
-        f"false alerts per day ~ {result.false_alerts_per_day:,.1f} "
+        f"false alerts per day, pooled ~ {result.false_alerts_per_day:,.1f} "
         f"(one every {24 * 60 / max(result.false_alerts_per_day, 1e-12):,.1f} min)"
     )
-    console.print(f"expected miss rate (FNMR) ~ {100 * result.miss_rate:.2f}%")
-    if result.worst_group_threshold is not None:
-        console.print(
-            f"to keep every measured group at FMR {target_fmr:g} the threshold must "
-            f"rise to {result.worst_group_threshold:.4f} (FNMR "
-            f"{100 * card.fnmr_at(result.worst_group_threshold):.2f}%)"
+    console.print(f"expected miss rate on LFW (FNMR) ~ {100 * result.miss_rate:.2f}%")
+    table = Table(
+        "group",
+        "FMR [95% upper]",
+        "false alerts/day if every face were of this group [upper]",
+        "FNMR (LFW)",
+        title=f"Per group, {watchlist_size:,} on the watchlist, {faces_per_day:,.0f} faces/day",
+    )
+    for g in result.groups:
+        table.add_row(
+            g.name + ("" if g.judged else " (too small to judge)"),
+            f"{g.fmr:.2e} [{g.fmr_high:.1e}]",
+            f"{g.false_alerts_per_day:,.2f} [{g.false_alerts_per_day_high:,.2f}]",
+            "-" if g.fnmr is None else f"{100 * g.fnmr:.2f}%",
         )
+    console.print(table)
+    if point.groups_too_small:
+        console.print(f"too small to judge at this target: {', '.join(point.groups_too_small)}")
+    warning = result.warning()
+    if warning:
+        console.print(f"[bold red]WARNING[/bold red]: {warning}")
     if json_out is not None:
         write_json(json_out, result.summary())

@@ -187,11 +187,13 @@ def compare(
     )
     from clearsight.enrollment import enroll_face
     from clearsight.ingest import load_image
+    from clearsight.match import estimate_fmr, operating_point
 
     settings = load_config(config)
     embedder = create_embedder_from_config(settings.embed)
     detector = create_enrollment_detector(settings.detector)
     card = embedder_card(embedder)
+    point = operating_point(card, settings.match)
     a, b = (
         enroll_face(
             load_image(path), str(path), settings.quality, detector=detector, embedder=embedder
@@ -199,24 +201,32 @@ def compare(
         for path in (image_a, image_b)
     )
     score = a.embedding.similarity(b.embedding)
-    threshold = card.threshold_for_fmr(settings.match.target_fmr)
-    verdict = "same" if score >= threshold else "different"
+    verdict = "same" if score >= point.threshold else "different"
+    estimate = estimate_fmr(card, point, score)
     result = {
         "score": round(score, 4),
         "verdict": verdict,
-        "threshold": threshold,
-        "target_fmr": settings.match.target_fmr,
-        "estimated_fmr": card.fmr_at(score),
-        "model": embedder.model_id,
-        "card_version": card.version,
+        "operating_point": asdict(point),
+        "estimated_fmr": estimate.fmr,
+        "estimated_fmr_interval": [estimate.low, estimate.high],
+        "estimated_fmr_group": estimate.group,
+        "pooled_fmr": estimate.pooled_fmr,
+        # Kept for scripts that read the flat fields.
+        "threshold": point.threshold,
+        "target_fmr": point.target_fmr,
+        "model": point.model_id,
+        "card_version": point.card_version,
     }
     if as_json:
         print(json.dumps(result))
     else:
         Console().print(
-            f"score {score:.4f} -> [bold]{verdict}[/bold] (threshold {threshold:.4f} at target FMR "
-            f"{settings.match.target_fmr:g}); estimated false match rate at this score "
-            f"{result['estimated_fmr']:.2e}"
+            f"score {score:.4f} -> [bold]{verdict}[/bold] (threshold {point.threshold:.4f}, "
+            f"{point.rule} rule, target FMR {point.target_fmr:g}, {point.model_id} card "
+            f"v{point.card_version}); at this score a stranger of the group the model "
+            f"confuses most ({estimate.group or 'no group data'}) scores as high in "
+            f"{estimate.fmr:.2e} [95% {estimate.low:.1e}-{estimate.high:.1e}] of comparisons; "
+            f"pooled over everyone {estimate.pooled_fmr:.2e}"
         )
 
 

@@ -118,7 +118,12 @@ def serve(
         notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
     )
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
-    settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})
+    settings = settings.model_copy(
+        update={
+            "match_target_fmr": camera_config.match.target_fmr,
+            "match_rule": camera_config.match.rule,
+        }
+    )
     _require_key(key_file, allow_unencrypted)  # before anything is created
     cluster = _cluster_setup(nats, nats_namespace, key_file) if nats else None
     setup_link = prepare(settings)

@@ -35,13 +35,20 @@ CREATE TABLE IF NOT EXISTS {schema}.alerts (
     crop_sealed BYTEA NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_site_time ON {schema}.alerts (site, capture_time);
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS threshold DOUBLE PRECISION;
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS threshold_rule TEXT;
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS target_fmr DOUBLE PRECISION;
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS card_version TEXT;
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS estimated_fmr_high DOUBLE PRECISION;
+ALTER TABLE {schema}.alerts ADD COLUMN IF NOT EXISTS estimated_fmr_group TEXT;
 """
 
 _INSERT = """
 INSERT INTO {schema}.alerts (alert_id, site, camera_id, worker_id, subject_id, subject_name,
     track_id, score, estimated_fmr, samples_used, agreeing_samples, model_id, capture_time,
-    decided_at, crop_sealed)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    decided_at, crop_sealed, threshold, threshold_rule, target_fmr, card_version,
+    estimated_fmr_high, estimated_fmr_group)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (alert_id) DO NOTHING
 """
 
@@ -99,6 +106,12 @@ class PostgresAlertSink:
                         alert.capture_time,
                         alert.decided_at,
                         sealed,
+                        alert.threshold,
+                        alert.threshold_rule,
+                        alert.target_fmr,
+                        alert.card_version,
+                        alert.estimated_fmr_high,
+                        alert.estimated_fmr_group,
                     ),
                 )
                 return cursor.rowcount == 1

@@ -26,7 +26,7 @@ from clearsight.cluster._runner import AlertEmitter, GalleryLookup, RunnerStats
 from clearsight.cluster._simdata import SimulationData
 from clearsight.cluster._wire import CameraSpec
 from clearsight.config import MatchConfig
-from clearsight.match import CalibrationCard, decide_track, load_card
+from clearsight.match import CalibrationCard, decide_track, load_card, operating_point
 from clearsight.types import FaceSample
 
 __all__ = ["SimulatedCameras", "SimulationRates"]
@@ -81,6 +81,7 @@ class SimulatedCameras:
         self._rates = rates or SimulationRates()
         self._match = match or MatchConfig()
         self._card: CalibrationCard = load_card(data.model_id)
+        self._point = operating_point(self._card, self._match)
         self._random = random.Random(seed)
         self._cameras: dict[str, _Camera] = {}
         self._queue: list[tuple[float, int, str, int]] = []
@@ -182,12 +183,13 @@ class SimulatedCameras:
             self._data.quality[track.rows],
             gallery,
             self._card,
+            self._point,
             self._match,
         )
         if decision.candidate is None:
             return
         track.alerted = True
-        alert = build_alert(decision, track.samples)
+        alert = build_alert(decision, track.samples, self._point)
         track.samples, track.rows = [], []
         try:
             self._emit(camera.spec, alert, gallery.model_id)

@@ -97,7 +97,20 @@ class ClusterAlert(_Wire):
     subject_name: str = Field(title="Subject name", description="Name of that subject.")
     track_id: int = Field(title="Track", description="Track id within the camera.")
     score: float = Field(title="Score", description="Quality-weighted cosine score.")
-    estimated_fmr: float = Field(title="Estimated FMR", description="From the calibration card.")
+    estimated_fmr: float = Field(
+        title="Estimated FMR",
+        description="False match rate at this score of the group the model confuses most.",
+    )
+    estimated_fmr_low: float = Field(title="FMR low", description="Its 95% interval, low end.")
+    estimated_fmr_high: float = Field(title="FMR high", description="Its 95% interval, high end.")
+    estimated_fmr_group: str = Field(title="Group", description="The group it is the rate of.")
+    pooled_fmr: float = Field(
+        title="Pooled FMR", description="Rate over all impostor comparisons, whoever they were."
+    )
+    threshold: float = Field(title="Threshold", description="Score the match had to reach.")
+    threshold_rule: str = Field(title="Rule", description="every-group or pooled.")
+    target_fmr: float = Field(title="Target FMR", description="Per comparison.")
+    card_version: str = Field(title="Card version", description="Calibration card it was set on.")
     samples_used: int = Field(title="Samples", description="Samples of the track matched.")
     agreeing_samples: int = Field(title="Agreeing", description="Samples voting for the subject.")
     capture_time: datetime = Field(title="Captured", description="When the evidence was captured.")

@@ -251,6 +251,13 @@ class MatchConfig(_Section):
         title="Target false match rate",
         description="Per comparison. The score threshold is read from the model's calibration card.",
     )
+    rule: Literal["every-group", "pooled"] = Field(
+        "every-group",
+        title="Threshold rule",
+        description="every-group: the lowest score at which every demographic group the card "
+        "can judge stays at or under the target (upper end of its 95% interval); pooled: all "
+        "impostor comparisons together, which leaves the groups the model fails most above it.",
+    )
     min_agreeing_samples: int = Field(
         2,
         ge=1,

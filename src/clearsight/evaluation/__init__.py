@@ -26,6 +26,7 @@ from clearsight.evaluation._fairness import (
     evaluate_fairness,
     group_images,
 )
+from clearsight.evaluation._groups import every_group_threshold, group_distributions
 from clearsight.evaluation._identify import (
     GallerySizeResult,
     IdentifyOptions,
@@ -57,8 +58,9 @@ from clearsight.evaluation._planner import (
 )
 from clearsight.evaluation._report import Report, write_json, write_report
 from clearsight.evaluation._runs import (
+    GroupSource,
     LabelledEmbeddings,
-    calibrate_lfw,
+    calibrate_card,
     embed_dataset,
     run_fairness,
     run_identify,
@@ -81,6 +83,7 @@ __all__ = [
     "FairnessOptions",
     "FairnessReport",
     "GallerySizeResult",
+    "GroupSource",
     "IdentifyOptions",
     "ImageSet",
     "LabelledEmbeddings",
@@ -93,7 +96,7 @@ __all__ = [
     "best_accuracy_threshold",
     "bootstrap_impostor_rate",
     "bootstrap_mated_rate",
-    "calibrate_lfw",
+    "calibrate_card",
     "card_from_statistics",
     "count_accepted",
     "default_cache_dir",
@@ -102,9 +105,11 @@ __all__ = [
     "equal_error_rate",
     "evaluate_fairness",
     "evaluate_identification",
+    "every_group_threshold",
     "fairness_report",
     "fmr_from_histogram",
     "fpir_for_watchlist",
+    "group_distributions",
     "group_images",
     "identify_report",
     "identify_summary",

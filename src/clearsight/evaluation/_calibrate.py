@@ -40,13 +40,14 @@ def card_from_statistics(
     source: str,
     version: str,
     notes: str,
-    group_thresholds: list[dict[str, object]] | None = None,
+    grid: npt.NDArray[np.float64] | None = None,
 ) -> CalibrationCard:
-    """A card whose FMR at each grid score is the share of impostor comparisons at or above
-    it (to the histogram's 1e-4 score resolution) and FNMR the share of mated ones below it."""
+    """A card whose FMR at each grid score (``grid``, or one made from the distributions) is
+    the share of impostor comparisons at or above it (to the histogram's 1e-4 score
+    resolution) and FNMR the share of mated ones below it; no groups yet."""
     histogram = statistics.impostor_histogram
     mated = np.sort(statistics.mated_scores)
-    grid = _grid(histogram, mated)
+    grid = _grid(histogram, mated) if grid is None else grid
     at_or_above = np.r_[np.cumsum(histogram[::-1])[::-1], 0]
     bins = np.clip(
         np.ceil((grid + 1.0) * ((len(BIN_EDGES) - 1) / 2) - 1e-9).astype(int), 0, len(BIN_EDGES) - 1
@@ -64,6 +65,5 @@ def card_from_statistics(
             "fmr": [float(f) for f in fmr],
             "fnmr": [float(f) for f in fnmr],
             "notes": notes,
-            "group_thresholds": group_thresholds or [],
         }
     )

@@ -19,23 +19,47 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearsight.errors import ConfigError
 
-__all__ = ["CalibrationCard", "GroupThreshold", "build_card", "load_card"]
+__all__ = ["CalibrationCard", "GroupDistribution", "build_card", "load_card", "model_card"]
 
 
-class GroupThreshold(BaseModel):
-    """One demographic group's own threshold for a target false match rate (from fairness)."""
+class GroupDistribution(BaseModel):
+    """One demographic group's score distributions on the card's score grid.
+
+    Impostor comparisons are pairs of different people both in the group (e.g. female-female,
+    never female-male); mated ones pairs of one person's images. ``fmr_low``/``fmr_high`` are
+    the 95% interval of the group's false match rate at each grid score, computed with the
+    people (not the pairs) as the unit (see ``source`` on the card and docs/evaluation.md).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    attribute: str = Field(title="Attribute", description="Label the groups split on, e.g. sex.")
-    group: str = Field(title="Group", description="The group's label, e.g. female.")
-    target_fmr: float = Field(gt=0, lt=1, title="Target FMR", description="The rate aimed at.")
-    threshold: float = Field(
-        title="Threshold", description="Lowest score keeping this group's FMR at the target."
+    dataset: str = Field(title="Data", description="Short name of the data the group is from.")
+    attribute: str = Field(title="Attribute", description="Label(s) the groups split on.")
+    group: str = Field(title="Group", description="The group's label(s), e.g. female/asian.")
+    subjects: int = Field(ge=0, title="Subjects", description="People in the group.")
+    images: int = Field(ge=0, title="Images", description="Images of them used.")
+    impostor_comparisons: int = Field(ge=0, title="Impostor comparisons", description="Pairs.")
+    mated_comparisons: int = Field(ge=0, title="Mated comparisons", description="Pairs.")
+    impostor_at_or_above: list[int] = Field(
+        title="Impostors at or above", description="Impostor pairs scoring >= each grid score."
     )
-    impostor_comparisons: int = Field(
-        ge=0, title="Impostor comparisons", description="Within-group impostor pairs measured."
+    fmr_low: list[float] = Field(title="FMR low", description="Lower 95% bound at each score.")
+    fmr_high: list[float] = Field(
+        title="FMR high",
+        description="Upper 95% bound at each score; never rises with the score.",
     )
+    fnmr: list[float] | None = Field(
+        None, title="FNMR", description="Mated pairs below each grid score; None without."
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{self.group} ({self.dataset})"
+
+    def fmr(self, index: int) -> float:
+        if self.impostor_comparisons == 0:
+            return float("nan")
+        return self.impostor_at_or_above[index] / self.impostor_comparisons
 
 
 class CalibrationCard(BaseModel):
@@ -52,11 +76,16 @@ class CalibrationCard(BaseModel):
     notes: str = Field(
         "", title="Notes", description="Limits of the figures (who the data under-represents)."
     )
-    group_thresholds: list[GroupThreshold] = Field(
+    groups: list[GroupDistribution] = Field(
         default_factory=list,
-        title="Per-group thresholds",
-        description="Each measured group's own threshold for a target FMR; the largest is the "
-        "threshold that keeps every group at the target (see threshold_for_fmr_all_groups).",
+        title="Groups",
+        description="Each labelled group's impostor (and mated) score distribution on the grid.",
+    )
+    group_intervals: str = Field(
+        "", title="Group intervals", description="How the groups' 95% intervals were computed."
+    )
+    min_subjects: int = Field(
+        10, ge=2, title="Fewest subjects", description="Smaller groups are never judged."
     )
 
     @model_validator(mode="after")
@@ -65,6 +94,13 @@ class CalibrationCard(BaseModel):
             raise ValueError("thresholds, fmr and fnmr must be equal-length lists of 2 or more")
         if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:], strict=False)):
             raise ValueError("thresholds must increase")
+        size = len(self.thresholds)
+        for group in self.groups:
+            lengths = {len(group.impostor_at_or_above), len(group.fmr_low), len(group.fmr_high)}
+            if group.fnmr is not None:
+                lengths.add(len(group.fnmr))
+            if lengths != {size}:
+                raise ValueError(f"group {group.name}: lists must match the score grid")
         return self
 
     @property
@@ -93,14 +129,26 @@ class CalibrationCard(BaseModel):
                 return threshold
         return self.thresholds[-1]
 
-    def threshold_for_fmr_all_groups(self, target_fmr: float) -> float:
-        """The overall threshold for ``target_fmr``, raised to the strictest group threshold
-        recorded for that same target (groups measured at other targets are not used)."""
-        overall = self.threshold_for_fmr(target_fmr)
-        same_target = [
-            g.threshold for g in self.group_thresholds if np.isclose(g.target_fmr, target_fmr)
-        ]
-        return max([overall, *same_target])
+    def grid_index(self, score: float) -> int:
+        """Index of the highest grid score at or below ``score`` (0 below the grid): a
+        group's rate there is at least its rate at ``score``, never less."""
+        return max(0, int(np.searchsorted(self.thresholds, score, side="right")) - 1)
+
+    def can_judge(self, group: GroupDistribution, target_fmr: float) -> bool:
+        """Whether ``group`` has the people and pairs to show a rate at ``target_fmr``: at
+        least ``min_subjects`` people, and an upper bound that reaches the target somewhere."""
+        return group.subjects >= self.min_subjects and min(group.fmr_high) <= target_fmr
+
+    def lowest_threshold_for_groups(
+        self, groups: list[GroupDistribution], target_fmr: float
+    ) -> float:
+        """The lowest grid score at which every one of ``groups`` has the upper end of its 95%
+        interval at or under ``target_fmr`` (never below the pooled threshold)."""
+        start = self.grid_index(self.threshold_for_fmr(target_fmr))
+        for index in range(start, len(self.thresholds)):
+            if all(g.fmr_high[index] <= target_fmr for g in groups):
+                return self.thresholds[index]
+        return self.thresholds[-1]
 
 
 def build_card(

@@ -6,7 +6,8 @@ import numpy.typing as npt
 from clearsight.config import MatchConfig
 from clearsight.match._calibration import CalibrationCard
 from clearsight.match._gallery import Gallery
-from clearsight.types import Candidate, TrackDecision
+from clearsight.match._operating_point import estimate_fmr
+from clearsight.types import Candidate, OperatingPoint, TrackDecision
 
 
 def decide_track(
@@ -15,12 +16,13 @@ def decide_track(
     qualities: npt.NDArray[np.float32],
     gallery: Gallery,
     card: CalibrationCard,
+    point: OperatingPoint,
     config: MatchConfig,
 ) -> TrackDecision:
     """One identity for a whole track, or none, from its best samples.
 
-    A sample votes for the subject it scores highest against, if that score passes the
-    threshold for the target false match rate and no other subject is within the tie margin.
+    A sample votes for the subject it scores highest against, if that score reaches the
+    operating point's threshold and no other subject is within the tie margin.
     The subject with the most quality-weighted votes wins if it has at least
     ``min_agreeing_samples`` votes and no rival subject has as many.
     """
@@ -29,7 +31,7 @@ def decide_track(
         return TrackDecision(
             track_id, None, count, 0, "no samples" if count == 0 else "empty watchlist"
         )
-    threshold = card.threshold_for_fmr(config.target_fmr)
+    threshold = point.threshold
     # The two best subjects per sample, through the gallery's search (an index when large).
     hits = gallery.top_subjects(embeddings, 2)
     best = hits.subjects[:, 0]
@@ -62,6 +64,6 @@ def decide_track(
         subject_id=gallery.subject_ids[winner],
         subject_name=gallery.subject_names[winner],
         score=score,
-        estimated_fmr=card.fmr_at(score),
+        estimate=estimate_fmr(card, point, score),
     )
     return TrackDecision(track_id, candidate, count, agreeing, "match")

@@ -23,7 +23,14 @@ from clearsight.detect import (
 )
 from clearsight.embed import Embedder, create_embedder
 from clearsight.errors import ConfigError
-from clearsight.match import CalibrationCard, Gallery, decide_track, model_card
+from clearsight.match import (
+    CalibrationCard,
+    Gallery,
+    check_point,
+    decide_track,
+    model_card,
+    operating_point,
+)
 from clearsight.motion import MotionDetector
 from clearsight.quality import BestSamples, assess_face
 from clearsight.track import IouTracker
@@ -32,6 +39,7 @@ from clearsight.types import (
     FaceDetections,
     FaceSample,
     Frame,
+    OperatingPoint,
     concat_detections,
     iou_matrix,
 )
@@ -91,6 +99,8 @@ class Pipeline:
     backends (``detector.type = "scrfd"``, ``embed.runtime = "model"``) are built by
     ``clearsight.backends.create_models`` and passed in. The card defaults to the
     embedder's own (``Embedder.card_file``); a card or landmarks of another model are refused.
+    The operating point is the one ``create_models`` built (or, without one, the card's under
+    ``config.match``); every decision and alert carries it.
     """
 
     def __init__(
@@ -100,6 +110,7 @@ class Pipeline:
         card: CalibrationCard | None = None,
         detector: FaceDetector | None = None,
         embedder: Embedder | None = None,
+        point: OperatingPoint | None = None,
     ) -> None:
         self.config = config
         self._embedder = embedder or create_embedder(config.embed)
@@ -109,6 +120,8 @@ class Pipeline:
                 f"the calibration card is for {self._card.model_id}, the embedder is "
                 f"{self._embedder.model_id}; thresholds of one model mean nothing for another"
             )
+        self.point = point or operating_point(self._card, config.match)
+        check_point(self._card, self.point)
         self._detector = detector or create_detector(config.detector)
         if self._detector.landmark_scheme != self._embedder.landmark_scheme:
             raise ConfigError(
@@ -128,8 +141,8 @@ class Pipeline:
 
     @property
     def threshold(self) -> float:
-        """The score a sample must reach, from the card at the configured target FMR."""
-        return self._card.threshold_for_fmr(self.config.match.target_fmr)
+        """The score a sample must reach: the operating point's."""
+        return self.point.threshold
 
     def _check_gallery(self, gallery: Gallery) -> None:
         if len(gallery) and gallery.model_id != self._embedder.model_id:
@@ -321,12 +334,13 @@ class Pipeline:
                     np.array([s.quality for s in embedded], np.float32),
                     gallery,
                     self._card,
+                    self.point,
                     self.config.match,
                 )
             if decision.candidate is not None:
                 state.alerted = True
                 # Evidence is of the matched subject only; the rest of the samples go.
-                alert = build_alert(decision, embedded)
+                alert = build_alert(decision, embedded, self.point)
                 state.samples = BestSamples(0)
                 state.embeddings = {}
                 if self._repeats_recent_alert(alert):

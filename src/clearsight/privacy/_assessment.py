@@ -130,6 +130,29 @@ def _benefits_and_risks(config: PrivacyConfig, figures: EvaluationFigures) -> tu
         Paragraph("Expected operation (operating-point plan):"),
         Table(("measure", "value"), rows),
     ]
+    if plan and plan.groups:
+        blocks += [
+            Paragraph(
+                f"By group, at the same point ({plan.rule or 'unrecorded'} rule): false alerts "
+                "per day if every face seen were of the group, and the share of watchlist "
+                "people of the group missed (LFW):"
+            ),
+            Table(
+                ("group", "false match rate [95% upper]", "false alerts per day [upper]", "missed"),
+                tuple(
+                    (
+                        g.name + ("" if g.judged else " (too small to judge)"),
+                        f"{_num(g.fmr, '.2e')} [{_num(g.fmr_high, '.1e')}]",
+                        f"{_num(g.false_alerts_per_day, ',.2f')} "
+                        f"[{_num(g.false_alerts_per_day_high, ',.2f')}]",
+                        _pct(g.fnmr),
+                    )
+                    for g in plan.groups
+                ),
+            ),
+        ]
+    if plan and plan.warning:
+        blocks.append(Paragraph(plan.warning, strong=True))
     if plan and plan.beyond_measured:
         blocks.append(
             Paragraph(

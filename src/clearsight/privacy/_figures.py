@@ -65,6 +65,17 @@ class FairnessFigures:
 
 
 @dataclass(frozen=True)
+class PlanGroupFigures:
+    name: str
+    judged: bool
+    fmr: float | None
+    fmr_high: float | None
+    false_alerts_per_day: float | None
+    false_alerts_per_day_high: float | None
+    fnmr: float | None
+
+
+@dataclass(frozen=True)
 class PlanFigures:
     source: str
     watchlist_size: float | None
@@ -74,6 +85,9 @@ class PlanFigures:
     false_alerts_per_day: float | None
     expected_miss_rate: float | None
     beyond_measured: bool
+    rule: str | None = None
+    groups: tuple[PlanGroupFigures, ...] = ()
+    warning: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,7 @@ def _fairness(raw: Mapping[str, Any], source: str) -> FairnessFigures:
 
 
 def _plan(raw: Mapping[str, Any], source: str) -> PlanFigures:
+    point, groups = raw.get("operating_point"), raw.get("groups")
     return PlanFigures(
         source,
         number(raw.get("watchlist_size")),
@@ -145,6 +160,21 @@ def _plan(raw: Mapping[str, Any], source: str) -> PlanFigures:
         number(raw.get("false_alerts_per_day")),
         number(raw.get("expected_miss_rate", raw.get("miss_rate"))),
         raw.get("beyond_measured") is True,
+        str(point.get("rule")) if isinstance(point, Mapping) and point.get("rule") else None,
+        tuple(
+            PlanGroupFigures(
+                str(name),
+                bool(value.get("judged")),
+                number(value.get("fmr")),
+                number(value.get("fmr_high")),
+                number(value.get("false_alerts_per_day")),
+                number(value.get("false_alerts_per_day_high")),
+                number(value.get("fnmr")),
+            )
+            for name, value in (groups.items() if isinstance(groups, Mapping) else ())
+            if isinstance(value, Mapping)
+        ),
+        str(raw.get("warning") or ""),
     )
 
 

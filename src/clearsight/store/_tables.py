@@ -147,6 +147,18 @@ class AlertRecord(Base):
     subject_name: Mapped[str] = mapped_column(String(200))
     score: Mapped[float] = mapped_column(Float)
     estimated_fmr: Mapped[float] = mapped_column(Float)
+    # The worst group's rate (estimated_fmr) with its 95% interval, that group and the pooled
+    # rate; then the operating point the alert was decided under. NULL on alerts stored
+    # before operating points were recorded (migration 0003).
+    estimated_fmr_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    estimated_fmr_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    estimated_fmr_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pooled_fmr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold_rule: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    target_fmr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    model_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    card_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     samples_used: Mapped[int] = mapped_column(Integer)
     agreeing_samples: Mapped[int] = mapped_column(Integer)
     capture_time: Mapped[datetime] = mapped_column(UTCDateTime)

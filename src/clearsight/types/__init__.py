@@ -3,7 +3,15 @@
 from clearsight.types._detections import FaceDetections, concat_detections
 from clearsight.types._frame import Frame
 from clearsight.types._geometry import iou_matrix
-from clearsight.types._values import Alert, Candidate, Embedding, FaceSample, TrackDecision
+from clearsight.types._values import (
+    Alert,
+    Candidate,
+    Embedding,
+    FaceSample,
+    FmrEstimate,
+    OperatingPoint,
+    TrackDecision,
+)
 
 __all__ = [
     "Alert",
@@ -11,7 +19,9 @@ __all__ = [
     "Embedding",
     "FaceDetections",
     "FaceSample",
+    "FmrEstimate",
     "Frame",
+    "OperatingPoint",
     "TrackDecision",
     "concat_detections",
     "iou_matrix",

@@ -51,13 +51,54 @@ class FaceSample:
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """The one score threshold every match decision is made at, and where it came from.
+
+    Built once from the configured model's calibration card and the match config
+    (``clearsight.match.operating_point``); every decision, comparison and alert carries it,
+    nothing else computes a threshold.
+    """
+
+    model_id: str
+    card_version: str
+    target_fmr: float
+    rule: str
+    """``every-group``: the lowest score at which every group with enough data keeps its
+    false match rate (upper end of its 95% interval) at or under the target; ``pooled``:
+    all impostor comparisons of the card taken together, whoever they were."""
+    threshold: float
+    groups: tuple[str, ...]
+    """The groups the threshold was judged on (empty for the pooled rule)."""
+    groups_too_small: tuple[str, ...] = ()
+    """Groups the card holds that have too little data to judge the target, by name."""
+
+
+@dataclass(frozen=True)
+class FmrEstimate:
+    """How often a stranger scores at least this high: for the group the model confuses
+    most at this score (with its 95% interval), and over all impostor comparisons pooled."""
+
+    fmr: float
+    low: float
+    high: float
+    group: str
+    """The group whose false match rate at this score is highest ("" if the card has none)."""
+    pooled_fmr: float
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A possible match of a probe against one watchlist subject."""
 
     subject_id: str
     subject_name: str
     score: float
-    estimated_fmr: float
+    estimate: FmrEstimate
+    """The worst group's false match rate at ``score``, its interval and the pooled one."""
+
+    @property
+    def estimated_fmr(self) -> float:
+        return self.estimate.fmr
 
 
 @dataclass(frozen=True)
@@ -80,9 +121,16 @@ class Alert:
     subject_name: str
     track_id: int
     score: float
-    estimated_fmr: float
+    estimate: FmrEstimate
+    """The worst group's false match rate at ``score``, its interval and the pooled one."""
     capture_time: datetime
     source: str
     best_crop: npt.NDArray[np.uint8]
     samples_used: int
     agreeing_samples: int
+    operating_point: OperatingPoint
+    """The threshold, rule, target, model and card version the alert was decided under."""
+
+    @property
+    def estimated_fmr(self) -> float:
+        return self.estimate.fmr

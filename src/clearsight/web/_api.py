@@ -24,7 +24,7 @@ from clearsight.store import (
 from clearsight.store._audit_log import AuditFilter
 from clearsight.store._cameras import CameraFields
 from clearsight.store._watchlist import EntryDraft
-from clearsight.types import Alert
+from clearsight.types import Alert, FmrEstimate, OperatingPoint
 from clearsight.web import _services as services
 from clearsight.web._auth import Principal, require, service
 from clearsight.web._permissions import Permission
@@ -215,18 +215,28 @@ def ingest_alert(body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_IN
         services.decode_upload(ctx, services.Upload(f"crops_png_base64[{i}]", _crop(i, t)))
         for i, t in enumerate(body.crops_png_base64)
     ]
+    point = body.operating_point
     alert = Alert(
         body.idempotency_key,
         body.subject_id,
         "",
         body.track_id,
         body.score,
-        body.estimated_fmr,
+        FmrEstimate(
+            body.estimated_fmr,
+            body.estimated_fmr_low,
+            body.estimated_fmr_high,
+            body.estimated_fmr_group,
+            body.pooled_fmr,
+        ),
         body.capture_time,
         body.source,
         crops[0],
         body.samples_used,
         body.agreeing_samples,
+        OperatingPoint(
+            point.model_id, point.card_version, point.target_fmr, point.rule, point.threshold, ()
+        ),
     )
     result = services.ingest(ctx, alert, crops[1:], body.camera_id)
     return AlertOut.of(result.alert, created=result.created)

@@ -21,7 +21,7 @@ from clearsight.cluster import ClusterAlert
 from clearsight.errors import StoreError
 from clearsight.ingest import decode_image
 from clearsight.store import BlobCipher, Camera, Database, alerts
-from clearsight.types import Alert
+from clearsight.types import Alert, FmrEstimate, OperatingPoint
 
 __all__ = ["ServiceAlertSink"]
 
@@ -43,12 +43,26 @@ def to_service_alert(alert: ClusterAlert) -> Alert:
         subject_name=alert.subject_name,
         track_id=alert.track_id,
         score=alert.score,
-        estimated_fmr=alert.estimated_fmr,
+        estimate=FmrEstimate(
+            fmr=alert.estimated_fmr,
+            low=alert.estimated_fmr_low,
+            high=alert.estimated_fmr_high,
+            group=alert.estimated_fmr_group,
+            pooled_fmr=alert.pooled_fmr,
+        ),
         capture_time=alert.capture_time,
         source=f"cluster:{alert.site}/{alert.camera_id} (worker {alert.worker_id})",
         best_crop=crop,
         samples_used=alert.samples_used,
         agreeing_samples=alert.agreeing_samples,
+        operating_point=OperatingPoint(
+            model_id=alert.model_id,
+            card_version=alert.card_version,
+            target_fmr=alert.target_fmr,
+            rule=alert.threshold_rule,
+            threshold=alert.threshold,
+            groups=(),
+        ),
     )
 
 

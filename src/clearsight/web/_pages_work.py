@@ -19,6 +19,7 @@ from clearsight.store._watchlist import EntryDraft
 from clearsight.web import _services as services
 from clearsight.web._api import read_uploads
 from clearsight.web._auth import Principal, require, service
+from clearsight.web._fmr_words import describe_estimate, describe_point
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 
@@ -153,6 +154,8 @@ def review_screen(
         "review_alert.html",
         principal,
         d=detail,
+        fmr_meaning=describe_estimate(detail.alert),
+        point_words=describe_point(detail.alert),
         decided=decided,
         decisions=list(Decision),
         required=service(request).settings.required_confirmations,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clearsight.fleet import assess_camera
 from clearsight.review import Decision
 from clearsight.store import AlertRecord, Camera, ReasonCategory, Role, WatchlistEntry
+from clearsight.web._fmr_words import describe_estimate
 
 
 class _Body(BaseModel):
@@ -17,6 +18,20 @@ class _Body(BaseModel):
 
 
 Base64Png = Annotated[str, Field(min_length=4, max_length=8_000_000)]
+
+
+class OperatingPointBody(_Body):
+    """The threshold an alert was decided at, and how it was set."""
+
+    model_id: str = Field(max_length=100, title="Model", description="Embedding model id.")
+    card_version: str = Field(
+        max_length=64, title="Card version", description="Calibration card version."
+    )
+    target_fmr: float = Field(gt=0, lt=1, title="Target FMR", description="Per comparison.")
+    rule: Literal["every-group", "pooled"] = Field(
+        title="Rule", description="every-group (default) or pooled."
+    )
+    threshold: float = Field(ge=-1, le=1, title="Threshold", description="Score to reach.")
 
 
 class AlertIn(_Body):
@@ -50,7 +65,23 @@ class AlertIn(_Body):
         ge=0,
         le=1,
         title="Estimated FMR",
-        description="False match rate at this score (calibration card).",
+        description="False match rate at this score of the group the model confuses most "
+        "(calibration card).",
+    )
+    estimated_fmr_low: float = Field(
+        ge=0, le=1, title="FMR low", description="Lower end of its 95% interval."
+    )
+    estimated_fmr_high: float = Field(
+        ge=0, le=1, title="FMR high", description="Upper end of its 95% interval."
+    )
+    estimated_fmr_group: str = Field(
+        max_length=200, title="FMR group", description="The group the rate is of."
+    )
+    pooled_fmr: float = Field(
+        ge=0, le=1, title="Pooled FMR", description="Rate over all impostor comparisons."
+    )
+    operating_point: OperatingPointBody = Field(
+        title="Operating point", description="What the alert was decided under."
     )
     capture_time: AwareDatetime = Field(title="Capture time", description="With a time zone.")
     samples_used: int = Field(ge=1, title="Samples used", description="Faces of the track used.")
@@ -77,6 +108,12 @@ class AlertOut(_Body):
     track_id: int
     score: float
     estimated_fmr: float
+    estimated_fmr_low: float | None
+    estimated_fmr_high: float | None
+    estimated_fmr_group: str | None
+    pooled_fmr: float | None
+    estimated_fmr_meaning: str
+    operating_point: OperatingPointBody | None
     capture_time: datetime
     received_at: datetime
     settled_at: datetime | None
@@ -97,6 +134,20 @@ class AlertOut(_Body):
             track_id=record.track_id,
             score=record.score,
             estimated_fmr=record.estimated_fmr,
+            estimated_fmr_low=record.estimated_fmr_low,
+            estimated_fmr_high=record.estimated_fmr_high,
+            estimated_fmr_group=record.estimated_fmr_group,
+            pooled_fmr=record.pooled_fmr,
+            estimated_fmr_meaning=describe_estimate(record),
+            operating_point=None
+            if record.threshold is None
+            else OperatingPointBody(
+                model_id=record.model_id or "",
+                card_version=record.card_version or "",
+                target_fmr=record.target_fmr or 1e-4,
+                rule="pooled" if record.threshold_rule == "pooled" else "every-group",
+                threshold=record.threshold,
+            ),
             capture_time=record.capture_time,
             received_at=record.received_at,
             settled_at=record.settled_at,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,7 +116,13 @@ class ServiceSettings(BaseModel):
         lt=1,
         title="Target false match rate",
         description="The cameras' target per comparison (the pipeline config's match."
-        "target_fmr); subject-access searches use the calibration card's threshold for it.",
+        "target_fmr); subject-access searches use the same operating point.",
+    )
+    match_rule: Literal["every-group", "pooled"] = Field(
+        "every-group",
+        title="Threshold rule",
+        description="The pipeline config's match.rule: every-group (the default) or pooled, "
+        "which leaves the groups the model fails most above the target.",
     )
     retention: RetentionPolicy = Field(
         default_factory=RetentionPolicy,

@@ -29,7 +29,7 @@ from clearsight.ingest import decode_image
 from clearsight.store import AlertRecord, WatchlistEntry, audit_log
 from clearsight.store import _subject_records as records
 from clearsight.store._subject_records import Erasure, ErasureRequest
-from clearsight.types import Embedding
+from clearsight.types import Embedding, OperatingPoint
 from clearsight.web._auth import Principal
 from clearsight.web._context import ServiceContext
 from clearsight.web._services import Upload, decode_upload
@@ -78,11 +78,14 @@ NOBODY: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 """A keep box that overlaps no face: every face in the image is hidden."""
 
 
-def _threshold(ctx: ServiceContext, model_id: str) -> float:
-    from clearsight.match import load_card
+def _point(ctx: ServiceContext, model_id: str) -> OperatingPoint:
+    """The cameras' operating point (target and rule) on the card of ``model_id``."""
+    from clearsight.config import MatchConfig
+    from clearsight.match import load_card, operating_point
 
     card = load_card(model_id)  # ConfigError naming the model when none is shipped
-    return card.threshold_for_fmr_all_groups(ctx.settings.match_target_fmr)
+    match = MatchConfig(target_fmr=ctx.settings.match_target_fmr, rule=ctx.settings.match_rule)
+    return operating_point(card, match)
 
 
 def _alert_templates(ctx: ServiceContext, model_id: str) -> tuple[list[StoredTemplate], int]:
@@ -126,7 +129,8 @@ def search(
         ctx.hooks.enroll(decode_upload(ctx, u), u.filename).embedding for u in uploads
     ]
     model_id = probes[0].model_id
-    threshold = _threshold(ctx, model_id)
+    point = _point(ctx, model_id)
+    threshold = point.threshold
     with ctx.db.read_session() as session:
         templates = [
             StoredTemplate("watchlist_entry", entry_id, template)
@@ -166,6 +170,8 @@ def search(
             "matches": " ".join(m.key for m in case.matches),
             "threshold": f"{threshold:.4f}",
             "target_fmr": f"{case.target_fmr:g}",
+            "rule": point.rule,
+            "card": f"{point.model_id} v{point.card_version}",
             "faces_searched": str(case.faces_searched),
             "faces_unreadable": str(unreadable),
         },

@@ -122,7 +122,12 @@ def _run(
 
     models = create_models(spec.config)  # dlib's models or the configured ONNX backends
     pipeline = Pipeline(
-        spec.config, gallery, card=models.card, detector=models.detector, embedder=models.embedder
+        spec.config,
+        gallery,
+        card=models.card,
+        detector=models.detector,
+        embedder=models.embedder,
+        point=models.point,
     )
     # Exact search at once, a FAISS index swapped in later for a very large watchlist.
     search = AutoSearch(on_swap=pipeline.set_gallery)
