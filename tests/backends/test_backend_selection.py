@@ -45,7 +45,7 @@ from clearsight.detect import HogFaceDetector, create_detector
 from clearsight.embed import OnnxResNetEmbedder, create_embedder
 from clearsight.enrollment import enroll_face
 from clearsight.errors import ConfigError, StoreError
-from clearsight.match import Gallery, load_card
+from clearsight.match import Gallery, load_card, operating_point
 from clearsight.pipeline import Pipeline
 from clearsight.quality import assess_face
 from clearsight.types import Frame
@@ -256,9 +256,11 @@ def test_pipeline_embeds_arcface_chips_cut_by_the_embedder_and_uses_its_card(
     assert [a.subject_name for a in alerts] == ["Ada"]
     assert alerts[0].score > 0.99
     # The card is the embedder's own file, not dlib's bundled one.
-    target = config.match.target_fmr
-    assert pipeline.threshold == models.card.threshold_for_fmr(target)
-    assert pipeline.threshold != load_card("dlib-resnet-v1").threshold_for_fmr(target)
+    assert pipeline.point == models.point == operating_point(models.card, config.match)
+    assert pipeline.threshold == models.point.threshold
+    assert pipeline.point.model_id == MODEL_ID and pipeline.point.rule == "every-group"
+    assert 0.44 < pipeline.threshold < 0.46  # group "b" (impostors to 0.45) sets it
+    assert alerts[0].operating_point == models.point
     # Each chip embedded is the ArcFace alignment of a frame's SCRFD landmarks, 112x112.
     assert len(embedder.chips) >= config.match.min_agreeing_samples
     expected = [arcface_chips(f.image, models.detector.detect(f.image))[0] for f in frames]
@@ -395,7 +397,11 @@ def test_cli_enrols_and_watches_with_a_config_naming_both_backends(
     lines = [json.loads(line) for line in watched.stdout.splitlines()]
     assert [line["subject"] for line in lines] == ["Ada"]
     card = load_card(MODEL_ID, Path(settings["embed"]["model"]["card"]))
-    assert f"threshold {card.threshold_for_fmr(1e-4):.3f}" in watched.stderr
+    point = operating_point(card, ClearsightConfig().match)
+    assert f"threshold {point.threshold:.3f}" in watched.stderr
+    assert "every-group rule" in watched.stderr
+    assert lines[0]["operating_point"]["threshold"] == point.threshold
+    assert lines[0]["operating_point"]["card_version"] == card.version
 
     compared = _clearsight("compare", reference, frames / "000.png", "-c", config, "--json")
     assert compared.returncode == 0, compared.stderr

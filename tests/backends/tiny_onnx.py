@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from tests.card_groups import groups_of
 
 from clearsight.backends import ARCFACE_POINTS, OnnxModelFile
 from clearsight.match import build_card
@@ -52,10 +53,19 @@ def expected_embedding(chip: np.ndarray, rgb: bool = True) -> np.ndarray:
 
 def card_file(tmp_path: Path, model_id: str) -> Path:
     """A calibration card for ``model_id`` measured on made-up scores: impostors up to 0.4,
-    enough of them (50,000) that the threshold at FMR 1e-4 is about 0.4."""
+    enough of them (50,000) that the pooled threshold at FMR 1e-4 is about 0.4; two groups,
+    one whose impostors reach 0.45 (so the every-group threshold is about 0.45)."""
     rng = np.random.default_rng(0)
+    groups = groups_of(
+        ("a", rng.uniform(-0.3, 0.4, 50_000), 400), ("b", rng.uniform(-0.3, 0.45, 50_000), 400)
+    )
     card = build_card(
-        model_id, rng.uniform(-0.3, 0.4, 50_000), rng.uniform(0.5, 1, 100), "test", "1"
+        model_id,
+        rng.uniform(-0.3, 0.4, 50_000),
+        rng.uniform(0.5, 1, 100),
+        "test",
+        "1",
+        groups=groups,
     )
     path = tmp_path / f"{model_id}.json"
     path.write_text(card.model_dump_json(), encoding="utf-8")

@@ -8,6 +8,7 @@ import contextlib
 from datetime import UTC, datetime
 
 import pytest
+from tests.points import CLUSTER_FIELDS
 
 from clearsight.cluster import (
     ClusterAlert,
@@ -44,6 +45,7 @@ def _alert(alert_id: str) -> ClusterAlert:
         capture_time=now,
         decided_at=now,
         model_id="dlib-resnet-v1",
+        **CLUSTER_FIELDS,
         crop_jpeg=b"jpeg",
     )
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.points import CLUSTER_FIELDS
 
 from clearsight.cluster import CameraSpec, ClusterAlert, Outbox, open_alert, seal_alert
 from clearsight.crypto import BlobCipher, KeyRing, new_key
@@ -29,6 +30,7 @@ def _alert(alert_id: str = "a1", name: str = "Ada Lovelace") -> ClusterAlert:
         capture_time=now,
         decided_at=now,
         model_id="dlib-resnet-v1",
+        **CLUSTER_FIELDS,
         crop_jpeg=b"\xff\xd8jpeg-bytes",
     )
 

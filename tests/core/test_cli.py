@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+
+from clearsight.config import ClearsightConfig
+from clearsight.match import load_card, operating_point
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +111,15 @@ def test_compare_obama_and_biden_say_different(clips_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     verdict = json.loads(result.stdout)
     assert verdict["verdict"] == "different" and verdict["estimated_fmr"] > 1e-3
+    # The operating point it used: the one built from the shipped card and the default config.
+    point = operating_point(load_card("dlib-resnet-v1"), ClearsightConfig().match)
+    assert verdict["operating_point"] == json.loads(json.dumps(asdict(point)))
+    assert verdict["operating_point"]["rule"] == "every-group"
+    # The estimate is the worst group's at this score, beside the pooled one.
+    assert verdict["estimated_fmr_group"] in point.groups
+    low, high = verdict["estimated_fmr_interval"]
+    assert low <= verdict["estimated_fmr"] <= high
+    assert verdict["pooled_fmr"] <= verdict["estimated_fmr"]
 
 
 def test_detect_lists_both_faces(clips_dir: Path) -> None:
@@ -142,6 +155,11 @@ def test_enrol_then_watch_json(clips_dir: Path, tmp_path: Path) -> None:
             "source",
         } <= alert.keys()
     assert len({a["track_id"] for a in alerts}) == len(alerts)
+    point = operating_point(load_card("dlib-resnet-v1"), ClearsightConfig().match)
+    for alert in alerts:
+        assert alert["operating_point"]["threshold"] == point.threshold <= alert["score"]
+        assert alert["operating_point"]["card_version"] == point.card_version
+        assert alert["operating_point"]["rule"] == "every-group"
 
 
 def test_demo_runs_and_alerts_for_the_enrolled_portrait_only(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from clearsight.config import AlertConfig, ClearsightConfig, ScheduleConfig
+from clearsight.config import AlertConfig, ClearsightConfig, MatchConfig, ScheduleConfig
 from clearsight.detect import FaceDetector
 from clearsight.embed import Embedder
 from clearsight.match import Gallery, build_card
@@ -65,6 +65,7 @@ def _pipeline(repeat_after_s: float) -> Pipeline:
     config = ClearsightConfig(
         schedule=ScheduleConfig(enabled=False),  # the fake detector ignores regions
         alert=AlertConfig(repeat_after_s=repeat_after_s),
+        match=MatchConfig(rule="pooled"),  # the synthetic card has no groups
     )
     return Pipeline(config, gallery, card=card, detector=FaceWhenLit(), embedder=AlwaysAlice())
 

@@ -17,6 +17,7 @@ from clearsight.match import (
     IndexSpec,
     build_card,
     decide_track,
+    operating_point,
 )
 
 
@@ -152,9 +153,10 @@ def test_decide_track_agrees_with_and_without_an_index() -> None:
         "test-model", rng.uniform(-0.2, 0.5, 5000), rng.uniform(0.6, 1.0, 500), "synthetic", "t"
     )
     track = _unit(np.repeat(templates[10:11], 4, axis=0) + 0.01 * rng.standard_normal((4, 128)))
-    config = MatchConfig(target_fmr=1e-3)
-    exact = decide_track(1, track, np.ones(4, np.float32), gallery, card, config)
-    approx = decide_track(1, track, np.ones(4, np.float32), indexed, card, config)
+    config = MatchConfig(target_fmr=1e-3, rule="pooled")  # the card has no groups
+    point = operating_point(card, config)
+    exact = decide_track(1, track, np.ones(4, np.float32), gallery, card, point, config)
+    approx = decide_track(1, track, np.ones(4, np.float32), indexed, card, point, config)
     assert exact.candidate is not None and approx.candidate is not None
     assert exact.candidate.subject_id == approx.candidate.subject_id == f"s{labels[10]}"
     assert approx.candidate.score == pytest.approx(exact.candidate.score, abs=1e-5)

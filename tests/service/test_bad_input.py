@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from tests.points import API_FIELDS
 from tests.service.webkit import add_user, api_token, b64png, login, make_app, png_bytes
 
 from clearsight.store import Role
@@ -87,6 +88,7 @@ def test_alert_with_naive_time_or_bad_crops_is_refused(env) -> None:  # type: ig
         "track_id": 1,
         "score": 0.9,
         "estimated_fmr": 0.001,
+        **API_FIELDS,
         "capture_time": "2026-06-01T12:00:00",
         "samples_used": 3,
         "agreeing_samples": 3,
@@ -214,6 +216,7 @@ def test_alert_for_an_unknown_camera_is_404_not_a_crash(env) -> None:  # type: i
         "track_id": 1,
         "score": 0.9,
         "estimated_fmr": 0.001,
+        **API_FIELDS,
         "capture_time": "2026-06-01T12:00:00Z",
         "samples_used": 3,
         "agreeing_samples": 3,

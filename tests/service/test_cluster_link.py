@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from tests.points import CLUSTER_FIELDS
 from tests.service.conftest import NOW, fake_photo, make_user
 from tests.service.test_store import draft
 
@@ -72,6 +73,7 @@ def cluster_alert(subject_id: str, site: str, n: int) -> ClusterAlert:
         capture_time=NOW,
         decided_at=NOW,
         model_id=MODEL,
+        **CLUSTER_FIELDS,
         crop_jpeg=_jpeg(n),
     )
 

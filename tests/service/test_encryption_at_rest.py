@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
+from tests.points import ESTIMATE, POINT
 from tests.service.webkit import add_user, api_token
 
 from clearsight.cli import main
@@ -132,7 +133,7 @@ def _store_a_face(data_dir: Path, key_file: Path | None) -> np.ndarray:
         ctx = app.state.clearsight
         now = datetime.now(UTC)
         crop = np.ascontiguousarray(portrait[0:260, 120:360])
-        alert = Alert("k1", entry_id, "", 1, 0.9, 1e-4, now, "cam", crop, 2, 2)
+        alert = Alert("k1", entry_id, "", 1, 0.9, ESTIMATE, now, "cam", crop, 2, 2, POINT)
         with ctx.db.session() as s:
             alerts.ingest_alert(s, ctx.cipher, alert, now)
             photo = s.scalars(select(ReferencePhoto).options(undefer(ReferencePhoto.template)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from tests.points import ESTIMATE, POINT
 from tests.service.conftest import NOW, fake_photo, make_user
 from tests.service.test_store import draft
 
@@ -33,7 +34,7 @@ def test_rotation_reseals_every_blob_and_everything_stays_readable(db: Database)
         watchlist.approve_entry(s, entry.id, approver, NOW)
         crop = np.full((20, 20, 3), 7, np.uint8)
         alerts.ingest_alert(
-            s, old, Alert("k", entry.id, "", 1, 0.9, 1e-4, NOW, "c", crop, 2, 2), NOW
+            s, old, Alert("k", entry.id, "", 1, 0.9, ESTIMATE, NOW, "c", crop, 2, 2, POINT), NOW
         )
     records = list(sealed_records(db))
     assert len(records) == 2 * 2 + 1

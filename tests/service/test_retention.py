@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import func, select
+from tests.points import ESTIMATE, POINT
 from tests.service.conftest import NOW, fake_photo, make_user
 from tests.service.test_store import draft
 
@@ -48,7 +49,7 @@ def test_store_carries_out_the_plan_exactly_and_audits_it(db: Database) -> None:
     with db.session() as s:
         for key in ("pending", "unsure", "rejected", "confirmed", "fresh"):
             at = NOW + timedelta(days=2) if key == "fresh" else NOW
-            alert = Alert(key, entry.id, "", 1, 0.9, 1e-4, at, "c", crop, 2, 2)
+            alert = Alert(key, entry.id, "", 1, 0.9, ESTIMATE, at, "c", crop, 2, 2, POINT)
             ids[key] = alerts.ingest_alert(s, CIPHER, alert, at).alert.id
     policy = ReviewPolicy(review_window=timedelta(days=30))
     with db.session() as s:

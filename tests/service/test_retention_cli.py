@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
+from tests.points import ESTIMATE, POINT
 from tests.service.conftest import fake_photo
 from tests.service.test_store import draft
 from typer.testing import CliRunner
@@ -86,7 +87,9 @@ def _seed(data_dir: Path, now: datetime) -> dict[str, str]:
     for key, (raised_h, decision, decided_h) in plan.items():
         raised = now - timedelta(hours=raised_h)
         with db.session() as s:
-            alert = Alert(key, ids["entry_live"], "", 1, 0.9, 1e-4, raised, "c", crop, 2, 2)
+            alert = Alert(
+                key, ids["entry_live"], "", 1, 0.9, ESTIMATE, raised, "c", crop, 2, 2, POINT
+            )
             ids[key] = alerts.ingest_alert(s, CIPHER, alert, raised, [crop]).alert.id
         if decision is None:
             continue

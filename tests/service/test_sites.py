@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
+from tests.points import CLUSTER_FIELDS
 from tests.service.webkit import (
     add_user,
     api_token,
@@ -50,6 +51,7 @@ def _cluster_alert(subject_id: str, site: str) -> ClusterAlert:
         capture_time=now,
         decided_at=now,
         model_id="fake-model",
+        **CLUSTER_FIELDS,
         crop_jpeg=out.getvalue(),
     )
 

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
+from tests.points import ESTIMATE, POINT
 from tests.service.conftest import NOW, fake_photo, make_user
 
 from clearsight.errors import InputError, NotFoundError, PolicyError
@@ -56,7 +57,7 @@ def approved_entry(db: Database, seed: int = 1) -> str:
 
 def alert_for(subject_id: str, key: str = "k1") -> Alert:
     crop = np.full((40, 30, 3), 128, np.uint8)
-    return Alert(key, subject_id, "Subject A", 7, 0.91, 1e-4, NOW, "cam-1", crop, 5, 4)
+    return Alert(key, subject_id, "Subject A", 7, 0.91, ESTIMATE, NOW, "cam-1", crop, 5, 4, POINT)
 
 
 def test_migrations_match_the_models(db: Database) -> None:

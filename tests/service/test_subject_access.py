@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
+from tests.points import ESTIMATE, POINT
 from tests.service.webkit import add_user, api_token, csrf_of, login
 
 from clearsight.crypto import KeyRing, new_key, write_key_file
@@ -66,7 +67,7 @@ def _enrol(client: TestClient, headers: dict[str, str], name: str, image: np.nda
 def _alert(app: FastAPI, key: str, subject: str, crop: np.ndarray) -> str:
     ctx = app.state.clearsight
     now = datetime.now(UTC)
-    alert = Alert(key, subject, "", 1, 0.9, 1e-4, now, "cam-1", crop, 2, 2)
+    alert = Alert(key, subject, "", 1, 0.9, ESTIMATE, now, "cam-1", crop, 2, 2, POINT)
     with ctx.db.session() as s:
         return str(alerts.ingest_alert(s, ctx.cipher, alert, now).alert.id)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.points import ESTIMATE, POINT
 from tests.service.webkit import add_user, fake_enroll, seed_entry
 
 from clearsight.policy import RetentionPolicy
@@ -37,7 +38,7 @@ def test_scheduled_upkeep_deletes_evidence_when_the_policy_says(tmp_path: Path) 
         reviewer_id = add_user(app, "rev", Role.REVIEWER)
         entry = seed_entry(app, "enr", "adm")
         crop = np.full((20, 20, 3), 3, np.uint8)
-        alert = Alert("k", entry, "", 1, 0.9, 1e-4, clock[0], "cam", crop, 2, 2)
+        alert = Alert("k", entry, "", 1, 0.9, ESTIMATE, clock[0], "cam", crop, 2, 2, POINT)
         alert_id = ingest(ctx, alert, (), None).alert.id
         with ctx.db.session() as s:
             user = accounts.get_user(s, reviewer_id)

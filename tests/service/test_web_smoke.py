@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from tests.points import API_FIELDS
 from tests.service.webkit import (
     add_user,
     api_token,
@@ -89,6 +90,7 @@ def test_enrol_approve_alert_and_two_reviewer_confirmation(tmp_path: Path) -> No
             "track_id": 9,
             "score": 0.93,
             "estimated_fmr": 1e-4,
+            **API_FIELDS,
             "capture_time": "2026-06-01T12:00:00Z",
             "samples_used": 6,
             "agreeing_samples": 5,

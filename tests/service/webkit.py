@@ -14,6 +14,7 @@ import numpy.typing as npt
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
+from tests.points import API_FIELDS
 
 from clearsight.errors import EnrollmentError
 from clearsight.store import Role, accounts
@@ -138,6 +139,7 @@ def alert_body(subject_id: str, key: str, crops: int = 2) -> dict[str, object]:
         "track_id": 3,
         "score": 0.88,
         "estimated_fmr": 2e-4,
+        **API_FIELDS,
         "capture_time": "2026-06-01T12:00:00Z",
         "samples_used": 4,
         "agreeing_samples": 4,

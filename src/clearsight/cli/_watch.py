@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,7 +11,7 @@ from clearsight.pipeline import RunSummary
 from clearsight.types import Alert, Frame
 
 
-def alert_json(alert: Alert) -> dict[str, str | int | float]:
+def alert_json(alert: Alert) -> dict[str, object]:
     """The documented JSON shape of an alert line (``watch --json``)."""
     return {
         "event": "alert",
@@ -20,6 +21,10 @@ def alert_json(alert: Alert) -> dict[str, str | int | float]:
         "track_id": alert.track_id,
         "score": round(alert.score, 4),
         "estimated_fmr": alert.estimated_fmr,
+        "estimated_fmr_interval": [alert.estimate.low, alert.estimate.high],
+        "estimated_fmr_group": alert.estimate.group,
+        "pooled_fmr": alert.estimate.pooled_fmr,
+        "operating_point": asdict(alert.operating_point),
         "capture_time": alert.capture_time.isoformat(),
         "source": alert.source,
         "samples_used": alert.samples_used,

@@ -99,7 +99,8 @@ def watch(
     console.print(
         f"{summary.frames} frames analysed, {summary.faces} faces, {summary.tracks} tracks, "
         f"{count} alert(s); threshold {summary.threshold:.3f} for target FMR "
-        f"{settings.match.target_fmr:g}"
+        f"{summary.point.target_fmr:g} ({summary.point.rule} rule, {summary.point.model_id} "
+        f"card v{summary.point.card_version})"
     )
 
 

@@ -173,6 +173,7 @@ def calibrate_card(
             rows = rng.choice(rows, max_images_per_subject, replace=False)
         keep[rows] = True
     order = np.flatnonzero(keep)
+    order = order[np.argsort(subjects[order], kind="stable")]  # pair_statistics wants them so
     statistics = pair_statistics(np.ascontiguousarray(vectors[order]), subjects[order])
     pooled = card_from_statistics(model_id, statistics, "", version, CARD_NOTES)
     # A 0.001 step from the pooled FMR 1e-2 score up: where every group's threshold falls.

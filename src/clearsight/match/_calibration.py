@@ -10,6 +10,7 @@ through the card, and every match reports the card's estimate for its score.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -159,8 +160,10 @@ def build_card(
     version: str,
     notes: str = "",
     grid_size: int = 401,
+    groups: Callable[[list[float]], list[GroupDistribution]] | None = None,
 ) -> CalibrationCard:
-    """A card from measured impostor and mated score distributions."""
+    """A card from measured impostor and mated score distributions; ``groups`` makes the
+    groups' distributions on the card's score grid."""
     impostor = np.sort(np.asarray(impostor_scores, np.float64))
     mated = np.sort(np.asarray(mated_scores, np.float64))
     low = float(min(impostor[0], mated[0]))
@@ -177,6 +180,7 @@ def build_card(
         fmr=[float(f) for f in fmr],
         fnmr=[float(f) for f in fnmr],
         notes=notes,
+        groups=[] if groups is None else groups([round(float(t), 6) for t in thresholds]),
     )
 
 

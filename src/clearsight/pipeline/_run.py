@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from clearsight.ingest import FrameSource
 from clearsight.pipeline._pipeline import Pipeline
-from clearsight.types import Alert, Frame
+from clearsight.types import Alert, Frame, OperatingPoint
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,11 @@ class RunSummary:
     faces: int
     tracks: int
     alerts: int
-    threshold: float
+    point: OperatingPoint
+
+    @property
+    def threshold(self) -> float:
+        return self.point.threshold
 
 
 def run_source(
@@ -33,4 +37,4 @@ def run_source(
     for alert in pipeline.flush():
         on_alert(alert)
     stats = pipeline.stats
-    return RunSummary(stats.frames, stats.faces, stats.tracks, stats.alerts, pipeline.threshold)
+    return RunSummary(stats.frames, stats.faces, stats.tracks, stats.alerts, pipeline.point)
