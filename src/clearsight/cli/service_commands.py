@@ -122,6 +122,7 @@ def serve(
         update={
             "match_target_fmr": camera_config.match.target_fmr,
             "match_rule": camera_config.match.rule,
+            "match_model_id": _configured_model_id(camera_config),
         }
     )
     _require_key(key_file, allow_unencrypted)  # before anything is created

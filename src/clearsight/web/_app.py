@@ -24,7 +24,7 @@ from clearsight.errors import (
     PolicyError,
     StoreError,
 )
-from clearsight.web import _api, _pages_account, _pages_privacy, _pages_work
+from clearsight.web import _api, _pages_account, _pages_privacy, _pages_settings, _pages_work
 from clearsight.web._auth import LoginRequiredError, current_principal
 from clearsight.web._context import Hooks, ServiceContext
 from clearsight.web._limits import BodySizeLimit, SecurityHeaders
@@ -155,6 +155,7 @@ def create_app(settings: ServiceSettings, hooks: Hooks | None = None) -> FastAPI
     app.include_router(_api.router)
     app.include_router(_pages_account.router)
     app.include_router(_pages_work.router)
+    app.include_router(_pages_settings.router)
     app.include_router(_pages_privacy.api_router)
     app.include_router(_pages_privacy.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

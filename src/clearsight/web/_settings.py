@@ -118,6 +118,12 @@ class ServiceSettings(BaseModel):
         description="The cameras' target per comparison (the pipeline config's match."
         "target_fmr); subject-access searches use the same operating point.",
     )
+    match_model_id: str | None = Field(
+        None,
+        title="Camera model",
+        description="Embedding model the pipeline config names (the settings page shows its "
+        "operating point); None when the service runs without one.",
+    )
     match_rule: Literal["every-group", "pooled"] = Field(
         "every-group",
         title="Threshold rule",

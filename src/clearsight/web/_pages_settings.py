@@ -1,0 +1,55 @@
+"""The service's settings page: the operating point the cameras match at, and what the pooled
+rule would leave above target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from clearsight.config import MatchConfig
+from clearsight.errors import ConfigError
+from clearsight.match import group_rates, groups_above_target, load_card, operating_point
+from clearsight.web._auth import Principal, require, service
+from clearsight.web._permissions import Permission
+from clearsight.web._render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _as(permission: Permission) -> Any:
+    return Depends(require(permission))
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request, principal: Principal = _as(Permission.USERS_MANAGE)
+) -> Response:
+    """The cameras' model, target, rule and threshold; each group's rate there; a warning
+    naming the groups left above target when the rule is pooled."""
+    settings = service(request).settings
+    model_id = settings.match_model_id
+    point = rates = above = None
+    problem = ""
+    if model_id is None:
+        problem = "The service was started without a pipeline config; its model is not known."
+    else:
+        try:
+            card = load_card(model_id)
+            match = MatchConfig(target_fmr=settings.match_target_fmr, rule=settings.match_rule)
+            point = operating_point(card, match)
+            rates = group_rates(card, point)
+            above = groups_above_target(card, point)
+        except ConfigError as error:
+            problem = str(error)
+    return render(
+        request,
+        "settings.html",
+        principal,
+        settings=settings,
+        point=point,
+        rates=rates,
+        above=above,
+        problem=problem,
+    )
