@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from clearsight.privacy import (
     EvaluationFigures,
+    Paragraph,
     PrivacyConfig,
     Table,
     build_assessment,
@@ -233,3 +234,48 @@ def test_unknown_evaluation_json_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert f"{path}: not an evaluation output" in result.stderr
+
+
+def test_assessment_gives_each_groups_false_alerts_and_the_pooled_rules_warning(
+    tmp_path: Path,
+) -> None:
+    warning = (
+        "The pooled rule leaves 1 group(s) above the target FMR 0.0001: female/asian "
+        "(calibration) 7.5e-02 (750x target)."
+    )
+    plan = {
+        **PLAN,
+        "operating_point": {"rule": "pooled", "threshold": 0.9436},
+        "groups": {
+            "female/asian (calibration)": {
+                "judged": True,
+                "fmr": 0.075,
+                "fmr_high": 0.104,
+                "false_alerts_per_day": 20000.0,
+                "false_alerts_per_day_high": 20000.0,
+                "fnmr": None,
+            },
+            "male (LFW)": {
+                "judged": True,
+                "fmr": 4e-5,
+                "fmr_high": 6e-5,
+                "false_alerts_per_day": 158.4,
+                "false_alerts_per_day_high": 235.0,
+                "fnmr": 0.19,
+            },
+        },
+        "warning": warning,
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    document = build_assessment(
+        PrivacyConfig(), read_evaluation_outputs([path]), dt.date(2026, 12, 6)
+    )
+    texts = [b.text for b in document.blocks if isinstance(b, Paragraph)]
+    assert warning in texts
+    assert any("pooled rule" in t and "By group" in t for t in texts)
+    rows = {
+        row[0]: row for block in document.blocks if isinstance(block, Table) for row in block.rows
+    }
+    assert rows["male (LFW)"][2] == "158.40 [235.00]" and rows["male (LFW)"][3] == "19%"
+    assert rows["female/asian (calibration)"][3] == "not measured"

@@ -313,13 +313,7 @@ def eval_fairness(
         ),
         (f"every-group threshold of this data at FMR {target:g}", own),
     ]
-    summaries: dict[str, object] = {
-        "shipped_operating_point": asdict(shipped),
-        "every_group_threshold": own,
-        "too_small_to_judge": list(too_small),
-        "target_fmr": target,
-    }
-    last = None
+    reports = []
     for label, value in at:
         if value != value:  # NaN: no threshold keeps every group at the target
             console.print(f"{label}: none on this data (groups too small: {', '.join(too_small)})")
@@ -335,15 +329,22 @@ def eval_fairness(
         result = run_fairness(data, fairness)
         report = fairness_report(result, data.source, data.label_notes)
         console.print(_fairness_table(report.data, f"{attribute}: {label}, threshold {value:.4f}"))
-        summaries[label] = report.data
-        last = report
         console.print(result.label_handling)
+        reports.append(report)
     console.print(f"shipped: {describe_point(shipped)}")
     console.print(
         f"every-group threshold of this data at FMR {target:g}: {own:.4f}; too small to "
         f"judge: {', '.join(too_small) or 'none'}"
     )
-    _save(summaries, json_out, html_out, last)
+    # The first report (at the shipped point) at the top level, as the assessment reads it.
+    summary: dict[str, object] = {
+        **reports[0].data,
+        "shipped_operating_point": asdict(shipped),
+        "every_group_threshold": own,
+        "too_small_to_judge": list(too_small),
+        "at_every_group_threshold": reports[1].data if len(reports) > 1 else None,
+    }
+    _save(summary, json_out, html_out, reports[0])
 
 
 def _fairness_table(data: dict[str, Any], title: str) -> Table:

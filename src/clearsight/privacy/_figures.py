@@ -200,10 +200,10 @@ def read_evaluation_outputs(paths: Iterable[Path]) -> EvaluationFigures:
             raise InputError(f"{path}: expected a JSON object")
         if "accuracy_mean" in raw:
             lfw.append(_lfw(raw, str(path)))
+        elif "false_alerts_per_day" in raw:  # a plan (its "groups" are per-group plans)
+            plans.append(_plan(raw, str(path)))
         elif "groups" in raw:
             fairness.append(_fairness(raw, str(path)))
-        elif "false_alerts_per_day" in raw:
-            plans.append(_plan(raw, str(path)))
         else:
             raise InputError(
                 f"{path}: not an evaluation output clearsight knows (expected the keys of "
