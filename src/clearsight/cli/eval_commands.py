@@ -313,7 +313,8 @@ def eval_fairness(
         ),
         (f"every-group threshold of this data at FMR {target:g}", own),
     ]
-    reports = []
+    reports: list[tuple[str, Report]] = []
+    result = None
     for label, value in at:
         if value != value:  # NaN: no threshold keeps every group at the target
             console.print(f"{label}: none on this data (groups too small: {', '.join(too_small)})")
@@ -328,9 +329,10 @@ def eval_fairness(
         )
         result = run_fairness(data, fairness)
         report = fairness_report(result, data.source, data.label_notes)
-        console.print(_fairness_table(report.data, f"{attribute}: {label}, threshold {value:.4f}"))
+        reports.append((f"{label} {value:.4f}", report))
+    console.print(_side_by_side(reports, attribute))
+    if result is not None:
         console.print(result.label_handling)
-        reports.append(report)
     console.print(f"shipped: {describe_point(shipped)}")
     console.print(
         f"every-group threshold of this data at FMR {target:g}: {own:.4f}; too small to "
@@ -338,48 +340,35 @@ def eval_fairness(
     )
     # The first report (at the shipped point) at the top level, as the assessment reads it.
     summary: dict[str, object] = {
-        **reports[0].data,
+        **reports[0][1].data,
         "shipped_operating_point": asdict(shipped),
         "every_group_threshold": own,
         "too_small_to_judge": list(too_small),
-        "at_every_group_threshold": reports[1].data if len(reports) > 1 else None,
+        "at_every_group_threshold": reports[1][1].data if len(reports) > 1 else None,
     }
-    _save(summary, json_out, html_out, reports[0])
+    _save(summary, json_out, html_out, reports[0][1])
 
 
-def _fairness_table(data: dict[str, Any], title: str) -> Table:
-    table = Table(
-        "group",
-        "subjects",
-        "impostor pairs",
-        "FMR [95% CI]",
-        "FMR/best",
-        "mated pairs",
-        "FNMR [95% CI]",
-        title=title,
-    )
-    for name, entry in data["groups"].items():
-        if entry["too_small"]:
-            table.add_row(
-                name,
-                str(entry["subjects"]),
-                str(entry["impostor_pairs"]),
-                "too few subjects",
-                "",
-                str(entry["mated_pairs"]),
-                "",
-            )
-            continue
-        ratio = entry["fmr_ratio_to_best"]
-        table.add_row(
-            name,
-            str(entry["subjects"]),
-            f"{entry['impostor_pairs']:,}",
-            _rate_ci(entry["fmr"], entry["fmr_ci"], 4),
-            f"{ratio:.2f}" if ratio is not None else "n/a",
-            f"{entry['mated_pairs']:,}",
-            _rate_ci(entry["fnmr"], entry["fnmr_ci"], 2),
-        )
+def _side_by_side(reports: list[tuple[str, Report]], attribute: str) -> Table:
+    """One row per group: people and pairs, then FMR [95% CI] and FNMR at each threshold."""
+    table = Table("group", "subjects", "impostor pairs", "mated pairs", title=attribute)
+    for label, _ in reports:
+        table.add_column(f"FMR [95% CI] at {label}")
+        table.add_column(f"FNMR [95% CI] at {label}")
+    first: dict[str, Any] = reports[0][1].data["groups"]  # type: ignore[assignment]
+    for name, entry in first.items():
+        cells = [name, str(entry["subjects"]), f"{entry['impostor_pairs']:,}"]
+        cells.append(f"{entry['mated_pairs']:,}")
+        for _, report in reports:
+            row = report.data["groups"][name]  # type: ignore[index]
+            if row["too_small"]:
+                cells += ["too few subjects", ""]
+            else:
+                cells += [
+                    _rate_ci(row["fmr"], row["fmr_ci"], 4),
+                    _rate_ci(row["fnmr"], row["fnmr_ci"], 2),
+                ]
+        table.add_row(*cells)
     return table
 
 
