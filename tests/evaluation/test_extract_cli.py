@@ -94,6 +94,13 @@ def test_plan_prints_false_alerts(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "FPIR per face" in out and "false alerts per day" in out
+    assert "every-group rule" in out and "Per group" in out and "WARNING" not in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "--watchlist-size", "1000", "--faces-per-day", "100000", "--rule", "pooled"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    # The pooled rule: a warning naming the groups it leaves above target, by how much.
+    assert "pooled rule" in out and "WARNING" in out and "x target" in out
 
 
 def test_plan_rejects_a_bad_target(capsys: pytest.CaptureFixture[str]) -> None:

@@ -561,8 +561,6 @@ def plan(
     json_out: JsonOption = None,
 ) -> None:
     """False alerts per day, pooled and per group, and miss rates, at the operating point."""
-    from pydantic import ValidationError
-
     from clearsight.backends import create_embedder_from_config, embedder_card
     from clearsight.config import load_config
     from clearsight.errors import InputError
@@ -574,19 +572,23 @@ def plan(
     card = (
         embedder_card(embedder) if card_path is None else model_card(embedder.model_id, card_path)
     )
+    if target_fmr is not None and not 0.0 < target_fmr < 1.0:
+        raise InputError(
+            f"--target-fmr: target FMR must lie strictly between 0 and 1, not {target_fmr:g}"
+        )
+    if rule is not None and rule not in ("every-group", "pooled"):
+        raise InputError(f"--rule must be 'every-group' or 'pooled', not {rule!r}")
     update: dict[str, object] = {}
     if target_fmr is not None:
         update["target_fmr"] = target_fmr
     if rule is not None:
         update["rule"] = rule
+    match = settings.match.model_copy(update=update)
+    point = operating_point(card, match)
     try:
-        match = settings.match.model_validate({**settings.match.model_dump(), **update})
-        point = operating_point(card, match)
         result = plan_operating_point(card, point, watchlist_size, faces_per_day)
-    except (ValueError, ValidationError) as error:
-        raise InputError(
-            str(error).splitlines()[0] if isinstance(error, ValidationError) else str(error)
-        ) from error
+    except ValueError as error:
+        raise InputError(str(error)) from error
     console = Console()
     console.print(
         describe_point(point)
