@@ -374,7 +374,7 @@ def _side_by_side(reports: list[tuple[str, Report]], attribute: str) -> Table:
 
 def _uses_dlib_recipe(config: ClearsightConfig) -> bool:
     """dlib's detector and ResNet: the evaluation recipe (HOG, CNN, centre box) applies."""
-    return config.detector.type in ("hog", "cnn") and config.embed.runtime in ("onnx", "dlib")
+    return config.detector.type in ("hog", "cnn") and config.embed.type == "dlib"
 
 
 def group_table(card: CalibrationCard, point: OperatingPoint, title: str) -> Table:
