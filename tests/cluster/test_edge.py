@@ -20,9 +20,10 @@ from clearsight.cluster import (
 )
 from clearsight.cluster._metrics import Metric, MetricsServer, render_metrics
 from clearsight.cluster._simulate import SimulatedCameras, SimulationRates
+from clearsight.config import MatchConfig
 from clearsight.crypto import BlobCipher
 from clearsight.errors import CryptoError
-from clearsight.match import Gallery
+from clearsight.match import Gallery, load_card, operating_point
 from clearsight.types import Alert
 
 from .conftest import synthetic_simulation
@@ -113,6 +114,8 @@ def test_simulated_cameras_alert_only_on_their_sites_watchlist(cipher: BlobCiphe
         assert alert.subject_id == ("person-0" if site == "north" else "person-1")
     per_track = [(a.source, a.track_id) for _, a in alerts]
     assert len(per_track) == len(set(per_track))  # one alert per track
+    point = operating_point(load_card("dlib-resnet-v1"), MatchConfig())
+    assert {a.operating_point for _, a in alerts} == {point}
 
 
 def test_no_watchlist_means_no_alert() -> None:

@@ -27,7 +27,9 @@ from clearsight.cluster import (
     put_cameras,
 )
 from clearsight.cluster._simulate import SimulatedCameras, SimulationRates
+from clearsight.config import MatchConfig
 from clearsight.crypto import BlobCipher, KeyRing, new_key
+from clearsight.match import load_card, operating_point
 from clearsight.store import AesGcmCipher, AlertRecord, Database, Role, encode_png, watchlist
 from clearsight.store._watchlist import EnrolledPhoto, ExpiryRule
 from clearsight.types import Embedding
@@ -130,3 +132,10 @@ def test_worker_alerts_on_service_published_watchlist_enter_the_review_queue(
     assert south_only not in {r.subject_id for r in rows}
     assert {r.site for r in rows} == {"north"} and {r.status for r in rows} == {"pending"}
     assert link.counters.rejected == 0
+    # Every stored alert records the point the worker decided at: the card's, under the
+    # default match config.
+    point = operating_point(load_card(data.model_id), MatchConfig())
+    assert {(r.threshold, r.threshold_rule, r.target_fmr, r.card_version) for r in rows} == {
+        (point.threshold, point.rule, point.target_fmr, point.card_version)
+    }
+    assert all(r.score >= point.threshold for r in rows)

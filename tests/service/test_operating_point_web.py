@@ -3,15 +3,22 @@ store; the settings page's warning for the pooled rule."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
 from tests.points import API_FIELDS, ESTIMATE, POINT
 from tests.service.webkit import add_user, api_token, b64png, login, make_app, png_bytes
 
+from clearsight.cluster import CameraSpec, ClusterAlert
+from clearsight.cluster._runner import to_cluster_alert
 from clearsight.config import MatchConfig
 from clearsight.match import groups_above_target, load_card, operating_point
 from clearsight.store import AlertRecord, Role
+from clearsight.types import Alert
+from clearsight.web._cluster_sink import to_service_alert
 
 
 def _entry(app, client: TestClient) -> str:  # type: ignore[no-untyped-def]
@@ -125,3 +132,28 @@ def test_settings_page_warns_which_groups_the_pooled_rule_leaves_above_target(
             add_user(app, "rev", Role.REVIEWER)
             login(reviewer, "rev")
             assert reviewer.get("/settings").status_code == 403
+
+
+def test_cluster_alerts_carry_the_point_over_the_wire() -> None:
+    crop = np.full((40, 30, 3), 128, np.uint8)
+    alert = Alert(
+        "a1",
+        "s1",
+        "Ada",
+        3,
+        0.95,
+        ESTIMATE,
+        datetime.now(UTC),
+        "cam",
+        crop,
+        4,
+        3,
+        POINT,
+    )
+    wire = to_cluster_alert(
+        alert, CameraSpec(camera_id="c1", site="north", source="sim:"), "w1", POINT.model_id
+    )
+    back = to_service_alert(ClusterAlert.model_validate_json(wire.to_json()))
+    assert back.estimate == ESTIMATE
+    # The groups it was set on stay with the card; everything an alert records crosses.
+    assert back.operating_point == replace(POINT, groups=())

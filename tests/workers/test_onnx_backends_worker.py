@@ -38,4 +38,6 @@ def test_a_camera_worker_runs_the_configured_onnx_backends(
         finished = recorder.wait_state("cam-onnx", WorkerState.FINISHED, timeout=120)
     assert [(camera, a.subject_name) for camera, a in recorder.alerts] == [("cam-onnx", "Ada")]
     assert recorder.alerts[0][1].score > 0.99
+    # The worker decided at the operating point create_models built for this config.
+    assert recorder.alerts[0][1].operating_point == models.point
     assert finished.frames == 4 and finished.alerts == 1 and finished.restarts == 0

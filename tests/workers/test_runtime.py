@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from clearsight.backends import create_models
 from clearsight.config import ClearsightConfig, IngestConfig
 from clearsight.demo import demo_portraits
 from clearsight.enrollment import enroll_face
@@ -114,6 +115,13 @@ def test_store_cameras_run_and_report(tmp_path: Path, demo_clip: Path) -> None:
         stored = _stored_alerts(db)[0]
         assert stored.camera_id == running.id and stored.subject_id == entry_id
         assert stored.status == "pending" and stored.source == "door"
+        point = create_models(config).point  # the service's camera decided at this point
+        assert (stored.threshold, stored.threshold_rule, stored.card_version) == (
+            point.threshold,
+            point.rule,
+            point.card_version,
+        )
+        assert stored.score >= point.threshold and stored.estimated_fmr_group in point.groups
         assert runtime.supervisor.statuses()[running.id].pid == pid  # no restart needed
 
         with db.session() as session:

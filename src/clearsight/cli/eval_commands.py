@@ -459,6 +459,7 @@ def calibrate(
             help="Images per person used (keeps one person from dominating).",
         ),
     ] = 20,
+    images: ImagesOption = "all",
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
@@ -488,7 +489,7 @@ def calibrate(
         else f"face nearest the centre by the configured {settings.detector.type} detector, "
         "chips cut and embedded as the pipeline does"
     )
-    lfw = embed_dataset(directory, None, options, "all", models)
+    lfw = embed_dataset(directory, None, options, _scope(images), models)
     extra = []
     if manifest is not None:
         data = embed_dataset(None, manifest, options, "all", models)
