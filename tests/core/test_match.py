@@ -205,3 +205,12 @@ def test_bundled_card_loads_and_is_monotonic() -> None:
     point = operating_point(card, MatchConfig())
     assert point.rule == "every-group" and point.groups
     assert groups_above_target(card, point) == []
+
+
+def test_a_stricter_target_never_lowers_the_every_group_threshold(card) -> None:
+    # At 1e-5 no group's 100,000 pairs can show the rate, so none is judged and the point
+    # refuses; at 1e-4 and 1e-3 "hard" is judged, and the stricter target is never lower.
+    thresholds = [_point(card, target_fmr=t).threshold for t in (1e-2, 1e-3, 1e-4)]
+    assert thresholds == sorted(thresholds)
+    with pytest.raises(ConfigError, match="no group with enough data"):
+        _point(card, target_fmr=1e-6)

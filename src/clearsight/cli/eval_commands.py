@@ -573,12 +573,6 @@ def plan(
     card = (
         embedder_card(embedder) if card_path is None else model_card(embedder.model_id, card_path)
     )
-    if target_fmr is not None and not 0.0 < target_fmr < 1.0:
-        raise InputError(
-            f"--target-fmr: target FMR must lie strictly between 0 and 1, not {target_fmr:g}"
-        )
-    if rule is not None and rule not in ("every-group", "pooled"):
-        raise InputError(f"--rule must be 'every-group' or 'pooled', not {rule!r}")
     update: dict[str, object] = {}
     if target_fmr is not None:
         update["target_fmr"] = target_fmr

@@ -2,8 +2,9 @@
 
 Under the default ``every-group`` rule the threshold is the lowest score at which every
 group the card can judge (enough people and pairs) keeps the upper end of its 95% false
-match rate interval at or under the target: the group the model fails most sets it. The
-``pooled`` rule reads the threshold from all impostor comparisons together, as if everyone
+match rate interval at or under the target: the group the model fails most sets it (and a
+stricter target never gets a lower threshold than a looser one, though fewer groups can show
+the stricter rate). The ``pooled`` rule reads the threshold from all impostor comparisons together, as if everyone
 were matched alike; it is kept for comparison and says which groups it leaves above target.
 
 No one's sex or race is inferred at run time: the estimate for a match is the rate of the
@@ -45,6 +46,14 @@ def operating_point(card: CalibrationCard, config: MatchConfig) -> OperatingPoin
                 '--manifest`, or set match.rule = "pooled" knowing it ignores who is matched'
             )
         threshold = card.lowest_threshold_for_groups(judged, target)
+        # A stricter target never gets a lower threshold than a looser one: groups that can
+        # show 10x (100x, ...) the target but not the target itself still hold at those.
+        looser = target * 10
+        while looser < 1.0:
+            able = [g for g in card.groups if card.can_judge(g, looser)]
+            if able:
+                threshold = max(threshold, card.lowest_threshold_for_groups(able, looser))
+            looser *= 10
     else:
         threshold = card.threshold_for_fmr(target)
     return OperatingPoint(
