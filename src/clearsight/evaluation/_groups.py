@@ -172,6 +172,8 @@ def group_distributions(
         group_vectors = np.ascontiguousarray(vectors[rows])
         counts, pairs, mated = impostor_counts(group_vectors, subject_ids[rows], grid)
         rates = GroupRates(counts, pairs)
+        if rates.pairs == 0:  # one person: nothing to say about false matches
+            continue
         mated_sorted = np.sort(mated)
         fnmr = (
             [float(v) for v in np.searchsorted(mated_sorted, grid, side="left") / mated.size]

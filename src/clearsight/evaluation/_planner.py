@@ -146,6 +146,7 @@ def plan_operating_point(
             fnmr=r.fnmr,
         )
         for r in group_rates(card, point)
+        if r.impostor_comparisons > 0
     )
     above = {r.name for r in groups_above_target(card, point)}
     return OperatingPlan(
