@@ -568,6 +568,12 @@ def plan(
     from clearsight.evaluation import plan_operating_point, write_json
     from clearsight.match import model_card, operating_point
 
+    if target_fmr is not None and not 0.0 < target_fmr < 1.0:
+        raise InputError(
+            f"--target-fmr: target FMR must lie strictly between 0 and 1, not {target_fmr:g}"
+        )
+    if rule is not None and rule not in ("every-group", "pooled"):
+        raise InputError(f"--rule must be 'every-group' or 'pooled', not {rule!r}")
     settings = load_config(config)
     embedder = create_embedder_from_config(settings.embed)
     card = (
