@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.card_groups import groups_of
 
 from clearsight.bench import Models, run_latency, run_naive, run_pipeline
 from clearsight.cli import main
-from clearsight.config import ClearsightConfig, ScheduleConfig
+from clearsight.config import ClearsightConfig, MatchConfig, ScheduleConfig
 from clearsight.detect import FaceDetector
 from clearsight.embed import Embedder
-from clearsight.match import Gallery, build_card
+from clearsight.match import Gallery, build_card, operating_point
 from clearsight.types import FaceDetections
 
 TEMPLATE = np.eye(128, dtype=np.float32)[3]
@@ -56,10 +57,13 @@ def _models() -> Models:
     rng = np.random.default_rng(0)
     other = np.eye(128, dtype=np.float32)[7]
     gallery = Gallery.build("fake-model", [("a", "Alice", TEMPLATE), ("b", "Bob", other)])
+    groups = groups_of(("all", rng.uniform(-0.2, 0.5, 50_000), 300))
     card = build_card(
-        "fake-model", rng.uniform(-0.2, 0.5, 5000), rng.uniform(0.6, 1, 500), "t", "1"
-    )
-    return Models(OneFaceDetector(), ConstantEmbedder(), gallery, card)
+        "fake-model", rng.uniform(-0.2, 0.5, 5000), rng.uniform(0.6, 1, 500), "t", "1",
+        groups=groups,
+    )  # fmt: skip
+    point = operating_point(card, MatchConfig())
+    return Models(OneFaceDetector(), ConstantEmbedder(), gallery, card, point)
 
 
 @pytest.fixture(scope="module")
