@@ -3,6 +3,10 @@
 A bad row never stops the audit: it becomes a ``RowProblem`` naming its line and the reason,
 and the other rows go on. Only an unreadable file, or one whose header lacks required columns,
 is an error for the whole file.
+
+Spreadsheet exports come in several encodings and separators, so both are detected rather than
+assumed: UTF-8 (with or without BOM), UTF-16 (BOM, or the NUL pattern of a BOM-less file) and
+cp1252; comma, semicolon or tab separated. ``Inventory.format`` says what was found.
 """
 
 from __future__ import annotations
@@ -75,11 +79,60 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class Inventory:
-    """What a file held: the valid cameras and the rows that were not."""
+    """What a file held: the valid cameras and the rows that were not, and how it was read
+    (``format``, e.g. "CSV, cp1252, ';'-separated")."""
 
     path: str
     records: tuple[CameraRecord, ...]
     problems: tuple[RowProblem, ...]
+    format: str = ""
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with BOM"),
+    (b"\xff\xfe", "utf-16", "UTF-16 LE with BOM"),
+    (b"\xfe\xff", "utf-16", "UTF-16 BE with BOM"),
+)
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def decode_inventory(raw: bytes, path: Path) -> tuple[str, str]:
+    """The text of an inventory and the name of the encoding it was read in."""
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), name
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: starts with a {name} mark but is not {name}") from None
+    sample = raw[:4096]
+    if len(sample) >= 4 and sample.count(0) * 3 >= len(sample):
+        # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+        codec = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        try:
+            return raw.decode(codec), codec.upper().replace("-LE", " LE").replace("-BE", " BE")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8, UTF-16 or cp1252 text") from None
+
+
+def _separator(header: str) -> str:
+    """The separator the header line uses most, outside quotes; comma when none is used."""
+    counts = dict.fromkeys(_SEPARATORS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda key: counts[key])
+    return best if counts[best] else ","
 
 
 def _canonical(column: str) -> str:
@@ -141,8 +194,10 @@ def _record(raw: Mapping[str, object], line: int) -> CameraRecord:
     )
 
 
-def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
-    reader = csv.reader(io.StringIO(text))
+def _csv_rows(
+    text: str, path: Path, separator: str
+) -> Iterator[tuple[int, dict[str, object] | str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
     try:
         header = next(reader)
     except StopIteration:
@@ -185,14 +240,19 @@ def read_inventory(path: Path) -> Inventory:
             f"{path}: unsupported inventory format {suffix or '(none)'!r}; use .csv or .json"
         )
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such inventory file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read inventory: {error.strerror}") from error
-    rows = _csv_rows(text, path) if suffix == ".csv" else _json_rows(text, path)
+    text, encoding = decode_inventory(raw, path)
+    if suffix == ".csv":
+        separator = _separator(text.split("\n", 1)[0])
+        rows = _csv_rows(text, path, separator)
+        found = f"CSV, {encoding}, {_SEPARATORS[separator]}-separated"
+    else:
+        rows = _json_rows(text, path)
+        found = f"JSON, {encoding}"
     records: list[CameraRecord] = []
     problems: list[RowProblem] = []
     first_line: dict[str, int] = {}
@@ -213,7 +273,7 @@ def read_inventory(path: Path) -> Inventory:
             continue
         first_line[key] = line
         records.append(record)
-    return Inventory(path=str(path), records=tuple(records), problems=tuple(problems))
+    return Inventory(path=str(path), records=tuple(records), problems=tuple(problems), format=found)
 
 
 def _row(record: CameraRecord) -> dict[str, str]:
