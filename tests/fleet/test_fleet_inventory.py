@@ -115,7 +115,7 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         read_inventory(tmp_path / "absent.csv")
     binary = tmp_path / "fleet.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81garbage")
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="UTF-16"):
         read_inventory(binary)
 
 

@@ -158,6 +158,8 @@ def compare_firmware(left: FirmwareVersion, right: FirmwareVersion) -> int | Non
         return 0
     if left.built is not None and right.built is not None and left.built != right.built:
         return -1 if left.built < right.built else 1
+    if (left.built is None) != (right.built is None):
+        return None  # a dated build against an undated one: no common scale
     if left.build is not None and right.build is not None:
         if left.build_digits == right.build_digits:
             return (left.build > right.build) - (left.build < right.build)
