@@ -232,19 +232,18 @@ def update_kev_command(
         date.today(),
     )
     snapshot = result.snapshot
-    console = Console()
-    console.print(
+    typer.echo(
         f"KEV catalog {snapshot.catalogVersion} ({result.version_basis}): "
         f"{len(snapshot.vulnerabilities)} camera, NVR and DVR entries of {snapshot.count}; "
         f"previous snapshot {result.previous_version}; written to {result.written_to}"
     )
     for entry in result.added:
-        console.print(
+        typer.echo(
             f"  new: {entry.cveID} {entry.vendorProject} {entry.product} (added "
             f"{entry.dateAdded}, ransomware use: {entry.knownRansomwareCampaignUse})"
         )
     for entry in result.without_advisory:
-        console.print(
+        typer.echo(
             f"  possible only: {entry.cveID} ({entry.vendor_id}): no model or firmware range "
             "recorded; every camera of this vendor is reported as possibly affected"
         )

@@ -75,7 +75,12 @@ def _all(answers: list[Certainty]) -> Certainty:
 
 
 def _in_range(compiled: _CompiledRange, firmware: FirmwareVersion) -> Certainty:
-    if not compiled.spec.firmware_known or not firmware.parsed:
+    if not compiled.spec.firmware_known:
+        return "unknown"
+    bounded = (compiled.introduced, compiled.last_affected, compiled.fixed)
+    if all(bound is None for bound in bounded) and compiled.spec.built_before is None:
+        return "yes"  # every firmware of the model is affected (end of life, no fix)
+    if not firmware.parsed:
         return "unknown"
     answers: list[Certainty] = []
     for bound, accept in (

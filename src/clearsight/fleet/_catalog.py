@@ -227,6 +227,17 @@ class VendorFile(_DataFile):
         return self
 
 
+class VendorUpdateFile(VendorFile):
+    """A vendor update: its makers may be shipped vendors, so they are checked after merging."""
+
+    @model_validator(mode="after")
+    def _makers_exist(self) -> VendorUpdateFile:
+        ids = [vendor.id for vendor in self.vendors]
+        if len(ids) != len(set(ids)):
+            raise ValueError("vendor ids must be unique")
+        return self
+
+
 class AdvisoryFile(_DataFile):
     advisories: tuple[AdvisoryEntry, ...] = Field(
         ..., title="Advisories", description="Advisories, one per id."
@@ -240,7 +251,7 @@ class AdvisoryFile(_DataFile):
         return self
 
 
-_FileT = TypeVar("_FileT", "VendorFile", "AdvisoryFile")
+_FileT = TypeVar("_FileT", "VendorUpdateFile", "AdvisoryFile")
 
 
 @dataclass(frozen=True)
@@ -333,9 +344,9 @@ def _refuse_older(path: Path, version: str, current: str, what: str) -> None:
 
 def merge_vendors(
     base: tuple[VendorEntry, ...], path: Path
-) -> tuple[VendorFile, tuple[VendorEntry, ...]]:
+) -> tuple[VendorUpdateFile, tuple[VendorEntry, ...]]:
     """Vendors replaced or added by id from an update file, checked as a whole table."""
-    update = _read_update(path, VendorFile, "vendor")
+    update = _read_update(path, VendorUpdateFile, "vendor")
     merged = {vendor.id: vendor for vendor in base}
     merged.update({vendor.id: vendor for vendor in update.vendors})
     try:
