@@ -147,7 +147,8 @@ def generate(count: int = 1725, seed: int = 7) -> list[GeneratedRow]:
         values = {
             "name": f"cam-{index:04d}",
             "site": rng.choice(SITES),
-            "ip": f"10.{index // 250}.{index % 250}.{rng.randint(1, 250)}",
+            # Valid for a million rows: 10.B.C.D with B, C < 250.
+            "ip": f"10.{index // 62500}.{index // 250 % 250}.{rng.randint(1, 250)}",
             "vendor": template.vendor,
             "model": template.model,
             "firmware": template.firmware,

@@ -117,6 +117,9 @@ class AdvisoryIndex:
             style: FirmwareStyle = owner.firmware_style if owner else "auto"
             ranges = tuple(_compile(spec, style) for spec in advisory.affected)
             self._by_vendor.setdefault(advisory.vendor, []).append((advisory, ranges))
+        self._model_cache: dict[
+            tuple[str, str], tuple[tuple[AdvisoryEntry, tuple[_CompiledRange, ...]], ...]
+        ] = {}
 
     def match(
         self,
@@ -133,12 +136,34 @@ class AdvisoryIndex:
         parsed = parse_firmware(firmware, style)
         found: dict[str, AdvisoryMatch] = {}
         for vendor_id in dict.fromkeys(vendor_ids):
-            for advisory, ranges in self._by_vendor.get(vendor_id, []):
-                answer, spec = _best(ranges, model_text, parsed)
+            for advisory, ranges in self._for_model(vendor_id, model_text):
+                answer, spec = _best(ranges, parsed)
                 if answer == "no" or spec is None or advisory.id in found:
                     continue
                 found[advisory.id] = self._describe(advisory, spec, certain=answer == "yes")
         return tuple(found[key] for key in sorted(found))
+
+    def _for_model(
+        self, vendor_id: str, model: str
+    ) -> tuple[tuple[AdvisoryEntry, tuple[_CompiledRange, ...]], ...]:
+        """The vendor's advisories with the ranges whose model patterns match; a fleet repeats
+        models far more than firmware, so this is worked out once per model."""
+        key = (vendor_id, model)
+        cached = self._model_cache.get(key)
+        if cached is None:
+            cached = tuple(
+                (advisory, matching)
+                for advisory, ranges in self._by_vendor.get(vendor_id, [])
+                if (
+                    matching := tuple(
+                        compiled
+                        for compiled in ranges
+                        if any(pattern.fullmatch(model) for pattern in compiled.patterns)
+                    )
+                )
+            )
+            self._model_cache[key] = cached
+        return cached
 
     def _describe(
         self, advisory: AdvisoryEntry, spec: AffectedRange, certain: bool
@@ -163,14 +188,13 @@ class AdvisoryIndex:
 
 
 def _best(
-    ranges: tuple[_CompiledRange, ...], model: str, firmware: FirmwareVersion
+    ranges: tuple[_CompiledRange, ...], firmware: FirmwareVersion
 ) -> tuple[Certainty, AffectedRange | None]:
-    """Any range that surely matches wins; else any undecidable one makes it unknown."""
+    """Of the ranges whose models match: any that surely includes the firmware wins; else any
+    undecidable one makes it unknown."""
     best: Certainty = "no"
     best_spec: AffectedRange | None = None
     for compiled in ranges:
-        if not any(pattern.fullmatch(model) for pattern in compiled.patterns):
-            continue
         answer = _in_range(compiled, firmware)
         if answer == "yes":
             return "yes", compiled.spec

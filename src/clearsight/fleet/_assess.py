@@ -65,6 +65,8 @@ class Assessor:
         self.options = options
         self._vendors = VendorIndex(catalog.vendors)
         self._advisories = AdvisoryIndex(catalog)
+        # Identical inputs give the identical (frozen) assessment; a fleet repeats them a lot.
+        self._cache: dict[tuple[object, ...], CameraAssessment] = {}
 
     def assess(
         self,
@@ -75,6 +77,22 @@ class Assessor:
         internet: Reachability = "unknown",
         credentials: Credentials = "unknown",
         firmware_date: date | None = None,
+    ) -> CameraAssessment:
+        key = (vendor, model, firmware, internet, credentials, firmware_date)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._assess(vendor, model, firmware, internet, credentials, firmware_date)
+            self._cache[key] = cached
+        return cached
+
+    def _assess(
+        self,
+        vendor: str,
+        model: str,
+        firmware: str,
+        internet: Reachability,
+        credentials: Credentials,
+        firmware_date: date | None,
     ) -> CameraAssessment:
         match = self._vendors.match(vendor)
         origin = self._vendors.entry(match.origin_id) if match.origin_id else None

@@ -15,7 +15,7 @@ from clearsight.fleet._options import AuditOptions
 LEVELS = ("critical", "high", "medium", "low")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FleetCamera:
     record: CameraRecord
     assessment: CameraAssessment

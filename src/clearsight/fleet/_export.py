@@ -77,30 +77,32 @@ def _camera(camera: FleetCamera) -> JsonObject:
     }
 
 
-def report_to_json(report: FleetReport) -> JsonObject:
-    """The audit in the JSON shape the issue asks for, with more detail alongside."""
-    summary = dataclasses.asdict(report.summary)
+def _meta(report: FleetReport) -> JsonObject:
     return {
-        "cameras": [_camera(camera) for camera in report.cameras],
-        "summary": summary,
+        "summary": dataclasses.asdict(report.summary),
         "problems": [
             {"line": problem.line, "reason": problem.reason} for problem in report.problems
         ],
         "audit": {
             "source": report.source,
+            "inventory_format": report.inventory_format,
             "as_of": report.as_of.isoformat(),
             "firmware_max_age_days": report.firmware_max_age_days,
             "vendors_version": report.vendors_version,
+            "vendors_update": report.vendors_update,
             "advisories_version": report.advisories_version,
             "advisory_update": report.advisory_update,
-            "vendors_update": report.vendors_update,
             "kev_catalog_version": report.kev_version,
             "kev_source": report.kev_source,
             "kev_age_days": report.kev_age_days,
             "kev_stale": report.kev_stale,
-            "inventory_format": report.inventory_format,
         },
     }
+
+
+def report_to_json(report: FleetReport) -> JsonObject:
+    """The audit in the JSON shape the issue asks for, with more detail alongside."""
+    return {"cameras": [_camera(camera) for camera in report.cameras], **_meta(report)}
 
 
 def _write(path: Path, text: str) -> None:
@@ -111,18 +113,36 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_json(report: FleetReport, path: Path) -> None:
-    _write(path, json.dumps(report_to_json(report), indent=1) + "\n")
+    """The same document as ``report_to_json``, one camera per line, written camera by camera
+    (a 100,000-camera report is never built in memory as one object or one string)."""
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write('{"cameras": [\n')
+            for index, camera in enumerate(report.cameras):
+                handle.write((",\n" if index else "") + json.dumps(_camera(camera)))
+            handle.write("\n]")
+            for key, value in _meta(report).items():
+                handle.write(f",\n{json.dumps(key)}: {json.dumps(value, indent=1)}")
+            handle.write("\n}\n")
+    except OSError as error:
+        raise InputError(f"{path}: cannot write report: {error.strerror}") from error
+
+
+HTML_ROWS = 5000  # a browser page, not a database: the JSON report has every camera
 
 
 def render_html(report: FleetReport) -> str:
-    """One HTML page with inline styles: no scripts, fonts or stylesheets from elsewhere."""
+    """One HTML page with inline styles: no scripts, fonts or stylesheets from elsewhere. It
+    lists the riskiest ``HTML_ROWS`` cameras and says how many more the JSON report holds."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("clearsight.fleet", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     template = environment.get_template("fleet_report.html")
-    return template.render(report=report, data=report_to_json(report))
+    shown = report.cameras[:HTML_ROWS]
+    data = {"cameras": [_camera(camera) for camera in shown], **_meta(report)}
+    return template.render(report=report, data=data, hidden=len(report.cameras) - len(shown))
 
 
 def write_html(report: FleetReport, path: Path) -> None:

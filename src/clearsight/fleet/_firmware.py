@@ -16,6 +16,7 @@ that cannot be decided answers ``None`` so the caller can report a possible matc
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -52,12 +53,17 @@ class FirmwareVersion:
         return bool(self.numbers) or self.built is not None
 
 
+@functools.cache
+def _today() -> date:
+    return date.today()  # once per process: a build date is checked against it, not a clock
+
+
 def _plausible(year: int, month: int, day: int) -> date | None:
     try:
         found = date(year, month, day)
     except ValueError:
         return None
-    return found if _EARLIEST <= found <= date.today() else None
+    return found if _EARLIEST <= found <= _today() else None
 
 
 def _build_date(digits: str) -> date | None:
@@ -78,8 +84,11 @@ def _cut(text: str, match: re.Match[str]) -> str:
     return text[: match.start()] + " " + text[match.end() :]
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_firmware(text: str, style: FirmwareStyle = "auto") -> FirmwareVersion:
-    """Parse a firmware string; parts that cannot be read are left empty, never guessed."""
+    """Parse a firmware string; parts that cannot be read are left empty, never guessed.
+
+    Cached: a fleet repeats the same few firmware strings."""
     cleaned = text.strip()
     rest = cleaned
     build: int | None = None

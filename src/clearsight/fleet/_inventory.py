@@ -15,6 +15,8 @@ import csv
 import io
 import ipaddress
 import json
+import socket
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -51,7 +53,7 @@ _CREDENTIALS: dict[str, Credentials] = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CameraRecord:
     """One valid inventory row; ``line`` is where it starts in the file."""
 
@@ -69,7 +71,7 @@ class CameraRecord:
     serial: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A row that was left out of the audit, and why."""
 
@@ -142,6 +144,8 @@ def _canonical(column: str) -> str:
 
 def _text(raw: Mapping[str, object], column: str) -> str:
     value = raw.get(column)
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -151,17 +155,29 @@ def _text(raw: Mapping[str, object], column: str) -> str:
     raise ValueError(f"{column} must be text, not {type(value).__name__}")
 
 
+def _is_ip(text: str) -> bool:
+    # inet_pton is the fast path; ipaddress also accepts scoped IPv6 (fe80::1%eth0).
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, text)
+        except (OSError, ValueError):
+            continue
+        return True
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _record(raw: Mapping[str, object], line: int) -> CameraRecord:
     """Validate one row (keys already canonical); raises ValueError with the reason."""
     values = {column: _text(raw, column) for column in COLUMNS}
     for column in REQUIRED:
         if not values[column]:
             raise ValueError(f"{column} is empty")
-    if values["ip"]:
-        try:
-            ipaddress.ip_address(values["ip"])
-        except ValueError:
-            raise ValueError(f"ip {values['ip']!r} is not an IP address") from None
+    if values["ip"] and not _is_ip(values["ip"]):
+        raise ValueError(f"ip {values['ip']!r} is not an IP address")
     firmware_date = None
     if values["firmware_date"]:
         try:
@@ -178,16 +194,17 @@ def _record(raw: Mapping[str, object], line: int) -> CameraRecord:
         raise ValueError(
             f"credentials {values['credentials']!r} is not default, changed or unknown"
         )
+    # Vendors, models, firmware, sites and zones repeat across a fleet: one copy of each.
     return CameraRecord(
         name=values["name"],
-        vendor=values["vendor"],
+        vendor=sys.intern(values["vendor"]),
         line=line,
-        site=values["site"],
+        site=sys.intern(values["site"]),
         ip=values["ip"],
-        model=values["model"],
-        firmware=values["firmware"],
+        model=sys.intern(values["model"]),
+        firmware=sys.intern(values["firmware"]),
         firmware_date=firmware_date,
-        zone=values["zone"],
+        zone=sys.intern(values["zone"]),
         internet=internet,
         credentials=credentials,
         serial=values["serial"],
@@ -222,14 +239,13 @@ def _csv_rows(
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
     try:
-        items = json_array_items(text, key="cameras")
+        for line, item in json_array_items(text, key="cameras"):
+            if not isinstance(item, dict):
+                yield line, f"entry is a {type(item).__name__}, not an object"
+                continue
+            yield line, {_canonical(str(key)): value for key, value in item.items()}
     except ValueError as error:
         raise InputError(f"{path}: not a JSON inventory: {error}") from error
-    for line, item in items:
-        if not isinstance(item, dict):
-            yield line, f"entry is a {type(item).__name__}, not an object"
-            continue
-        yield line, {_canonical(str(key)): value for key, value in item.items()}
 
 
 def read_inventory(path: Path) -> Inventory:
