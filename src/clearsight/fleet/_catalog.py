@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -216,12 +216,15 @@ class VendorFile(_DataFile):
         ..., min_length=1, title="Vendors", description="Every vendor the audit recognises."
     )
 
+    # A whole table names its own makers; an update may name makers of the table it updates.
+    _complete: ClassVar[bool] = True
+
     @model_validator(mode="after")
     def _makers_exist(self) -> VendorFile:
         ids = [vendor.id for vendor in self.vendors]
         if len(ids) != len(set(ids)):
             raise ValueError("vendor ids must be unique")
-        for vendor in self.vendors:
+        for vendor in self.vendors if self._complete else ():
             if vendor.made_by is not None and vendor.made_by not in ids:
                 raise ValueError(f"{vendor.id}: made_by {vendor.made_by!r} is not a vendor id")
         return self
@@ -230,12 +233,7 @@ class VendorFile(_DataFile):
 class VendorUpdateFile(VendorFile):
     """A vendor update: its makers may be shipped vendors, so they are checked after merging."""
 
-    @model_validator(mode="after")
-    def _makers_exist(self) -> VendorUpdateFile:
-        ids = [vendor.id for vendor in self.vendors]
-        if len(ids) != len(set(ids)):
-            raise ValueError("vendor ids must be unique")
-        return self
+    _complete: ClassVar[bool] = False
 
 
 class AdvisoryFile(_DataFile):
@@ -269,14 +267,8 @@ class Catalog:
     kev_only_ids: frozenset[str] = frozenset()
 
     def kev_entry(self, cve: str) -> KevEntry | None:
-        return self._kev_by_id().get(cve)
-
-    def _kev_by_id(self) -> dict[str, KevEntry]:
-        cached: dict[str, KevEntry] | None = self.__dict__.get("_kev_index")
-        if cached is None:
-            cached = self.kev.by_id()
-            object.__setattr__(self, "_kev_index", cached)
-        return cached
+        """The KEV entry of a CVE in the snapshot in use, if it is in KEV."""
+        return self.kev.entry(cve)
 
 
 def _read_json(text: str, where: str) -> object:
@@ -360,13 +352,12 @@ def merge_vendors(
     return update, tuple(merged.values())
 
 
-def kev_possible_advisory(entry: KevEntry, recorded: date) -> AdvisoryEntry:
+def kev_possible_advisory(entry: KevEntry, vendor_id: str, recorded: date) -> AdvisoryEntry:
     """A KEV camera entry no advisory covers yet: every camera of the vendor is a possible
     match until someone records its models and firmware range."""
-    assert entry.vendor_id is not None
     return AdvisoryEntry(
         id=entry.cveID,
-        vendor=entry.vendor_id,
+        vendor=vendor_id,
         title=entry.vulnerabilityName or entry.shortDescription or entry.cveID,
         source=f"CISA Known Exploited Vulnerabilities catalog: {entry.vendorProject} "
         f"{entry.product}",
@@ -391,7 +382,7 @@ def _with_kev(
     """The advisories plus a possible one for each KEV camera entry none of them covers."""
     known = {advisory.id for advisory in advisories}
     extra = tuple(
-        kev_possible_advisory(entry, kev.released)
+        kev_possible_advisory(entry, entry.vendor_id, kev.released)
         for entry in kev.vulnerabilities
         if entry.cveID not in known and entry.vendor_id is not None
     )

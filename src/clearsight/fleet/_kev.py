@@ -98,9 +98,13 @@ class KevSnapshot(BaseModel):
         return date(*(int(part) for part in self.catalogVersion.split(".")))
 
     def entry(self, cve: str) -> KevEntry | None:
-        return self.by_id().get(cve)
+        return self._index.get(cve)
 
     def by_id(self) -> dict[str, KevEntry]:
+        return dict(self._index)
+
+    @functools.cached_property
+    def _index(self) -> dict[str, KevEntry]:
         return {entry.cveID: entry for entry in self.vulnerabilities}
 
     def age_days(self, today: date) -> int:
