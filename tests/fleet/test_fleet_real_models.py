@@ -11,6 +11,7 @@ The expectations were written from those sources, not from clearsight's data fil
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,8 @@ from clearsight.fleet import (
     audit_inventory,
     load_catalog,
     read_inventory,
+    report_to_json,
+    write_json,
 )
 
 
@@ -186,3 +189,14 @@ def test_every_kev_camera_entry_has_an_advisory_with_nvd_provenance() -> None:
         for spec in recorded[cve].affected:
             assert spec.nvd_last_modified, cve
             assert spec.basis == "exact" or spec.reason, cve
+
+
+def test_the_streamed_json_report_is_the_report_document(tmp_path: Path) -> None:
+    path = tmp_path / "real.csv"
+    _write(path)
+    report = audit_inventory(read_inventory(path), load_catalog(kev=None), AuditOptions())
+    out = tmp_path / "audit.json"
+    write_json(report, out)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report_to_json(report)))
+    first = json.loads(out.read_text().splitlines()[1].rstrip(","))  # one camera per line
+    assert first["name"] == report.cameras[0].record.name

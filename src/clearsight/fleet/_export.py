@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,23 @@ def _advisory(match: AdvisoryMatch) -> JsonObject:
     }
 
 
-def _camera(camera: FleetCamera) -> JsonObject:
+@functools.lru_cache(maxsize=4096)
+def _advisory_text(match: AdvisoryMatch) -> str:
+    # The same few advisory details recur on thousands of cameras: encode each once.
+    return json.dumps(_advisory(match))
+
+
+def _camera_text(camera: FleetCamera) -> str:
+    """``_camera`` as JSON text, its advisory details encoded once per advisory match."""
+    fields = _camera(camera, details=False)
+    assessment = camera.assessment
+    details = ", ".join(
+        _advisory_text(match) for match in assessment.advisories + assessment.possible_advisories
+    )
+    return json.dumps(fields)[:-1] + f', "advisory_details": [{details}]}}'
+
+
+def _camera(camera: FleetCamera, details: bool = True) -> JsonObject:
     record, assessment = camera.record, camera.assessment
     vendor = assessment.vendor
     return {
@@ -62,9 +79,16 @@ def _camera(camera: FleetCamera) -> JsonObject:
         "firmware_outdated": assessment.firmware_outdated,
         "advisories": list(assessment.advisory_ids),
         "possible_advisories": [match.id for match in assessment.possible_advisories],
-        "advisory_details": [
-            _advisory(match) for match in assessment.advisories + assessment.possible_advisories
-        ],
+        **(
+            {
+                "advisory_details": [
+                    _advisory(match)
+                    for match in assessment.advisories + assessment.possible_advisories
+                ]
+            }
+            if details
+            else {}
+        ),
         "zone": record.zone,
         "zone_conflict": zone_conflict(record),
         "internet": assessment.internet,
@@ -119,7 +143,7 @@ def write_json(report: FleetReport, path: Path) -> None:
         with path.open("w", encoding="utf-8") as handle:
             handle.write('{"cameras": [\n')
             for index, camera in enumerate(report.cameras):
-                handle.write((",\n" if index else "") + json.dumps(_camera(camera)))
+                handle.write((",\n" if index else "") + _camera_text(camera))
             handle.write("\n]")
             for key, value in _meta(report).items():
                 handle.write(f",\n{json.dumps(key)}: {json.dumps(value, indent=1)}")
