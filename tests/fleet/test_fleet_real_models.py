@@ -21,9 +21,11 @@ import pytest
 from clearsight.fleet import (
     AuditOptions,
     CameraAssessment,
+    _export,
     audit_inventory,
     load_catalog,
     read_inventory,
+    render_html,
     report_to_json,
     write_json,
 )
@@ -200,3 +202,16 @@ def test_the_streamed_json_report_is_the_report_document(tmp_path: Path) -> None
     assert json.loads(out.read_text()) == json.loads(json.dumps(report_to_json(report)))
     first = json.loads(out.read_text().splitlines()[1].rstrip(","))  # one camera per line
     assert first["name"] == report.cameras[0].record.name
+
+
+def test_html_lists_the_riskiest_cameras_and_says_how_many_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "real.csv"
+    _write(path)
+    report = audit_inventory(read_inventory(path), load_catalog(kev=None), AuditOptions())
+    monkeypatch.setattr(_export, "HTML_ROWS", 5)
+    page = render_html(report)
+    assert f"{len(report.cameras) - 5} more are in the JSON report" in page
+    assert report.cameras[0].record.name in page and report.cameras[-1].record.name not in page
+    assert "in CISA KEV since" in page and "CISA KEV catalog 2026.08.21" in page
