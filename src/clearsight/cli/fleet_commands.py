@@ -15,7 +15,7 @@ from clearsight.cli._app import app, friendly_errors
 from clearsight.errors import InputError
 
 if TYPE_CHECKING:
-    from clearsight.fleet import FleetReport
+    from clearsight.fleet import AdvisoryMatch, FleetReport
 
 fleet_app = typer.Typer(
     name="fleet",
@@ -25,6 +25,17 @@ fleet_app = typer.Typer(
 app.add_typer(fleet_app, name="fleet")
 
 _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
+
+
+def _advisory_label(match: AdvisoryMatch) -> str:
+    """ "CVE-2021-36260 KEV 2022-01-10"; "?" marks a possible match; exploitation reported
+    outside KEV is said apart."""
+    label = match.id if match.certain else f"{match.id}?"
+    if match.in_kev:
+        return f"{label} KEV {match.kev_date_added}"
+    if match.exploitation_reported:
+        return f"{label} (exploited: other report)"
+    return label
 
 
 def _print_table(report: FleetReport, top: int, console: Console) -> None:
@@ -42,8 +53,7 @@ def _print_table(report: FleetReport, top: int, console: Console) -> None:
             "old firmware" if assessment.firmware_outdated else "",
         ]
         advisories = [
-            f"{match.id}{'' if match.certain else '?'}{' KEV ' + str(match.kev_date_added) if match.in_kev else ''}"
-            f"{' (exploited: other report)' if match.exploitation_reported and not match.in_kev else ''}"
+            _advisory_label(match)
             for match in assessment.advisories + assessment.possible_advisories
         ]
         table.add_row(
