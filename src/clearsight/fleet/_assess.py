@@ -156,11 +156,11 @@ class Assessor:
                 (points, f"{advisory.id}{exploitation_note(advisory)}: {advisory.title}")
             )
         if possible:
-            ids = ", ".join(advisory.id for advisory in possible)
+            ids = ", ".join(f"{advisory.id}{exploitation_note(advisory)}" for advisory in possible)
             reasons.append(
                 (
                     weights.possible_advisory if not certain else weights.extra_advisory,
-                    f"model affected by {ids}; firmware could not be compared",
+                    f"model listed for {ids}; firmware could not be compared",
                 )
             )
         if exposure.internet == "yes":
