@@ -165,13 +165,18 @@ def compare_firmware(left: FirmwareVersion, right: FirmwareVersion) -> int | Non
         return order
     if right.build is None and right.built is None:
         return 0
-    if left.built is not None and right.built is not None and left.built != right.built:
-        return -1 if left.built < right.built else 1
+    by_number = _build_order(left, right)
+    if left.built is not None and right.built is not None:
+        if left.built != right.built:
+            return -1 if left.built < right.built else 1
+        return 0 if by_number is None else by_number  # same day: the build of the day decides
     if (left.built is None) != (right.built is None):
         return None  # a dated build against an undated one: no common scale
-    if left.build is not None and right.build is not None:
-        if left.build_digits == right.build_digits:
-            return (left.build > right.build) - (left.build < right.build)
-        if left.built is not None and right.built is not None:
-            return 0  # same day, builds written differently
-    return None
+    return by_number
+
+
+def _build_order(left: FirmwareVersion, right: FirmwareVersion) -> int | None:
+    """Builds as numbers, only when both have one of the same width."""
+    if left.build is None or right.build is None or left.build_digits != right.build_digits:
+        return None
+    return (left.build > right.build) - (left.build < right.build)
