@@ -282,3 +282,13 @@ def test_cli_audit_takes_vendor_updates(tmp_path: Path) -> None:
     assert data["cameras"][0]["vendor_id"] == "acme-cctv"
     assert data["audit"]["vendors_update"] == str(vendors)
     assert data["audit"]["kev_catalog_version"] == "2026.08.21"
+
+
+def test_update_kev_saves_to_the_data_folder_and_audits_use_it(tmp_path: Path) -> None:
+    catalog_file = _write_json(tmp_path / "kev-new.json", "2026.11.22", [NEW_CAMERA])
+    result = runner.invoke(app, ["fleet", "update-kev", str(catalog_file)])
+    assert result.exit_code == 0, result.stderr
+    saved = tmp_path / "xdg-data" / "clearsight" / "fleet" / "kev.json"
+    assert saved.is_file() and str(saved) in result.stdout
+    catalog = load_catalog()
+    assert catalog.kev.catalogVersion == "2026.11.22" and catalog.kev_source == str(saved)
