@@ -292,3 +292,15 @@ def test_update_kev_saves_to_the_data_folder_and_audits_use_it(tmp_path: Path) -
     assert saved.is_file() and str(saved) in result.stdout
     catalog = load_catalog()
     assert catalog.kev.catalogVersion == "2026.11.22" and catalog.kev_source == str(saved)
+
+
+def test_an_explicit_snapshot_older_than_the_shipped_one_is_refused(tmp_path: Path) -> None:
+    old = shipped_kev().model_copy(update={"catalogVersion": "2025.01.02"})
+    path = tmp_path / "old-kev.json"
+    path.write_text(old.model_dump_json(), encoding="utf-8")
+    with pytest.raises(InputError, match="older than the shipped snapshot"):
+        load_catalog(kev=path)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"catalogVersion": "2026.09.01"}', encoding="utf-8")
+    with pytest.raises(InputError, match="not a clearsight KEV snapshot"):
+        load_catalog(kev=broken)

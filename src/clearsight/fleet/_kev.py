@@ -153,9 +153,15 @@ def read_snapshot(path: Path) -> KevSnapshot:
 def kev_in_use(explicit: Path | None) -> tuple[KevSnapshot, str]:
     """The snapshot an audit uses: the given file, else a newer one from ``update-kev`` in the
     default place, else the shipped one; with where it came from."""
-    if explicit is not None:
-        return read_snapshot(explicit), str(explicit)
     shipped = shipped_kev()
+    if explicit is not None:
+        snapshot = read_snapshot(explicit)
+        if version_key(snapshot.catalogVersion) < version_key(shipped.catalogVersion):
+            raise InputError(
+                f"{explicit}: KEV catalog {snapshot.catalogVersion} is older than the shipped "
+                f"snapshot ({shipped.catalogVersion}); refusing to use older data"
+            )
+        return snapshot, str(explicit)
     saved = default_kev_path()
     if saved.is_file():
         snapshot = read_snapshot(saved)
