@@ -15,38 +15,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clearsight.errors import (
-    ClearsightError,
-    CryptoError,
-    InputError,
-    NotFoundError,
-    PermissionDeniedError,
-    PolicyError,
-    StoreError,
-)
+from clearsight.errors import ClearsightError
 from clearsight.web import _api, _pages_account, _pages_privacy, _pages_work
 from clearsight.web._auth import LoginRequiredError, current_principal
 from clearsight.web._context import Hooks, ServiceContext
+from clearsight.web._errors import status_of
 from clearsight.web._limits import BodySizeLimit, SecurityHeaders
 from clearsight.web._render import STATIC_DIR, render
 from clearsight.web._services import maintain
 from clearsight.web._settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-
-def _status_of(error: ClearsightError) -> int:
-    for kind, status in (
-        (NotFoundError, 404),
-        (InputError, 400),
-        (PolicyError, 409),
-        (PermissionDeniedError, 403),
-        (StoreError, 503),
-        (CryptoError, 503),
-    ):
-        if isinstance(error, kind):
-            return status
-    return 400
 
 
 def _is_api(request: Request) -> bool:
@@ -77,7 +56,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def clearsight_error(request: Request, error: Exception) -> Response:
         if not isinstance(error, ClearsightError):
             raise error
-        status = _status_of(error)
+        status = status_of(error)
         if status >= 500:
             log.error("store failure on %s: %s", request.url.path, error)
         return await _error(request, status, str(error))
