@@ -63,6 +63,8 @@ class Notifier:
 
     def __init__(self, config: NotifyConfig) -> None:
         self.config = config
+        self.failures = 0
+        """Delivery attempts that failed since start (each is retried later)."""
 
     @property
     def channels(self) -> list[str]:
@@ -110,6 +112,7 @@ def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]
         try:
             channels = notifier.send(message)
         except (httpx.HTTPError, OSError, ValueError) as error:
+            notifier.failures += 1
             log.warning("notifying alert %s failed, will retry: %s", message.alert_id, error)
             continue
         with db.session() as session:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
 from clearsight.errors import ClearsightError
 from clearsight.review import AlertStatus, Decision
-from clearsight.store import ReasonCategory, alerts, audit_log, watchlist
+from clearsight.store import ReasonCategory, alerts, audit_log, history, watchlist
 from clearsight.store._audit_log import AuditFilter
 from clearsight.store._watchlist import EntryDraft
 from clearsight.web import _services as services
@@ -37,10 +37,14 @@ def _as(permission: Permission) -> Any:
 
 
 @router.get("/watchlist", response_class=HTMLResponse)
-def watchlist_page(request: Request, principal: Principal = _as(P.WATCHLIST_READ)) -> Response:
+def watchlist_page(
+    request: Request,
+    status: Annotated[str, Query(max_length=32)] = "",
+    principal: Principal = _as(P.WATCHLIST_READ),
+) -> Response:
     with service(request).db.read_session() as s:
-        entries = watchlist.list_entries(s)
-    return render(request, "watchlist.html", principal, entries=entries)
+        entries = [e for e in watchlist.list_entries(s) if not status or e.status == status]
+    return render(request, "watchlist.html", principal, entries=entries, shown=status)
 
 
 @router.get("/watchlist/new", response_class=HTMLResponse)
@@ -130,6 +134,9 @@ def watchlist_entry(
         may_approve=principal.can(P.WATCHLIST_APPROVE)
         and entry.enrolled_by != principal.user_id
         and entry.status == "pending_approval",
+        may_correct=principal.can(P.WATCHLIST_ENROL)
+        and entry.enrolled_by == principal.user_id
+        and entry.status == "pending_approval",
     )
 
 
@@ -169,10 +176,19 @@ def alert_image(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
-    allowed = services.reviewer_sites(service(request), principal)
-    with service(request).db.read_session() as s:
+    ctx = service(request)
+    allowed = services.reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
         pending = alerts.list_alerts(s, AlertStatus.PENDING, sites=allowed)
-    return render(request, "review_queue.html", principal, alerts=pending)
+        decided = history.decided_by(s, principal.user_id, [a.id for a in pending])
+    return render(
+        request,
+        "review_queue.html",
+        principal,
+        alerts=pending,
+        decided=decided,
+        required=ctx.settings.required_confirmations,
+    )
 
 
 @router.get("/review/{alert_id}", response_class=HTMLResponse)
