@@ -43,6 +43,7 @@ def _root(
 ) -> None:
     """Accountable face recognition for CCTV."""
 
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

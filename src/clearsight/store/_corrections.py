@@ -293,7 +293,11 @@ def delete_camera(session: Session, camera_id: str, actor: str, now: datetime, r
     _audit_log.append(
         session,
         AuditEvent(
-            actor, AuditAction.CAMERA_DELETED, "camera", camera_id, reason=reason,
+            actor,
+            AuditAction.CAMERA_DELETED,
+            "camera",
+            camera_id,
+            reason=reason,
             details={"name": name},
         ),
         at=now,

@@ -67,13 +67,17 @@ class QueueAlertOut(AlertOut):
 
 
 @router.get("/api/review/queue", tags=["alerts"])
-def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> list[QueueAlertOut]:
+def review_queue(
+    request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+) -> list[QueueAlertOut]:
     """Pending alerts of the caller's sites, newest first, each with the caller's own decision
     (null while they have not decided)."""
     ctx = service(request)
     allowed = sites.sites_of(acting_user(ctx, principal))
     with ctx.db.read_session() as s:
-        pending = history.search(s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, 500)
+        pending = history.search(
+            s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, 500
+        )
         mine = history.decided_by(s, principal.user_id, [a.id for a in pending])
         return [
             QueueAlertOut(**AlertOut.of(a).model_dump(), your_decision=mine.get(a.id))
@@ -96,14 +100,14 @@ def metrics(request: Request, _: Principal = _as(P.METRICS_READ)) -> Response:
         ["camera"],
         registry=registry,
     )
-    alerts = Gauge(
-        "clearsight_alerts", "Stored alerts by status.", ["status"], registry=registry
-    )
+    alerts = Gauge("clearsight_alerts", "Stored alerts by status.", ["status"], registry=registry)
     queue = Gauge(
         "clearsight_review_queue_depth", "Pending alerts waiting for review.", registry=registry
     )
     decisions = Gauge(
-        "clearsight_review_decisions", "Review decisions recorded, by decision.", ["decision"],
+        "clearsight_review_decisions",
+        "Review decisions recorded, by decision.",
+        ["decision"],
         registry=registry,
     )
     outbox = Gauge(

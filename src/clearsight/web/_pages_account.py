@@ -334,7 +334,7 @@ def _camera_values(
     }
 
 
-def _cameras_context(request: Request) -> dict[str, object]:
+def _cameras_context(request: Request) -> dict[str, Any]:
     with service(request).db.read_session() as s:
         rows = cameras.list_cameras(s)
         risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}

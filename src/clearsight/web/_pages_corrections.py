@@ -129,7 +129,9 @@ def users_set_role(
     ctx = service(request)
     try:
         if role not in Role.__members__.values():
-            raise HTTPException(400, f"role {role!r}: not one of {', '.join(r.value for r in Role)}")
+            raise HTTPException(
+                400, f"role {role!r}: not one of {', '.join(r.value for r in Role)}"
+            )
         with ctx.db.session() as s:
             actor = accounts.get_user(s, principal.user_id)
             corrections.set_role(s, user_id, Role(role), actor, ctx.now(), reason)
@@ -241,7 +243,9 @@ def watchlist_edit(
         if reason_category not in ReasonCategory.__members__.values():
             raise HTTPException(400, f"reason {reason_category!r}: not a listed reason")
         enroller = acting_user(ctx, principal)
-        edit = corrections.EntryEdit(name, ReasonCategory(reason_category), incident_ref, notes, site)
+        edit = corrections.EntryEdit(
+            name, ReasonCategory(reason_category), incident_ref, notes, site
+        )
         with ctx.db.session() as s:
             corrections.edit_entry(s, entry_id, edit, enroller, ctx.now(), reason)
     except (ClearsightError, HTTPException) as error:

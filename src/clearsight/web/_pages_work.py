@@ -7,10 +7,10 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from urllib.parse import urlencode
 
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
 from clearsight.errors import ClearsightError
