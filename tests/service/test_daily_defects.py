@@ -17,10 +17,8 @@ from sqlalchemy import select
 from tests.service.webkit import (
     add_user,
     alert_body,
-    csrf_of,
     login,
     make_app,
-    png_bytes,
     review_team,
 )
 
@@ -45,9 +43,19 @@ def test_audit_filter_with_empty_dates_is_no_bound_and_export_matches_the_screen
         first = worker.post("/api/alerts", json=alert_body(entry_id, "k1")).json()["id"]
         second = worker.post("/api/alerts", json=alert_body(entry_id, "k2")).json()["id"]
         r1.headers["X-CSRF-Token"] = login(r1, "r1")
-        assert r1.post(f"/api/alerts/{first}/decisions", json={"decision": "confirm", "comment": "a"}).status_code == 201
+        assert (
+            r1.post(
+                f"/api/alerts/{first}/decisions", json={"decision": "confirm", "comment": "a"}
+            ).status_code
+            == 201
+        )
         middle = datetime.now(UTC)
-        assert r1.post(f"/api/alerts/{second}/decisions", json={"decision": "reject", "comment": "b"}).status_code == 201
+        assert (
+            r1.post(
+                f"/api/alerts/{second}/decisions", json={"decision": "reject", "comment": "b"}
+            ).status_code
+            == 201
+        )
         login(auditor, "aud")
 
         # The form as the browser sends it: empty Since and Until mean "no bound".
@@ -154,12 +162,17 @@ def test_a_refused_form_comes_back_with_what_was_typed(tmp_path: Path) -> None:
         assert 'value="Jo Bloggs"' in page and 'value="INC-77"' in page and "Took the till" in page
         assert 'value="repeated_serious_theft" selected' in page and "checked" in page
         assert re.search(r'data-error-for="photos" role="alert">[^<]*no face', page)
-        assert "Request refused" not in page and 'data-keep' in page
+        assert "Request refused" not in page and "data-keep" in page
 
         token = login(admin, "adm")
         refused = admin.post(
             "/users",
-            data={"csrf_token": token, "username": "newbie", "password": "short", "role": "reviewer"},
+            data={
+                "csrf_token": token,
+                "username": "newbie",
+                "password": "short",
+                "role": "reviewer",
+            },
         )
         assert refused.status_code == 400
         assert 'value="newbie"' in refused.text and 'value="reviewer" selected' in refused.text
@@ -193,7 +206,10 @@ def test_people_see_words_and_one_time_zone(tmp_path: Path) -> None:
         login(r1, "r1")
         queue = r1.get("/review").text
         assert "Received (UTC)" in queue and "Times are UTC" in queue
-        assert "toLocaleTimeString" not in (Path(__file__).parents[2] / "src/clearsight/web/static/review.js").read_text()
+        assert (
+            "toLocaleTimeString"
+            not in (Path(__file__).parents[2] / "src/clearsight/web/static/review.js").read_text()
+        )
 
 
 def test_cli_help_keeps_section_names_and_prints_its_version(

@@ -59,6 +59,30 @@ def serve(
         str | None, typer.Option(help="Publish confirmed alerts to this MQTT broker.")
     ] = None,
     mqtt_port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    mqtt_topic: Annotated[
+        str, typer.Option(help="Topic the confirmed alerts are published to.")
+    ] = "clearsight/alerts/confirmed",
+    mqtt_user: Annotated[str | None, typer.Option(help="MQTT broker user name.")] = None,
+    mqtt_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARSIGHT_MQTT_PASSWORD",
+            help="MQTT password (better given as $CLEARSIGHT_MQTT_PASSWORD).",
+        ),
+    ] = None,
+    mqtt_tls: Annotated[
+        bool, typer.Option("--mqtt-tls", help="Connect to the broker with TLS.")
+    ] = False,
+    mqtt_ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificate (PEM) the broker's is checked against.")
+    ] = None,
+    ha_discovery: Annotated[
+        bool,
+        typer.Option(
+            "--ha-discovery",
+            help="Announce confirmed alerts to Home Assistant (MQTT discovery, retained).",
+        ),
+    ] = False,
     confirmations: Annotated[
         int, typer.Option(help="Distinct reviewers needed to confirm an alert.")
     ] = 2,
@@ -117,7 +141,17 @@ def serve(
         database_url=database_url,
         key_file=key_file,
         required_confirmations=confirmations,
-        notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
+        notify=NotifyConfig(
+            webhook_url=webhook_url,
+            mqtt_host=mqtt_host,
+            mqtt_port=mqtt_port,
+            mqtt_topic=mqtt_topic,
+            mqtt_username=mqtt_user,
+            mqtt_password=mqtt_password,
+            mqtt_tls=mqtt_tls,
+            mqtt_ca_file=mqtt_ca_file,
+            home_assistant_discovery=ha_discovery,
+        ),
     )
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
     settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})

@@ -11,7 +11,6 @@ from clearsight.errors import VideoError
 from clearsight.ingest import FrameSource, VideoFileSource, open_source
 from clearsight.types import Frame
 
-
 _TICK = timedelta(microseconds=1)
 
 
