@@ -386,7 +386,11 @@ def _second_day(
     entry_url = page.url
     _sign_out(page)
     _sign_in(page, base, "admin")
-    page.goto(entry_url)
+    expect(page.locator("#count-entries")).to_have_text("1")  # her entry waits for approval
+    page.screenshot(path=str(shots / "05b-admin-home-waiting.png"), full_page=True)
+    page.get_by_role("link", name="waiting for your approval").click()
+    page.get_by_role("link", name="Grace Hopper").click()
+    expect(page).to_have_url(entry_url)
     page.get_by_label("Reason for rejection").fill("no incident report on file")
     page.get_by_role("button", name="Reject").click()
     expect(page.locator("#entry-status")).to_have_text("Rejected")
