@@ -2,6 +2,7 @@
 
 from clearsight.ingest._image import MAX_IMAGE_PIXELS, decode_image, load_image
 from clearsight.ingest._sources import (
+    ConnectionProblem,
     DeviceSource,
     FrameSource,
     ImageFolderSource,
@@ -12,6 +13,7 @@ from clearsight.ingest._sources import (
 
 __all__ = [
     "MAX_IMAGE_PIXELS",
+    "ConnectionProblem",
     "DeviceSource",
     "FrameSource",
     "ImageFolderSource",

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditEvent, ChainEntry, ChainReport, link, verify_chain
@@ -131,3 +131,9 @@ def search(session: Session, where: AuditFilter, limit: int | None = 500) -> lis
     if limit is not None:
         query = query.limit(limit)
     return [to_entry(row) for row in session.scalars(query)]
+
+
+def count(session: Session, where: AuditFilter) -> int:
+    """How many entries match (the page shows the newest; the export holds them all)."""
+    matching = _filtered(select(AuditRecord), where).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)

@@ -33,9 +33,15 @@ class Principal:
     permissions: frozenset[Permission]
     csrf_token: str | None
     """Set for browser sessions; None for API tokens."""
+    must_change_password: bool = False
+    """An admin reset the password: until it is changed only the password page opens."""
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+
+class PasswordChangeRequiredError(Exception):
+    """The password was reset by an admin: the user is sent to the password page."""
 
 
 class LoginRequiredError(Exception):
@@ -78,7 +84,14 @@ def _resolve(request: Request) -> Principal | None:
             return None
         user, row = found_session
         role = Role(user.role)
-        return Principal(user.id, user.username, role, ROLE_PERMISSIONS[role], row.csrf_token)
+        return Principal(
+            user.id,
+            user.username,
+            role,
+            ROLE_PERMISSIONS[role],
+            row.csrf_token,
+            must_change_password=user.must_change_password,
+        )
 
 
 async def current_principal(request: Request) -> Principal | None:
@@ -102,8 +115,11 @@ async def check_csrf(request: Request, expected: str | None) -> None:
         raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
 
 
-def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that lets the request through only with ``permission``."""
+def require(
+    permission: Permission, *, before_password_change: bool = False
+) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that lets the request through only with ``permission``; only routes
+    marked ``before_password_change`` open while a reset password awaits its change."""
 
     async def dependency(request: Request) -> Principal:
         principal = await current_principal(request)
@@ -111,6 +127,8 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
             raise LoginRequiredError("sign in first")
         if principal.csrf_token is not None:
             await check_csrf(request, principal.csrf_token)
+        if principal.must_change_password and not before_password_change:
+            raise PasswordChangeRequiredError()
         if not principal.can(permission):
             raise HTTPException(
                 403,
