@@ -94,7 +94,7 @@ class OperatingPlan:
         if not self.above_target:
             return ""
         worst = ", ".join(
-            f"{g.name} {g.fmr:.1e} ({g.fmr / self.target_fmr:,.0f}x target)"
+            f"{g.name} {g.fmr:.1e} ({g.fmr / self.target_fmr:,.1f}x target)"
             for g in self.above_target
         )
         return (

@@ -181,7 +181,8 @@ def calibrate_card(
     pooled = card_from_statistics(model_id, statistics, "", version, CARD_NOTES, grid=grid)
     groups = []
     handling = []
-    sources = [GroupSource(lfw, a, lfw.dataset_name) for a in lfw_attributes] + list(extra)
+    # Groups are named short ("female (LFW)"); ``source`` says which LFW images.
+    sources = [GroupSource(lfw, a, "LFW") for a in lfw_attributes] + list(extra)
     for number, source in enumerate(sources):
         found, notes = group_distributions(
             source.data.images,
