@@ -99,8 +99,11 @@ def _scope(images: str) -> Literal["all", "pairs"]:
 
 
 def _rate_ci(rate: float, interval: list[float], digits: int) -> str:
+    if rate is None or rate != rate:  # no pairs of this kind (e.g. no mated pairs)
+        return "-"
+
     def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{100 * value:.{digits}f}"
+        return "n/a" if value is None or value != value else f"{100 * value:.{digits}f}"
 
     return f"{pct(rate)}% [{pct(interval[0])}-{pct(interval[1])}]"
 

@@ -65,7 +65,23 @@ def _split_labels(value: str) -> list[str]:
 def group_images(
     images: ImageSet, attribute: str, multi_label: MultiLabel
 ) -> tuple[dict[str, npt.NDArray[np.bool_]], str]:
-    """Each group's image mask, and how multi-valued or missing labels were handled."""
+    """Each group's image mask, and how multi-valued or missing labels were handled;
+    ``sex+race`` crosses two label columns into cells (female/asian, ...)."""
+    if "+" in attribute:
+        parts = [a.strip() for a in attribute.split("+") if a.strip()]
+        masks, handling = _single_column(images, parts[0], multi_label)
+        for part in parts[1:]:
+            more, also = _single_column(images, part, multi_label)
+            crossed = {f"{a}/{b}": m & n for a, m in masks.items() for b, n in more.items()}
+            masks = {k: v for k, v in crossed.items() if v.any()}
+            handling += " " + also
+        return masks, handling
+    return _single_column(images, attribute, multi_label)
+
+
+def _single_column(
+    images: ImageSet, attribute: str, multi_label: MultiLabel
+) -> tuple[dict[str, npt.NDArray[np.bool_]], str]:
     if attribute not in images.labels:
         raise InputError(
             f"no label column {attribute!r}; available: "

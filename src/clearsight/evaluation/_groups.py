@@ -135,18 +135,6 @@ def _cap(
     return np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
 
 
-def _crossed(images: ImageSet, attribute: str) -> tuple[dict[str, npt.NDArray[np.bool_]], str]:
-    """Groups of one label column, or of several crossed (``sex+race``: female/asian, ...)."""
-    parts = [a.strip() for a in attribute.split("+") if a.strip()]
-    masks, handling = group_images(images, parts[0], "separate")
-    for part in parts[1:]:
-        more, also = group_images(images, part, "separate")
-        masks = {f"{a}/{b}": m & n for a, m in masks.items() for b, n in more.items()}
-        masks = {k: v for k, v in masks.items() if v.any()}
-        handling += " " + also
-    return masks, handling
-
-
 def group_distributions(
     images: ImageSet,
     vectors: npt.NDArray[np.float32],
@@ -158,7 +146,7 @@ def group_distributions(
 ) -> tuple[list[GroupDistribution], str]:
     """One distribution per group of ``attribute`` (a column, or columns joined by ``+``),
     from the images with a template, at most ``max_images_per_subject`` per person."""
-    masks, handling = _crossed(images, attribute)
+    masks, handling = group_images(images, attribute, "separate")
     usable = ~np.isnan(vectors).any(axis=1)
     _, subject_ids = np.unique(np.asarray(images.subjects), return_inverse=True)
     subject_ids = subject_ids.astype(np.int64)
