@@ -97,6 +97,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/metrics"): ADMIN,
     ("GET", "/demo-photos"): ANY,
     ("GET", "/demo-photos/{file_name}"): ANY,
+    ("GET", "/settings"): ADMIN,
 }
 
 
