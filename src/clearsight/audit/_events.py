@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     USER_CREATED = "user.created"
     USER_DISABLED = "user.disabled"
     USER_SITES_SET = "user.sites_set"
+    USER_APPROVED = "user.approved"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
     CAMERA_CREATED = "camera.created"

@@ -95,7 +95,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         parts = []
         for problem in error.errors():
             where = ".".join(str(x) for x in problem.get("loc", ()) if x != "body")
-            parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+            message = str(problem.get("msg", "invalid"))
+            parts.append(f"{where}: {message}" if where else message)
         return await _error(request, 422, "; ".join(parts) or "invalid request")
 
     async def database_error(request: Request, error: Exception) -> Response:

@@ -7,9 +7,8 @@ import io
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import AwareDatetime
 
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
 from clearsight.review import AlertStatus, Decision
@@ -21,6 +20,7 @@ from clearsight.web._api import read_uploads
 from clearsight.web._auth import Principal, require, service
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
+from clearsight.web._schemas import MAX_STORED_INT, Instant
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -125,7 +125,7 @@ def reference_image(
 @router.get("/images/alerts/{alert_id}/{position}")
 def alert_image(
     alert_id: str,
-    position: int,
+    position: Annotated[int, Path(ge=0, le=MAX_STORED_INT)],
     request: Request,
     reason: Annotated[str, Query(max_length=200)] = "review",
     principal: Principal = _as(P.ALERTS_REVIEW),
@@ -175,8 +175,8 @@ def _audit_filter(
     actor: str,
     action: str,
     record_id: str,
-    since: AwareDatetime | None,
-    until: AwareDatetime | None,
+    since: Instant | None,
+    until: Instant | None,
 ) -> AuditFilter:
     return AuditFilter(actor.strip(), action.strip(), record_id.strip(), since, until)
 
@@ -187,8 +187,8 @@ def audit_page(
     actor: str = "",
     action: str = "",
     record_id: str = "",
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
     where = _audit_filter(actor, action, record_id, since, until)
@@ -212,8 +212,8 @@ def audit_export(
     actor: str = "",
     action: str = "",
     record_id: str = "",
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
     ctx = service(request)

@@ -2,18 +2,71 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from clearsight.fleet import assess_camera
 from clearsight.review import Decision
 from clearsight.store import AlertRecord, Camera, ReasonCategory, Role, WatchlistEntry
 
+MAX_STORED_INT = 2**31 - 1
+"""The largest integer every supported database stores (PostgreSQL's INTEGER); anything a
+client sends that ends up in an integer column is bounded by it, so it is a 422, not a 5xx."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _within_range(value: datetime) -> datetime:
+    """A date-time the service can convert to UTC and store: 1900-2999 (year 1 or 9999 with
+    an offset would overflow when converted)."""
+    try:
+        in_utc = value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("date-time out of range; use a year from 1900 to 2999") from error
+    if not EARLIEST <= in_utc <= LATEST:
+        raise ValueError("date-time out of range; use a year from 1900 to 2999")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_within_range)]
+"""A date-time with a time zone, 1900-2999: every date a client sends is of this type."""
+
+
+def reject_lone_surrogates(value: Any, where: str = "body") -> None:
+    """ValueError naming the field when a string holds a lone surrogate (JSON allows
+    ``"\\ud800"``, UTF-8 and the databases do not)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{where}: not valid Unicode text (a lone surrogate)") from error
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_lone_surrogates(key, where)
+            reject_lone_surrogates(item, f"{where}.{key}" if isinstance(key, str) else where)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            reject_lone_surrogates(item, f"{where}[{index}]")
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        reject_lone_surrogates(data)
+        return data
 
 
 Base64Png = Annotated[str, Field(min_length=4, max_length=8_000_000)]
@@ -44,7 +97,9 @@ class AlertIn(_Body):
         title="Camera id",
         description="The registered camera, when there is one.",
     )
-    track_id: int = Field(ge=0, title="Track id", description="The tracker's id of the person.")
+    track_id: int = Field(
+        ge=0, le=MAX_STORED_INT, title="Track id", description="The tracker's id of the person."
+    )
     score: float = Field(ge=-1, le=1, title="Score", description="Cosine similarity.")
     estimated_fmr: float = Field(
         ge=0,
@@ -52,10 +107,17 @@ class AlertIn(_Body):
         title="Estimated FMR",
         description="False match rate at this score (calibration card).",
     )
-    capture_time: AwareDatetime = Field(title="Capture time", description="With a time zone.")
-    samples_used: int = Field(ge=1, title="Samples used", description="Faces of the track used.")
+    capture_time: Instant = Field(
+        title="Capture time", description="With a time zone; a year from 1900 to 2999."
+    )
+    samples_used: int = Field(
+        ge=1, le=MAX_STORED_INT, title="Samples used", description="Faces of the track used."
+    )
     agreeing_samples: int = Field(
-        ge=1, title="Agreeing samples", description="Faces that agreed on this subject."
+        ge=1,
+        le=MAX_STORED_INT,
+        title="Agreeing samples",
+        description="Faces that agreed on this subject; at most samples_used.",
     )
     crops_png_base64: list[Base64Png] = Field(
         min_length=1,
@@ -63,6 +125,23 @@ class AlertIn(_Body):
         title="Probe crops",
         description="Face crops of the track (PNG or JPEG, base64), best first.",
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertIn:
+        if self.agreeing_samples > self.samples_used:
+            raise ValueError(
+                f"agreeing_samples ({self.agreeing_samples}) cannot exceed samples_used "
+                f"({self.samples_used})"
+            )
+        return self
+
+
+class AlertReceipt(_Body):
+    """What the camera side learns: the alert is stored. Its review status is for reviewers."""
+
+    id: str
+    idempotency_key: str
+    created: bool
 
 
 class AlertOut(_Body):
@@ -81,10 +160,9 @@ class AlertOut(_Body):
     received_at: datetime
     settled_at: datetime | None
     crops: int
-    created: bool | None = None
 
     @classmethod
-    def of(cls, record: AlertRecord, created: bool | None = None) -> AlertOut:
+    def of(cls, record: AlertRecord) -> AlertOut:
         return cls(
             id=record.id,
             idempotency_key=record.idempotency_key,
@@ -101,7 +179,6 @@ class AlertOut(_Body):
             received_at=record.received_at,
             settled_at=record.settled_at,
             crops=len(record.crops),
-            created=created,
         )
 
 
@@ -144,6 +221,18 @@ class UserOut(_Body):
         default_factory=list,
         title="Sites",
         description="Sites whose alerts the user sees; [] = all.",
+    )
+    created_by: str | None = Field(None, title="Created by", description="Who made the account.")
+    set_up_by: str | None = Field(
+        None,
+        title="Set up by",
+        description="Who created it or last changed its role or sites.",
+    )
+    approved_by: str | None = Field(
+        None,
+        title="Approved by",
+        description="The second admin who approved its role and sites; null: pending, the "
+        "account holds no power yet.",
     )
 
 
@@ -308,3 +397,10 @@ class VerifyOut(_Body):
     entries: int
     first_broken_seq: int | None
     message: str
+    record_problems: list[str] = Field(
+        default_factory=list,
+        description="Alerts, entries or decisions without their audit entry, or audit entries "
+        "whose record is gone without an audited erasure (first 100).",
+    )
+    head_seq: int = Field(0, description="The chain head's sequence number (anchor it).")
+    head_hash: str = Field("", description="The chain head's hash (anchor it).")
