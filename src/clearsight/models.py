@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ __all__ = [
     "load_hog_detector",
     "load_resnet",
     "load_shape_predictor_5",
+    "onnx_runtime",
+    "open_onnx_session",
     "sha256_of",
+    "switch_off_telemetry_environment",
     "verify_model_file",
 ]
 
@@ -89,3 +93,46 @@ def load_resnet() -> Any:
     import dlib
 
     return dlib.face_recognition_model_v1(str(bundled_model_path("resnet")))
+
+
+# ONNX Runtime 1.29+ sends usage events to Microsoft from its native library (its own DNS,
+# not Python's sockets) and keeps a device id under ~/.cache unless this is set before the
+# library loads. Child processes inherit it from os.environ.
+_ORT_TELEMETRY_OFF = {"ORT_DISABLE_TELEMETRY": "1"}
+
+
+def switch_off_telemetry_environment() -> None:
+    """Set the environment that keeps native libraries from phoning home, in this process
+    and every process it starts. Called by the CLI before anything else runs."""
+    for name, value in _ORT_TELEMETRY_OFF.items():
+        os.environ[name] = value
+
+
+@functools.cache
+def onnx_runtime() -> Any:
+    """The ``onnxruntime`` module with its telemetry switched off; the only way clearsight
+    imports it."""
+    switch_off_telemetry_environment()
+    import onnxruntime
+
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
+    return onnxruntime
+
+
+def open_onnx_session(model: str | bytes, *, threads: int) -> Any:
+    """An ONNX Runtime CPU session on ``threads`` threads for a model path or serialised
+    model, telemetry off. Raises ModelError when ONNX Runtime refuses the model."""
+    ort = onnx_runtime()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Sleep rather than spin between operators: camera workers share the cores, and
+    # spinning threads measurably slow each other down on a busy machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises several untyped error classes
+        where = model if isinstance(model, str) else "model"
+        raise ModelError(f"{where}: ONNX Runtime cannot load the model: {error}") from error

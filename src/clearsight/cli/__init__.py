@@ -10,6 +10,7 @@ import sys
 
 from clearsight.cli._app import app
 from clearsight.errors import ClearsightError
+from clearsight.models import switch_off_telemetry_environment
 
 __all__ = ["app", "main"]
 
@@ -29,6 +30,9 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Before any library loads, so that no native code (ONNX Runtime) reports usage; the
+    # camera workers and cluster processes this command starts inherit the setting.
+    switch_off_telemetry_environment()
     _register()
     try:
         app(args=argv, prog_name="clearsight", standalone_mode=True)

@@ -14,6 +14,7 @@ from clearsight.embed._base import Embedder
 from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_cache import cached_onnx_resnet, convert_dlib_resnet
 from clearsight.errors import InputError
+from clearsight.models import open_onnx_session
 
 __all__ = ["OnnxResNetEmbedder"]
 
@@ -83,17 +84,7 @@ class OnnxResNetEmbedder(Embedder):
     def _load(self) -> Any:
         with self._lock:
             if self._session is None:
-                import onnxruntime
-
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = self.threads
-                options.inter_op_num_threads = 1
-                # Sleep rather than spin between operators: camera workers share the cores,
-                # and spinning threads measurably slow each other down on a busy machine.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                self._session = onnxruntime.InferenceSession(
-                    self._model(), options, providers=["CPUExecutionProvider"]
-                )
+                self._session = open_onnx_session(self._model(), threads=self.threads)
             return self._session
 
     def descriptors(self, chips: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
