@@ -7,7 +7,6 @@ import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.openapi.utils import get_openapi
 
 from clearsight.review import AlertStatus
 from clearsight.store import (
@@ -26,6 +25,7 @@ from clearsight.store._watchlist import EntryDraft
 from clearsight.types import Alert
 from clearsight.web import _services as services
 from clearsight.web._auth import Principal, require, service
+from clearsight.web._openapi import openapi_document
 from clearsight.web._permissions import Permission
 from clearsight.web._schemas import (
     AlertIn,
@@ -62,8 +62,7 @@ def health() -> dict[str, str]:
 
 @router.get("/openapi.json", tags=["service"], include_in_schema=False)
 def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
-    app = request.app
-    return get_openapi(title=app.title, version=app.version, routes=app.routes)
+    return openapi_document(request.app)
 
 
 @router.get("/users", tags=["users"])

@@ -77,7 +77,7 @@ class CaseOut(BaseModel):
 
 
 class EraseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: str = Field(
         min_length=1, max_length=2000, title="Reason", description="Why these records go."
     )

@@ -69,10 +69,24 @@ class _Body(BaseModel):
         return data
 
 
-Base64Png = Annotated[str, Field(min_length=4, max_length=8_000_000)]
+class Input(_Body):
+    """A request body: types are taken as the schema says (``0`` is not ``false``, ``"5"`` is
+    not 5). Dates and enums arrive as JSON strings, so those fields say ``strict=False``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class AlertIn(_Body):
+Base64Png = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=8_000_000,
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    ),
+]
+
+
+class AlertIn(Input):
     idempotency_key: str = Field(
         min_length=1,
         max_length=128,
@@ -108,7 +122,9 @@ class AlertIn(_Body):
         description="False match rate at this score (calibration card).",
     )
     capture_time: Instant = Field(
-        title="Capture time", description="With a time zone; a year from 1900 to 2999."
+        strict=False,
+        title="Capture time",
+        description="With a time zone; a year from 1900 to 2999.",
     )
     samples_used: int = Field(
         ge=1, le=MAX_STORED_INT, title="Samples used", description="Faces of the track used."
@@ -182,8 +198,10 @@ class AlertOut(_Body):
         )
 
 
-class DecisionIn(_Body):
-    decision: Decision = Field(title="Decision", description="confirm, reject or unsure.")
+class DecisionIn(Input):
+    decision: Decision = Field(
+        strict=False, title="Decision", description="confirm, reject or unsure."
+    )
     comment: str = Field(
         min_length=1,
         max_length=2000,
@@ -197,10 +215,11 @@ class DecisionOut(_Body):
     alert_status: str
 
 
-class UserIn(_Body):
+class UserIn(Input):
     username: str = Field(
         min_length=2,
         max_length=63,
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$",
         title="User name",
         description="Lower-case letters, digits, '.', '_' or '-'.",
     )
@@ -208,7 +227,9 @@ class UserIn(_Body):
         min_length=12, max_length=1000, title="Password", description="At least 12 characters."
     )
     role: Role = Field(
-        title="Role", description="admin, enroller, reviewer, auditor or privacy_officer."
+        strict=False,
+        title="Role",
+        description="admin, enroller, reviewer, auditor or privacy_officer.",
     )
 
 
@@ -236,19 +257,22 @@ class UserOut(_Body):
     )
 
 
-class UserSitesIn(_Body):
-    sites: list[str] = Field(
+class UserSitesIn(Input):
+    sites: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]] = Field(
         max_length=200,
         title="Sites",
         description="Sites whose alerts the user may see and decide; an empty list means every site.",
     )
 
 
-class CameraIn(_Body):
-    name: str = Field(min_length=1, max_length=100, title="Name", description="Unique name.")
+class CameraIn(Input):
+    name: str = Field(
+        min_length=1, max_length=100, pattern=r"\S", title="Name", description="Unique name."
+    )
     source: str = Field(
         min_length=1,
         max_length=2000,
+        pattern=r"\S",
         title="Source",
         description="Stream URL, device or video file path.",
     )
@@ -261,14 +285,20 @@ class CameraIn(_Body):
     )
 
 
-class CameraPatch(_Body):
+class CameraPatch(Input):
     name: str | None = Field(
-        None, min_length=1, max_length=100, title="Name", description="Unique name."
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"\S",
+        title="Name",
+        description="Unique name.",
     )
     source: str | None = Field(
         None,
         min_length=1,
         max_length=2000,
+        pattern=r"\S",
         title="Source",
         description="Stream URL, device or video file path.",
     )
@@ -376,7 +406,7 @@ class EntryOut(_Body):
         )
 
 
-class ApproveIn(_Body):
+class ApproveIn(Input):
     reason: str = Field("", max_length=2000, title="Reason", description="Why it is approved.")
 
 

@@ -1,0 +1,81 @@
+"""The OpenAPI document of the JSON API, with the responses the service really gives.
+
+FastAPI describes only the success and a 422 body it does not send here (the error handlers
+in ``_app.py`` answer every error with ``{"detail": "<one line>"}``). This adds that body as
+``Error``, declares each status an operation can answer with, and the bearer scheme.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What is wrong, in one line."}},
+    "required": ["detail"],
+}
+
+# Status -> when it is answered. Every operation but the health check may answer with each.
+ERRORS: dict[str, str] = {
+    "400": "A value the schema allows but the service cannot use (an unreadable image, bad "
+    "base64, a malformed Authorization header value), or a body that is not valid JSON.",
+    "401": "No valid credentials: sign in, or send a valid, unexpired API token.",
+    "403": "Signed in, but the role or the token's scopes do not allow this, the account "
+    "waits for a second admin's approval, or a browser request lacks its CSRF token.",
+    "404": "No such record, or one the caller may not see (another site's).",
+    "405": "The path exists but not with this method.",
+    "409": "A rule refuses it: a two-person rule, an expired or settled record, a duplicate.",
+    "413": "The body or an uploaded file is over the size limit.",
+    "422": "A field is missing, of the wrong type, out of range or not allowed.",
+    "503": "The database or the encryption key is unavailable; try again.",
+}
+PUBLIC_PATHS = frozenset({"/api/health"})
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def build_document(app: FastAPI) -> dict[str, Any]:
+    """The document for ``app``'s API routes, error responses included."""
+    document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = ERROR_SCHEMA
+    components["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (made on the API tokens page); its scopes narrow "
+            "the owner's role.",
+        }
+    }
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path in PUBLIC_PATHS:
+                responses.pop("422", None)
+                continue
+            operation["security"] = [{"bearer": []}]
+            for status, description in ERRORS.items():
+                responses[status] = _error_response(description)
+    return document
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """Built once per app (the routes do not change), a copy each call."""
+    cached: dict[str, Any] | None = getattr(app.state, "openapi_document", None)
+    if cached is None:
+        cached = build_document(app)
+        app.state.openapi_document = cached
+    return copy.deepcopy(cached)
