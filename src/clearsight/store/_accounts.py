@@ -28,6 +28,7 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended pa
 MAX_USERNAME_LENGTH = 63
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" for online attacks
 SETUP_LINK = "set-up link"  # approves the first admin: whoever holds the server's link
 # Compared against when the username does not exist, so a miss costs as much as a hit.
 _DUMMY_HASH = _HASHER.hash("clearsight-dummy-password")
@@ -48,6 +49,22 @@ def _check_new_credentials(username: str, password: str) -> None:
         )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_strength(password, username)
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    """InputError unless zxcvbn rates the password at least ``MIN_PASSWORD_SCORE`` of 4: common
+    passwords, repeats (``aaaaaaaaaaaa``), sequences, keyboard walks and the user name are
+    refused. Only the first 72 characters are rated (zxcvbn's limit); longer ones rarely
+    fail."""
+    from zxcvbn import zxcvbn  # imported on first use: it loads word lists
+
+    rating = zxcvbn(password[:72], user_inputs=[username] if username else [])
+    if rating["score"] < MIN_PASSWORD_SCORE:
+        feedback = rating.get("feedback", {})
+        why = feedback.get("warning") or "it is easy to guess"
+        hint = " ".join(feedback.get("suggestions", []))
+        raise InputError(f"password: too weak ({why.rstrip('.')}). {hint}".strip())
 
 
 def create_user(
