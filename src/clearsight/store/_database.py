@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -89,10 +90,8 @@ def private_sqlite_file(path: Path) -> None:
     if path.exists():
         _warn_if_wider(path, DATABASE_FILE_MODE, "database file")
     else:
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE))
-        except FileExistsError:  # another process made it meanwhile
-            pass
 
 
 class Database:

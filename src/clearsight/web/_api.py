@@ -25,7 +25,7 @@ from clearsight.store._watchlist import EntryDraft
 from clearsight.types import Alert
 from clearsight.web import _services as services
 from clearsight.web._auth import Principal, require, service
-from clearsight.web._openapi import openapi_document
+from clearsight.web._openapi import PUBLIC, openapi_document
 from clearsight.web._permissions import Permission
 from clearsight.web._schemas import (
     AlertIn,
@@ -54,7 +54,7 @@ def _as(permission: Permission) -> Any:
     return Depends(require(permission))
 
 
-@router.get("/health", tags=["service"])
+@router.get("/health", tags=["service"], openapi_extra={PUBLIC: True})
 def health() -> dict[str, str]:
     """Liveness for monitors; reveals nothing."""
     return {"status": "ok"}

@@ -34,7 +34,7 @@ ERRORS: dict[str, str] = {
     "422": "A field is missing, of the wrong type, out of range or not allowed.",
     "503": "The database or the encryption key is unavailable; try again.",
 }
-PUBLIC_PATHS = frozenset({"/api/health"})
+PUBLIC = "x-clearsight-public"  # set by a route's openapi_extra: it needs no credentials
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -60,10 +60,10 @@ def build_document(app: FastAPI) -> dict[str, Any]:
             "the owner's role.",
         }
     }
-    for path, operations in document.get("paths", {}).items():
+    for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if path in PUBLIC_PATHS:
+            if operation.pop(PUBLIC, False):
                 responses.pop("422", None)
                 continue
             operation["security"] = [{"bearer": []}]
