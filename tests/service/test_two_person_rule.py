@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -175,3 +176,32 @@ def test_a_single_admin_install_is_a_trial_and_says_so(tmp_path: Path) -> None:
         ).all()
     assert [json.loads(a.details)["single_admin_trial"] for a in approvals] == ["yes"]
     assert "single-admin trial" in approvals[0].reason
+
+
+def test_the_assessment_states_a_single_admin_trial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clearsight.cli import main
+    from clearsight.store import Database, accounts
+
+    data = tmp_path / "data"
+    db = Database.for_data_dir(data)
+    db.migrate()
+    with db.session() as s:
+        accounts.create_user(s, "adm1", PASSWORD, Role.ADMIN, "adm1", approved_by="set-up link")
+
+    def drafted(out: Path) -> str:
+        argv = ["assessment", "--data-dir", str(data), "--out-dir", str(out)]
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code in (0, None), capsys.readouterr()
+        return (out / "assessment.html").read_text(encoding="utf-8")
+
+    assert "Single-admin trial: this install has 1 approved administrator" in drafted(
+        tmp_path / "one"
+    )
+    with db.session() as s:
+        accounts.create_user(s, "adm2", PASSWORD, Role.ADMIN, "adm1", approved_by="adm1")
+    db.dispose()
+    two = drafted(tmp_path / "two")
+    assert "Single-admin trial" not in two and "2 approved administrators" in two
