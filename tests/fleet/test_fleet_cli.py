@@ -77,18 +77,20 @@ def test_advisory_update_option(tmp_path: Path) -> None:
         "name,vendor,model,firmware\nlobby,Axis,P3245-LVE,10.12.1\n", encoding="utf-8"
     )
     update = tmp_path / "update.json"
-    update.write_text(json.dumps({"schema": 1, "version": "2099.01.01", "advisories": [{
-        "id": "TEST-1", "vendor": "axis", "title": "test flaw", "known_exploited": True,
-        "source": "test", "recorded": "2099-01-01",
-        "affected": [{"models": ["P32.*"], "fixed": "11.0"}]}]}))  # fmt: skip
+    update.write_text(json.dumps({"schema": 2, "version": "2099.01.01", "advisories": [{
+        "id": "TEST-1", "vendor": "axis", "title": "test flaw",
+        "exploitation_reported": "test report", "source": "test", "recorded": "2099-01-01",
+        "affected": [{"models": ["P32.*"], "fixed": "11.0", "basis": "exact"}]}]}))  # fmt: skip
     out = tmp_path / "audit.json"
     code, _, err = _audit(str(inventory), "--advisories", str(update), "--json", str(out))
     assert code == 0, err
     data = json.loads(out.read_text())
     assert data["cameras"][0]["advisories"] == ["TEST-1"]
+    detail = data["cameras"][0]["advisory_details"][0]
+    assert detail["in_kev"] is False and detail["exploitation_reported_elsewhere"] == "test report"
     assert data["audit"]["advisories_version"] == "2099.01.01"
     stale = tmp_path / "stale.json"
-    stale.write_text(json.dumps({"schema": 1, "version": "2000.01.01", "advisories": []}))
+    stale.write_text(json.dumps({"schema": 2, "version": "2000.01.01", "advisories": []}))
     code, _, err = _audit(str(inventory), "--advisories", str(stale))
     assert code == 2 and "older than the shipped" in err
 
@@ -97,7 +99,7 @@ def test_discover_writes_an_inventory_the_audit_reads(tmp_path: Path) -> None:
     hik = DeviceSpec(name="Gate", serial="HIK1")
     dahua = DeviceSpec(
         manufacturer="Dahua",
-        model="IPC-HFW2431S-S-S2",
+        model="IPC-HFW3441T-ZS",
         firmware="V2.800.0000000.25.R, Build Date: 2021-05-13",
         serial="DAH1",
         name="Yard",
@@ -115,7 +117,7 @@ def test_discover_writes_an_inventory_the_audit_reads(tmp_path: Path) -> None:
     code, _, err = _audit(str(out), "--json", str(audit_json))
     assert code == 0, err
     cameras = {c["name"]: c for c in json.loads(audit_json.read_text())["cameras"]}
-    assert cameras["Gate"]["advisories"] == ["CVE-2017-7921", "CVE-2021-36260"]
+    assert cameras["Gate"]["advisories"] == ["CVE-2017-7921"]  # F-series: not in 36260
     assert cameras["Yard"]["advisories"] == ["CVE-2021-33044", "CVE-2021-33045"]
     assert cameras["Yard"]["site"] == "Depot A" and cameras["Gate"]["ip"] == "127.0.0.1"
 

@@ -115,7 +115,7 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         read_inventory(tmp_path / "absent.csv")
     binary = tmp_path / "fleet.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81garbage")
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="UTF-16"):
         read_inventory(binary)
 
 
@@ -138,3 +138,52 @@ def test_written_inventory_reads_back(tmp_path: Path, suffix: str) -> None:
 def dataclass_without_line(record: CameraRecord) -> tuple[object, ...]:
     return (record.name, record.vendor, record.ip, record.internet, record.credentials,
             record.firmware_date, record.serial)  # fmt: skip
+
+
+_ROWS = (
+    ("name", "site", "vendor", "model", "firmware"),
+    ("Entrée nord", "Café Müller", "Hikvision", "DS-2CD2143G2-I", "V5.5.0 build 200819"),
+    ("Caisse 2", "Café Müller", "Dahua", "IPC-HDW3441T-ZAS", "V2.800.0000000.25.R"),
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "separator", "described"),
+    [
+        ("utf-8", b"", ",", "CSV, UTF-8, comma-separated"),
+        ("utf-8", b"\xef\xbb\xbf", ";", "CSV, UTF-8 with BOM, semicolon-separated"),
+        ("utf-16-le", b"\xff\xfe", "\t", "CSV, UTF-16 LE with BOM, tab-separated"),
+        ("utf-16-be", b"\xfe\xff", ";", "CSV, UTF-16 BE with BOM, semicolon-separated"),
+        ("utf-16-le", b"", ",", "CSV, UTF-16 LE, comma-separated"),  # Excel "Unicode text"
+        ("cp1252", b"", ";", "CSV, cp1252, semicolon-separated"),  # Excel in a French locale
+    ],
+)
+def test_spreadsheet_encodings_and_separators_are_detected(
+    tmp_path: Path, encoding: str, bom: bytes, separator: str, described: str
+) -> None:
+    lines = "\r\n".join(separator.join(row) for row in _ROWS) + "\r\n"
+    path = tmp_path / "fleet.csv"
+    path.write_bytes(bom + lines.encode(encoding))
+    inventory = read_inventory(path)
+    assert inventory.format == described
+    assert inventory.problems == ()
+    assert [(r.name, r.site, r.model) for r in inventory.records] == [
+        (row[0], row[1], row[3]) for row in _ROWS[1:]
+    ]
+
+
+def test_utf16_json_and_quoted_separators(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.json"
+    text = '{"cameras": [{"name": "Entrée", "vendor": "Axis"}]}'
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    inventory = read_inventory(path)
+    assert inventory.format == "JSON, UTF-16 LE with BOM"
+    assert inventory.records[0].name == "Entrée"
+    # A semicolon inside a quoted header cell does not make the file semicolon-separated.
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('name,"vendor; maker"\ncam,Axis\n', encoding="utf-8")
+    with pytest.raises(InputError, match="no vendor column"):
+        read_inventory(quoted)
+    plain = tmp_path / "plain.csv"
+    plain.write_text('name,vendor,site\ncam,Axis,"Hall; east"\n', encoding="utf-8")
+    assert read_inventory(plain).records[0].site == "Hall; east"

@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     WATCHLIST_APPROVED = "watchlist.approved"
     WATCHLIST_EXPIRED = "watchlist.expired"
     WATCHLIST_VIEWED = "watchlist.viewed"
+    WATCHLIST_REEMBEDDED = "watchlist.reembedded"
     ALERT_CREATED = "alert.created"
     ALERT_VIEWED = "alert.viewed"
     ALERT_DECIDED = "alert.decided"

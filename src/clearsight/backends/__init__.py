@@ -7,7 +7,7 @@ camera worker and the service. See docs/performance.md for where such models com
 their licences (InsightFace's pretrained weights are for non-commercial research only).
 """
 
-from clearsight.backends._arcface import ARCFACE_POINTS, OnnxEmbedder, arcface_chips
+from clearsight.backends._arcface import OnnxEmbedder
 from clearsight.backends._config import OnnxEmbedderConfig, OnnxModelFile, ScrfdDetectorConfig
 from clearsight.backends._factory import (
     ConfiguredModels,
@@ -19,6 +19,7 @@ from clearsight.backends._factory import (
 )
 from clearsight.backends._scrfd import ScrfdDetector, anchor_centres, letterbox
 from clearsight.backends._session import open_session
+from clearsight.embed import ARCFACE_POINTS, arcface_chips
 
 __all__ = [
     "ARCFACE_POINTS",

@@ -19,39 +19,10 @@ import numpy.typing as npt
 
 from clearsight.backends._config import OnnxEmbedderConfig
 from clearsight.backends._session import open_session
-from clearsight.embed import Embedder
+from clearsight.embed import Embedder, arcface_chips
 from clearsight.errors import ModelError
 from clearsight.match import CalibrationCard, model_card
 from clearsight.types import FaceDetections
-
-# Where InsightFace's ArcFace expects the five landmarks in a 112x112 chip.
-ARCFACE_POINTS = np.array(
-    [
-        [38.2946, 51.6963],
-        [73.5318, 51.5014],
-        [56.0252, 71.7366],
-        [41.5493, 92.3655],
-        [70.7299, 92.2041],
-    ],
-    np.float32,
-)
-
-
-def arcface_chips(
-    image: npt.NDArray[np.uint8], detections: FaceDetections, size: int = 112
-) -> list[npt.NDArray[np.uint8]]:
-    """One size x size RGB chip per face, aligned from its InsightFace-order landmarks."""
-    if len(detections) and bool(np.isnan(detections.landmarks).any()):
-        raise ValueError("arcface_chips needs five landmarks per face")
-    target = ARCFACE_POINTS * (size / 112.0)
-    chips: list[npt.NDArray[np.uint8]] = []
-    for points in detections.landmarks:
-        matrix, _ = cv2.estimateAffinePartial2D(points, target, method=cv2.LMEDS)
-        if matrix is None:
-            raise ValueError(f"landmarks {points.tolist()} give no similarity transform")
-        chip = cv2.warpAffine(image, matrix, (size, size), borderValue=(0, 0, 0))
-        chips.append(np.asarray(chip, np.uint8))
-    return chips
 
 
 class OnnxEmbedder(Embedder):

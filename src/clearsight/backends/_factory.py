@@ -22,10 +22,10 @@ def create_detector_from_config(config: DetectorConfig) -> FaceDetector:
 
 
 def create_embedder_from_config(config: EmbedConfig) -> Embedder:
-    """dlib's ResNet (``runtime`` onnx or dlib) or the ONNX embedder file (``model``)."""
-    if config.runtime == "model":
+    """SFace, dlib's ResNet, or the ONNX embedder file (``type = "onnx-file"``)."""
+    if config.type == "onnx-file":
         if config.model is None:  # the config refuses this; a hand-built copy may not
-            raise ConfigError('embed.runtime "model" needs embed.model')
+            raise ConfigError('embed.type "onnx-file" needs embed.model')
         return OnnxEmbedder(config.model)
     return create_embedder(config)
 
@@ -38,8 +38,9 @@ def embedder_card(embedder: Embedder) -> CalibrationCard:
 
 
 def create_enrollment_detector(config: DetectorConfig) -> FaceDetector | None:
-    """The detector for reference photos: None (enrolment's own upsampling HOG, which
-    finds smaller faces than a camera's) for dlib's detectors, else the configured one."""
+    """The detector for reference photos: None (enrolment's own, which searches photos at
+    a larger size than a camera's frames: YuNet or dlib's HOG) for the built-in detectors,
+    else the configured one."""
     if isinstance(config, ScrfdDetectorConfig):
         return ScrfdDetector(config)
     return None

@@ -26,6 +26,7 @@ def _register() -> None:
         privacy_commands,  # noqa: F401
         service_commands,  # noqa: F401
         upkeep_commands,  # noqa: F401
+        watchlist_commands,  # noqa: F401
     )
 
 

@@ -15,7 +15,7 @@ from clearsight.cli._app import app, friendly_errors
 from clearsight.errors import InputError
 
 if TYPE_CHECKING:
-    from clearsight.fleet import FleetReport
+    from clearsight.fleet import AdvisoryMatch, FleetReport
 
 fleet_app = typer.Typer(
     name="fleet",
@@ -25,6 +25,17 @@ fleet_app = typer.Typer(
 app.add_typer(fleet_app, name="fleet")
 
 _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
+
+
+def _advisory_label(match: AdvisoryMatch) -> str:
+    """ "CVE-2021-36260 KEV 2022-01-10"; "?" marks a possible match; exploitation reported
+    outside KEV is said apart."""
+    label = match.id if match.certain else f"{match.id}?"
+    if match.in_kev:
+        return f"{label} KEV {match.kev_date_added}"
+    if match.exploitation_reported:
+        return f"{label} (exploited: other report)"
+    return label
 
 
 def _print_table(report: FleetReport, top: int, console: Console) -> None:
@@ -41,8 +52,9 @@ def _print_table(report: FleetReport, top: int, console: Console) -> None:
             "default creds" if assessment.credentials == "default" else "",
             "old firmware" if assessment.firmware_outdated else "",
         ]
-        advisories = list(assessment.advisory_ids) + [
-            f"{match.id}?" for match in assessment.possible_advisories
+        advisories = [
+            _advisory_label(match)
+            for match in assessment.advisories + assessment.possible_advisories
         ]
         table.add_row(
             f"[{_LEVEL_STYLE[assessment.level]}]{assessment.risk} {assessment.level}[/]",
@@ -67,6 +79,21 @@ def _print_table(report: FleetReport, top: int, console: Console) -> None:
     )
     levels = ", ".join(f"{level} {count}" for level, count in summary.by_level.items())
     console.print(f"Risk levels: {levels}")
+    console.print(
+        f"KEV catalog {report.kev_version} ({report.kev_source}, {report.kev_age_days} days "
+        f"old): {summary.with_kev_advisories} cameras match a KEV entry; "
+        f"{summary.with_exploited_advisories} match a flaw in KEV or reported exploited elsewhere"
+    )
+
+
+def _warn_stale_kev(report: FleetReport) -> None:
+    if report.kev_stale:
+        print(
+            f"warning: the KEV snapshot in use (catalog {report.kev_version}, "
+            f"{report.kev_source}) is {report.kev_age_days} days old; download the current "
+            "catalog from CISA and run 'clearsight fleet update-kev FILE'",
+            file=sys.stderr,
+        )
 
 
 @fleet_app.command("audit")
@@ -80,6 +107,17 @@ def audit_command(
     advisories: Annotated[
         Path | None,
         typer.Option(help="Advisory update file (same format, same or newer version)."),
+    ] = None,
+    vendors: Annotated[
+        Path | None,
+        typer.Option(help="Vendor and OEM update file (same format, same or newer version)."),
+    ] = None,
+    kev: Annotated[
+        Path | None,
+        typer.Option(
+            help="KEV snapshot written by update-kev (default: the one update-kev saved, "
+            "else the shipped one)."
+        ),
     ] = None,
     max_firmware_age_days: Annotated[
         int, typer.Option(min=1, help="Firmware built longer ago than this is flagged.")
@@ -104,8 +142,9 @@ def audit_command(
     except ValueError:
         raise InputError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     options = AuditOptions(firmware_max_age_days=max_firmware_age_days, as_of=audit_date)
-    catalog = load_catalog(advisories)
+    catalog = load_catalog(advisories, vendors, kev)
     parsed = read_inventory(inventory)
+    print(f"{inventory}: read as {parsed.format}", file=sys.stderr)
     for problem in parsed.problems:
         print(f"{inventory}:{problem.line}: skipped: {problem.reason}", file=sys.stderr)
     if not parsed.records:
@@ -113,6 +152,7 @@ def audit_command(
             f"{inventory}: no valid camera rows ({len(parsed.problems)} rows rejected)"
         )
     report = audit_inventory(parsed, catalog, options)
+    _warn_stale_kev(report)
     if json_out:
         write_json(report, json_out)
     if html_out:
@@ -172,3 +212,54 @@ def discover_command(
     if out:
         write_inventory(out, to_records(devices))
         console.print(f"Wrote {len(devices)} cameras to {out}")
+
+
+@fleet_app.command("update-kev")
+@friendly_errors
+def update_kev_command(
+    catalog: Annotated[
+        Path,
+        typer.Argument(help="known_exploited_vulnerabilities.json or .csv downloaded from CISA."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the camera snapshot (default: the user data folder)."),
+    ] = None,
+    vendors: Annotated[
+        Path | None, typer.Option(help="Vendor update file used to map KEV vendor names.")
+    ] = None,
+) -> None:
+    """Keep the camera, NVR and DVR entries of a KEV catalog from CISA for later audits."""
+    from clearsight.fleet import default_kev_path, load_catalog, update_kev
+
+    base = load_catalog(None, vendors)
+    target = out or default_kev_path()
+    result = update_kev(
+        catalog,
+        target,
+        base.vendors,
+        frozenset(advisory.id for advisory in base.advisories) - base.kev_only_ids,
+        date.today(),
+    )
+    snapshot = result.snapshot
+    typer.echo(
+        f"KEV catalog {snapshot.catalogVersion} ({result.version_basis}): "
+        f"{len(snapshot.vulnerabilities)} camera, NVR and DVR entries of {snapshot.count}; "
+        f"previous snapshot {result.previous_version}; written to {result.written_to}"
+    )
+    for entry in result.added:
+        typer.echo(
+            f"  new: {entry.cveID} {entry.vendorProject} {entry.product} (added "
+            f"{entry.dateAdded}, ransomware use: {entry.knownRansomwareCampaignUse})"
+        )
+    for entry in result.without_advisory:
+        typer.echo(
+            f"  possible only: {entry.cveID} ({entry.vendor_id}): no model or firmware range "
+            "recorded; every camera of this vendor is reported as possibly affected"
+        )
+    if result.stale:
+        print(
+            f"warning: catalog {snapshot.catalogVersion} is {result.age_days} days old; CISA "
+            "updates KEV several times a week",
+            file=sys.stderr,
+        )

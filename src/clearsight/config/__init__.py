@@ -17,6 +17,7 @@ from clearsight.config._models import (
     QualityConfig,
     ScheduleConfig,
     TrackConfig,
+    YunetDetectorConfig,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ScheduleConfig",
     "ScrfdDetectorConfig",
     "TrackConfig",
+    "YunetDetectorConfig",
     "load_config",
     "read_config_file",
 ]

@@ -34,6 +34,9 @@ def load_config(path: Path | None) -> ClearsightConfig:
     if path is None:
         return ClearsightConfig()
     raw = read_config_file(path)
+    # One file may hold the deployment's [privacy] table too, read by the privacy commands
+    # (clearsight.privacy.load_privacy_config) from the same file.
+    raw = {key: value for key, value in raw.items() if key != "privacy"}
     try:
         # Relative model and card paths mean the files beside the config file.
         return ClearsightConfig.model_validate(raw, context={CONFIG_DIR: path.parent.resolve()})

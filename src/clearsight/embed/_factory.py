@@ -4,17 +4,21 @@ from clearsight.config import EmbedConfig
 from clearsight.embed._base import Embedder
 from clearsight.embed._dlib import DlibResNetEmbedder
 from clearsight.embed._onnx_resnet import OnnxResNetEmbedder
+from clearsight.embed._sface import SFaceEmbedder
 from clearsight.errors import ConfigError
 
 
 def create_embedder(config: EmbedConfig | None = None) -> Embedder:
-    """The dlib ResNet embedder the config names; both compute dlib's ResNet (model id dlib-resnet-v1)."""
+    """The embedder ``config.type`` names: SFace (default) or dlib's ResNet (``runtime``
+    onnx or dlib); an ONNX file (``onnx-file``) is built by clearsight.backends."""
     config = config or EmbedConfig()
-    if config.runtime == "model":
+    if config.type == "onnx-file":
         raise ConfigError(
-            'embed.runtime "model" runs an ONNX embedder file: build it with '
+            'embed.type "onnx-file" runs an ONNX embedder file: build it with '
             "clearsight.backends.create_embedder_from_config"
         )
+    if config.type == "sface":
+        return SFaceEmbedder(mirror=config.mirror, threads=config.threads)
     if config.runtime == "dlib":
         return DlibResNetEmbedder(mirror=config.mirror)
     return OnnxResNetEmbedder(mirror=config.mirror, threads=config.threads)

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from clearsight.models import bundled_model_path, sha256_of
 
-__all__ = ["CONVERTER_VERSION", "cached_onnx_resnet", "convert_dlib_resnet", "default_cache_dir"]
+__all__ = [
+    "CONVERTER_VERSION",
+    "cached_conversion",
+    "cached_onnx_resnet",
+    "convert_dlib_resnet",
+    "default_cache_dir",
+]
 
 CONVERTER_VERSION = 1
 """Bump whenever the reader or graph builder changes what it writes: old files are then unused."""
@@ -47,14 +54,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def cached_onnx_resnet(source: Path | None = None, cache_dir: Path | None = None) -> Path:
-    """The converted model's file in ``cache_dir``, converted and written first if need be.
+def cached_conversion(
+    stem: str,
+    source: Path,
+    convert: Callable[[Path], bytes],
+    version: int,
+    cache_dir: Path | None = None,
+) -> Path:
+    """The file ``convert(source)`` writes, kept in ``cache_dir`` under a name made of
+    ``stem``, the source's SHA-256 and the converter ``version``; converted and written
+    first when missing, partial or altered (its own SHA-256 is kept beside it).
 
     Raises ``OSError`` when the folder cannot be created or written.
     """
-    path = source if source is not None else bundled_model_path("resnet")
     folder = (cache_dir if cache_dir is not None else default_cache_dir()) / "models"
-    target = folder / f"dlib-resnet-v1-{sha256_of(path)[:24]}-c{CONVERTER_VERSION}.onnx"
+    target = folder / f"{stem}-{sha256_of(source)[:24]}-c{version}.onnx"
     digest_file = target.with_name(target.name + ".sha256")
     if (
         target.is_file()
@@ -63,7 +77,15 @@ def cached_onnx_resnet(source: Path | None = None, cache_dir: Path | None = None
     ):
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    data = convert_dlib_resnet(path)
+    data = convert(source)
     _write_atomically(target, data)
     _write_atomically(digest_file, (hashlib.sha256(data).hexdigest() + "\n").encode("ascii"))
     return target
+
+
+def cached_onnx_resnet(source: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """dlib's ResNet converted to ONNX, from the cache (see ``cached_conversion``)."""
+    path = source if source is not None else bundled_model_path("resnet")
+    return cached_conversion(
+        "dlib-resnet-v1", path, convert_dlib_resnet, CONVERTER_VERSION, cache_dir
+    )

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from clearsight.config import HogDetectorConfig, QualityConfig
-from clearsight.detect import FaceDetector, HogFaceDetector
+from clearsight.config import HogDetectorConfig, QualityConfig, YunetDetectorConfig
+from clearsight.detect import FaceDetector, HogFaceDetector, YunetFaceDetector
 from clearsight.embed import Embedder, create_embedder
 from clearsight.errors import ConfigError, EnrollmentError
 from clearsight.quality import assess_face
@@ -23,9 +23,16 @@ class EnrolledFace:
     box: tuple[float, float, float, float]
 
 
-def _reference_detector() -> FaceDetector:
-    # Reference photos are few and matter: look for smaller faces than on a live camera.
-    return HogFaceDetector(HogDetectorConfig(upsample=1, min_face_size=20, max_width=2000))
+def reference_detector(landmark_scheme: str) -> FaceDetector:
+    """The detector for reference photos that gives ``landmark_scheme``'s landmarks.
+
+    Reference photos are few and matter: they are searched at a larger size than a live
+    camera's frames, for smaller faces."""
+    if landmark_scheme == "dlib":
+        return HogFaceDetector(HogDetectorConfig(upsample=1, min_face_size=20, max_width=2000))
+    if landmark_scheme == "insightface":
+        return YunetFaceDetector(YunetDetectorConfig(max_width=2000, min_face_size=20))
+    raise ConfigError(f"no reference-photo detector gives {landmark_scheme} landmarks")
 
 
 def enroll_face(
@@ -39,18 +46,13 @@ def enroll_face(
 
     ``name`` (the file name or upload name) goes into the error message. The chip is cut
     by the embedder (``Embedder.cut_chips``) from the detector's landmarks, so the two must
-    use the same landmark scheme; without ``detector`` dlib's HOG is used, which only suits
-    dlib's ResNet (pass the SCRFD detector with an ONNX embedder).
+    use the same landmark scheme; without ``detector`` the reference-photo detector for the
+    embedder's scheme is used (YuNet for SFace, dlib's HOG for dlib's ResNet).
     """
     quality = quality or QualityConfig()
     embedder = embedder or create_embedder()
     if detector is None:
-        if embedder.landmark_scheme != "dlib":
-            raise ConfigError(
-                f"{embedder.model_id} cuts chips from {embedder.landmark_scheme} landmarks: "
-                'enrol with the detector that gives them (detector.type = "scrfd")'
-            )
-        detector = _reference_detector()
+        detector = reference_detector(embedder.landmark_scheme)
     if detector.landmark_scheme != embedder.landmark_scheme:
         raise ConfigError(
             f"the detector gives {detector.landmark_scheme} landmarks, the embedder "

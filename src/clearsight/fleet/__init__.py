@@ -34,6 +34,14 @@ from clearsight.fleet._inventory import (
     read_inventory,
     write_inventory,
 )
+from clearsight.fleet._kev import (
+    KevEntry,
+    KevSnapshot,
+    default_kev_path,
+    read_cisa_catalog,
+    shipped_kev,
+)
+from clearsight.fleet._kev_update import KevUpdate, camera_entries, snapshot_of, update_kev
 from clearsight.fleet._onvif import OnvifCredentials
 from clearsight.fleet._options import AuditOptions, RiskLevels, RiskWeights
 from clearsight.fleet._vendors import VendorMatch
@@ -54,6 +62,9 @@ __all__ = [
     "FleetSummary",
     "GroupRisk",
     "Inventory",
+    "KevEntry",
+    "KevSnapshot",
+    "KevUpdate",
     "OnvifCredentials",
     "RiskLevels",
     "RiskWeights",
@@ -63,16 +74,22 @@ __all__ = [
     "VendorMatch",
     "assess_camera",
     "audit_inventory",
+    "camera_entries",
     "compare_firmware",
+    "default_kev_path",
     "discover",
     "load_catalog",
     "parse_firmware",
     "parse_target",
+    "read_cisa_catalog",
     "read_inventory",
     "render_html",
     "report_to_json",
     "shipped_catalog",
+    "shipped_kev",
+    "snapshot_of",
     "to_records",
+    "update_kev",
     "write_html",
     "write_inventory",
     "write_json",

@@ -63,8 +63,10 @@ class Assessor:
     def __init__(self, catalog: Catalog, options: AuditOptions) -> None:
         self.catalog = catalog
         self.options = options
-        self._vendors = VendorIndex(catalog)
+        self._vendors = VendorIndex(catalog.vendors)
         self._advisories = AdvisoryIndex(catalog)
+        # Identical inputs give the identical (frozen) assessment; a fleet repeats them a lot.
+        self._cache: dict[tuple[object, ...], CameraAssessment] = {}
 
     def assess(
         self,
@@ -76,9 +78,29 @@ class Assessor:
         credentials: Credentials = "unknown",
         firmware_date: date | None = None,
     ) -> CameraAssessment:
+        key = (vendor, model, firmware, internet, credentials, firmware_date)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._assess(vendor, model, firmware, internet, credentials, firmware_date)
+            self._cache[key] = cached
+        return cached
+
+    def _assess(
+        self,
+        vendor: str,
+        model: str,
+        firmware: str,
+        internet: Reachability,
+        credentials: Credentials,
+        firmware_date: date | None,
+    ) -> CameraAssessment:
         match = self._vendors.match(vendor)
-        found = self._advisories.match(match.origin_id, model, firmware)
-        built = firmware_date or parse_firmware(firmware).built
+        origin = self._vendors.entry(match.origin_id) if match.origin_id else None
+        style = origin.firmware_style if origin else "auto"
+        # Advisories filed under the label (an OEM's own CVE) and under its maker both apply.
+        vendor_ids = tuple(key for key in (match.vendor_id, match.made_by_id) if key)
+        found = self._advisories.match(vendor_ids, model, firmware, style)
+        built = firmware_date or parse_firmware(firmware, style).built
         age = (self.options.audit_date() - built).days if built else None
         outdated = None if age is None else age > self.options.firmware_max_age_days
         certain = tuple(advisory for advisory in found if advisory.certain)
@@ -120,23 +142,25 @@ class Assessor:
                 (weights.covered, f"{vendor.name}{made} is covered by {' and '.join(vendor.basis)}")
             )
         elif vendor.coverage == "possible":
+            maker = vendor.made_by or "a covered maker"
             reasons.append(
                 (
                     weights.possibly_covered,
-                    f"{vendor.name}: some products were made by {vendor.made_by}; check this model",
+                    f"{vendor.name}: some products were made by {maker}; check this model",
                 )
             )
         for position, advisory in enumerate(certain):
             base = weights.exploited_advisory if advisory.known_exploited else weights.advisory
             points = base if position == 0 else weights.extra_advisory
-            exploited = " (known exploited)" if advisory.known_exploited else ""
-            reasons.append((points, f"{advisory.id}{exploited}: {advisory.title}"))
+            reasons.append(
+                (points, f"{advisory.id}{exploitation_note(advisory)}: {advisory.title}")
+            )
         if possible:
-            ids = ", ".join(advisory.id for advisory in possible)
+            ids = ", ".join(f"{advisory.id}{exploitation_note(advisory)}" for advisory in possible)
             reasons.append(
                 (
                     weights.possible_advisory if not certain else weights.extra_advisory,
-                    f"model affected by {ids}; firmware could not be compared",
+                    f"model listed for {ids}; firmware could not be compared",
                 )
             )
         if exposure.internet == "yes":
@@ -163,6 +187,19 @@ class Assessor:
             )
         total = sum(points for points, _ in reasons)
         return total, [f"{text} (+{points})" for points, text in reasons if points]
+
+
+def exploitation_note(advisory: AdvisoryMatch) -> str:
+    """KEV membership and other exploitation reports, kept apart: " (in KEV since 2022-01-10;
+    exploitation also reported: ...)"."""
+    parts = []
+    if advisory.in_kev:
+        parts.append(f"in CISA KEV since {advisory.kev_date_added}")
+    else:
+        parts.append("not in CISA KEV")
+    if advisory.exploitation_reported:
+        parts.append(f"exploitation reported elsewhere: {advisory.exploitation_reported}")
+    return " (" + "; ".join(parts) + ")"
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from clearsight.fleet._options import AuditOptions
 LEVELS = ("critical", "high", "medium", "low")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FleetCamera:
     record: CameraRecord
     assessment: CameraAssessment
@@ -42,6 +42,7 @@ class FleetSummary:
     with_advisories: int
     with_possible_advisories: int
     with_exploited_advisories: int
+    with_kev_advisories: int
     internet_exposed: int
     default_credentials: int
     unknown_credentials: int
@@ -68,6 +69,12 @@ class FleetReport:
     vendors_version: str
     advisories_version: str
     advisory_update: str | None
+    vendors_update: str | None
+    kev_version: str
+    kev_source: str
+    kev_age_days: int
+    kev_stale: bool
+    inventory_format: str
 
 
 _CLOSED_ZONE_WORDS = ("closed", "isolated", "air-gapped", "airgapped", "offline")
@@ -116,6 +123,9 @@ def summarise(cameras: Sequence[FleetCamera], malformed: int) -> FleetSummary:
         with_exploited_advisories=sum(
             any(advisory.known_exploited for advisory in a.advisories) for a in assessments
         ),
+        with_kev_advisories=sum(
+            any(advisory.in_kev for advisory in a.advisories) for a in assessments
+        ),
         internet_exposed=sum(a.internet == "yes" for a in assessments),
         default_credentials=sum(a.credentials == "default" for a in assessments),
         unknown_credentials=sum(a.credentials == "unknown" for a in assessments),
@@ -160,4 +170,10 @@ def audit_inventory(inventory: Inventory, catalog: Catalog, options: AuditOption
         vendors_version=catalog.vendors_version,
         advisories_version=catalog.advisories_version,
         advisory_update=catalog.update_source,
+        vendors_update=catalog.vendors_update,
+        kev_version=catalog.kev.catalogVersion,
+        kev_source=catalog.kev_source,
+        kev_age_days=catalog.kev.age_days(options.audit_date()),
+        kev_stale=catalog.kev.stale(options.audit_date()),
+        inventory_format=inventory.format,
     )

@@ -3,6 +3,10 @@
 A bad row never stops the audit: it becomes a ``RowProblem`` naming its line and the reason,
 and the other rows go on. Only an unreadable file, or one whose header lacks required columns,
 is an error for the whole file.
+
+Spreadsheet exports come in several encodings and separators, so both are detected rather than
+assumed: UTF-8 (with or without BOM), UTF-16 (BOM, or the NUL pattern of a BOM-less file) and
+cp1252; comma, semicolon or tab separated. ``Inventory.format`` says what was found.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import csv
 import io
 import ipaddress
 import json
+import socket
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,7 +53,7 @@ _CREDENTIALS: dict[str, Credentials] = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CameraRecord:
     """One valid inventory row; ``line`` is where it starts in the file."""
 
@@ -65,7 +71,7 @@ class CameraRecord:
     serial: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A row that was left out of the audit, and why."""
 
@@ -75,11 +81,60 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class Inventory:
-    """What a file held: the valid cameras and the rows that were not."""
+    """What a file held: the valid cameras and the rows that were not, and how it was read
+    (``format``, e.g. "CSV, cp1252, ';'-separated")."""
 
     path: str
     records: tuple[CameraRecord, ...]
     problems: tuple[RowProblem, ...]
+    format: str = ""
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with BOM"),
+    (b"\xff\xfe", "utf-16", "UTF-16 LE with BOM"),
+    (b"\xfe\xff", "utf-16", "UTF-16 BE with BOM"),
+)
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def decode_inventory(raw: bytes, path: Path) -> tuple[str, str]:
+    """The text of an inventory and the name of the encoding it was read in."""
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), name
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: starts with a {name} mark but is not {name}") from None
+    sample = raw[:4096]
+    if len(sample) >= 4 and sample.count(0) * 3 >= len(sample):
+        # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+        codec = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        try:
+            return raw.decode(codec), codec.upper().replace("-LE", " LE").replace("-BE", " BE")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8, UTF-16 or cp1252 text") from None
+
+
+def _separator(header: str) -> str:
+    """The separator the header line uses most, outside quotes; comma when none is used."""
+    counts = dict.fromkeys(_SEPARATORS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda key: counts[key])
+    return best if counts[best] else ","
 
 
 def _canonical(column: str) -> str:
@@ -89,6 +144,8 @@ def _canonical(column: str) -> str:
 
 def _text(raw: Mapping[str, object], column: str) -> str:
     value = raw.get(column)
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -98,17 +155,29 @@ def _text(raw: Mapping[str, object], column: str) -> str:
     raise ValueError(f"{column} must be text, not {type(value).__name__}")
 
 
+def _is_ip(text: str) -> bool:
+    # inet_pton is the fast path; ipaddress also accepts scoped IPv6 (fe80::1%eth0).
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, text)
+        except (OSError, ValueError):
+            continue
+        return True
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _record(raw: Mapping[str, object], line: int) -> CameraRecord:
     """Validate one row (keys already canonical); raises ValueError with the reason."""
     values = {column: _text(raw, column) for column in COLUMNS}
     for column in REQUIRED:
         if not values[column]:
             raise ValueError(f"{column} is empty")
-    if values["ip"]:
-        try:
-            ipaddress.ip_address(values["ip"])
-        except ValueError:
-            raise ValueError(f"ip {values['ip']!r} is not an IP address") from None
+    if values["ip"] and not _is_ip(values["ip"]):
+        raise ValueError(f"ip {values['ip']!r} is not an IP address")
     firmware_date = None
     if values["firmware_date"]:
         try:
@@ -125,24 +194,27 @@ def _record(raw: Mapping[str, object], line: int) -> CameraRecord:
         raise ValueError(
             f"credentials {values['credentials']!r} is not default, changed or unknown"
         )
+    # Vendors, models, firmware, sites and zones repeat across a fleet: one copy of each.
     return CameraRecord(
         name=values["name"],
-        vendor=values["vendor"],
+        vendor=sys.intern(values["vendor"]),
         line=line,
-        site=values["site"],
+        site=sys.intern(values["site"]),
         ip=values["ip"],
-        model=values["model"],
-        firmware=values["firmware"],
+        model=sys.intern(values["model"]),
+        firmware=sys.intern(values["firmware"]),
         firmware_date=firmware_date,
-        zone=values["zone"],
+        zone=sys.intern(values["zone"]),
         internet=internet,
         credentials=credentials,
         serial=values["serial"],
     )
 
 
-def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
-    reader = csv.reader(io.StringIO(text))
+def _csv_rows(
+    text: str, path: Path, separator: str
+) -> Iterator[tuple[int, dict[str, object] | str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
     try:
         header = next(reader)
     except StopIteration:
@@ -167,14 +239,13 @@ def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, object] | 
 
 def _json_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
     try:
-        items = json_array_items(text, key="cameras")
+        for line, item in json_array_items(text, key="cameras"):
+            if not isinstance(item, dict):
+                yield line, f"entry is a {type(item).__name__}, not an object"
+                continue
+            yield line, {_canonical(str(key)): value for key, value in item.items()}
     except ValueError as error:
         raise InputError(f"{path}: not a JSON inventory: {error}") from error
-    for line, item in items:
-        if not isinstance(item, dict):
-            yield line, f"entry is a {type(item).__name__}, not an object"
-            continue
-        yield line, {_canonical(str(key)): value for key, value in item.items()}
 
 
 def read_inventory(path: Path) -> Inventory:
@@ -185,14 +256,19 @@ def read_inventory(path: Path) -> Inventory:
             f"{path}: unsupported inventory format {suffix or '(none)'!r}; use .csv or .json"
         )
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such inventory file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read inventory: {error.strerror}") from error
-    rows = _csv_rows(text, path) if suffix == ".csv" else _json_rows(text, path)
+    text, encoding = decode_inventory(raw, path)
+    if suffix == ".csv":
+        separator = _separator(text.split("\n", 1)[0])
+        rows = _csv_rows(text, path, separator)
+        found = f"CSV, {encoding}, {_SEPARATORS[separator]}-separated"
+    else:
+        rows = _json_rows(text, path)
+        found = f"JSON, {encoding}"
     records: list[CameraRecord] = []
     problems: list[RowProblem] = []
     first_line: dict[str, int] = {}
@@ -213,7 +289,7 @@ def read_inventory(path: Path) -> Inventory:
             continue
         first_line[key] = line
         records.append(record)
-    return Inventory(path=str(path), records=tuple(records), problems=tuple(problems))
+    return Inventory(path=str(path), records=tuple(records), problems=tuple(problems), format=found)
 
 
 def _row(record: CameraRecord) -> dict[str, str]:

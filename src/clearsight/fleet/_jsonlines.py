@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Generator, Iterator
 
 _WHITESPACE = " \t\r\n"
 
@@ -43,36 +44,37 @@ def _expect(text: str, position: int, char: str) -> int:
 
 def _array_items(
     text: str, position: int, decoder: json.JSONDecoder
-) -> tuple[list[tuple[int, object]], int]:
+) -> Generator[tuple[int, object], None, int]:
+    """Yields the items of the array at ``position``; returns the position after it."""
     position = _expect(text, position, "[")
     lines = _Lines(text)
-    items: list[tuple[int, object]] = []
     position = _skip(text, position)
     if position < len(text) and text[position] == "]":
-        return items, position + 1
+        return position + 1
     while True:
         position = _skip(text, position)
         try:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise ValueError(f"line {error.lineno}: {error.msg}") from error
-        items.append((lines.at(position), item))
+        yield lines.at(position), item
         position = _skip(text, end)
         if position < len(text) and text[position] == "]":
-            return items, position + 1
+            return position + 1
         position = _expect(text, position, ",")
 
 
-def json_array_items(text: str, key: str) -> list[tuple[int, object]]:
+def json_array_items(text: str, key: str) -> Iterator[tuple[int, object]]:
     """Items of a top-level array, or of the array under ``key`` in a top-level object, each
-    with its starting line. Raises ValueError naming the line of a syntax error."""
+    with its starting line, one at a time (a large inventory is never held twice). Raises
+    ValueError naming the line of a syntax error, when iteration reaches it."""
     decoder = json.JSONDecoder()
     position = _skip(text, 0)
     if position < len(text) and text[position] == "[":
-        items, end = _array_items(text, position, decoder)
+        end = yield from _array_items(text, position, decoder)
     else:
         position = _expect(text, position, "{")
-        items, end = [], position
+        end = position
         found = False
         while True:
             position = _skip(text, position)
@@ -84,7 +86,7 @@ def json_array_items(text: str, key: str) -> list[tuple[int, object]]:
                 raise ValueError(f"line {error.lineno}: {error.msg}") from error
             position = _expect(text, position, ":")
             if name == key:
-                items, position = _array_items(text, position, decoder)
+                position = yield from _array_items(text, position, decoder)
                 found = True
             else:
                 try:
@@ -100,4 +102,3 @@ def json_array_items(text: str, key: str) -> list[tuple[int, object]]:
             position = _expect(text, position, ",")
     if _skip(text, end) != len(text):
         raise ValueError(f"line {_line(text, end)}: extra data after the inventory")
-    return items

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from clearsight.fleet._catalog import Catalog, VendorEntry
+from clearsight.fleet._catalog import VendorEntry
 
 Coverage = Literal["covered", "possible", "not_covered", "unknown"]
 
@@ -47,11 +47,9 @@ class VendorMatch:
 class VendorIndex:
     """Whole-word alias lookup; longer aliases win so "prama hikvision" beats "hikvision"."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._by_id = {vendor.id: vendor for vendor in catalog.vendors}
-        aliases = [
-            (_words(alias), vendor) for vendor in catalog.vendors for alias in vendor.aliases
-        ]
+    def __init__(self, vendors: tuple[VendorEntry, ...]) -> None:
+        self._by_id = {vendor.id: vendor for vendor in vendors}
+        aliases = [(_words(alias), vendor) for vendor in vendors for alias in vendor.aliases]
         self._aliases = sorted(
             ((words, vendor) for words, vendor in aliases if words),
             key=lambda pair: -len(pair[0]),
@@ -60,6 +58,10 @@ class VendorIndex:
 
     def entry(self, vendor_id: str) -> VendorEntry | None:
         return self._by_id.get(vendor_id)
+
+    def find(self, text: str) -> VendorEntry | None:
+        """The vendor whose alias appears in ``text`` as whole words, if any."""
+        return self._find(_words(text))
 
     def _find(self, words: tuple[str, ...]) -> VendorEntry | None:
         for alias, vendor in self._aliases:
@@ -94,10 +96,10 @@ class VendorIndex:
         maker = self._by_id[vendor.made_by] if vendor.made_by else None
         basis = (maker or vendor).covered_basis
         coverage: Coverage
-        if not basis:
-            coverage = "not_covered"
-        elif vendor.relation == "partial_oem":
+        if vendor.relation == "partial_oem" and (basis or maker is None):
             coverage = "possible"
+        elif not basis:
+            coverage = "not_covered"
         else:
             coverage = "covered"
         return VendorMatch(

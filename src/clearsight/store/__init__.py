@@ -15,6 +15,7 @@ from clearsight.store._blobs import AesGcmCipher, BlobCipher, IdentityCipher, co
 from clearsight.store._database import SQLITE_FILE_NAME, Database, sqlite_url
 from clearsight.store._enums import EntryStatus, ReasonCategory, Role
 from clearsight.store._images import encode_png
+from clearsight.store._reembed import ReembedReport, reembed_watchlist
 from clearsight.store._sealed import SEALED_COLUMNS, blob_replacer, sealed_records
 from clearsight.store._tables import (
     AlertCrop,
@@ -49,6 +50,7 @@ __all__ = [
     "EntryStatus",
     "IdentityCipher",
     "ReasonCategory",
+    "ReembedReport",
     "ReferencePhoto",
     "ReviewDecisionRecord",
     "Role",
@@ -64,6 +66,7 @@ __all__ = [
     "cameras",
     "configured_cipher",
     "encode_png",
+    "reembed_watchlist",
     "retention",
     "sealed_records",
     "sites",
