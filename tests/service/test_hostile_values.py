@@ -139,3 +139,14 @@ def test_sign_in_with_an_over_long_user_name_is_audited_and_limited(app: FastAPI
             select(AuditRecord).where(AuditRecord.action == AuditAction.LOGIN_FAILED.value)
         ).all()
     assert len(failed) == 5 and {f.actor for f in failed} == {"x" * 63}
+
+
+def test_dates_are_iso_text_not_unix_times(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        add_user(app, "aud", Role.AUDITOR)
+        auditor = {"Authorization": "Bearer " + api_token(app, "aud", {"audit:read"})}
+        for value in ("0.5", "1700000000", "-1"):
+            answer = client.get("/api/audit", params={"until": value}, headers=auditor)
+            assert answer.status_code == 422 and "ISO 8601" in answer.text, value
+        fine = client.get("/api/audit", params={"until": "2026-01-01T00:00:00Z"}, headers=auditor)
+        assert fine.status_code == 200

@@ -9,6 +9,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -38,7 +39,22 @@ def _within_range(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_within_range)]
+def _not_a_number(value: Any) -> Any:
+    """Pydantic would read ``0.5`` or ``"1700000000"`` as a Unix time; the API documents ISO
+    8601 date-times only."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, str):
+        try:
+            float(value)
+            numeric = True
+        except ValueError:
+            pass
+    if numeric:
+        raise ValueError("use an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_within_range)]
 """A date-time with a time zone, 1900-2999: every date a client sends is of this type."""
 
 
