@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,19 +37,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_admin(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A running service with one approved admin; yields its URL and an admin API token."""
-    data = tmp_path / "data"
-    data.mkdir()
+@pytest.fixture(scope="module")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A running service with one approved account per role; yields its URL and, per role, an
+    API token with every scope of the role."""
+    data = tmp_path_factory.mktemp("fuzz") / "data"
     db = Database.for_data_dir(data)
     db.migrate()
+    tokens = {}
     with db.session() as s:
-        admin = accounts.create_user(
-            s, "adm", "correct horse battery", Role.ADMIN, "adm", approved_by=accounts.SETUP_LINK
-        )
-        scopes = frozenset(p.value for p in ROLE_PERMISSIONS[Role.ADMIN])
-        _, token = accounts.create_api_token(s, admin, "fuzz", scopes, None)
+        for role in Role:
+            name = role.value.replace("_", "-")
+            user = accounts.create_user(
+                s, name, "correct horse battery", role, name, approved_by=accounts.SETUP_LINK
+            )
+            scopes = frozenset(p.value for p in ROLE_PERMISSIONS[role])
+            _, tokens[role.value] = accounts.create_api_token(s, user, "fuzz", scopes, None)
     db.dispose()
     port = _free_port()
     server = subprocess.Popen(
@@ -79,18 +83,19 @@ def live_admin(tmp_path: Path) -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise AssertionError("the service did not start within 90 s")
             time.sleep(0.3)
-        yield base, token
+        yield base, tokens
     finally:
         server.terminate()
         server.wait(30)
 
 
-@pytest.mark.skipif(SCHEMATHESIS is None, reason="schemathesis is not installed (test extras)")
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    live_admin: tuple[str, str], tmp_path: Path
-) -> None:
-    base, token = live_admin
-    report = tmp_path / "schemathesis.json"
+@pytest.fixture
+def live_admin(live_service: tuple[str, dict[str, str]]) -> tuple[str, str]:
+    base, tokens = live_service
+    return base, tokens[Role.ADMIN.value]
+
+
+def _schemathesis(base: str, token: str, report: Path, max_examples: int) -> dict[str, Any]:
     assert SCHEMATHESIS is not None
     command = [
         SCHEMATHESIS,
@@ -103,7 +108,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "--exclude-checks",
         "positive_data_acceptance",
         "--max-examples",
-        str(MAX_EXAMPLES),
+        str(max_examples),
         "--seed",
         str(SEED),
         "--workers",
@@ -114,17 +119,36 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         str(report),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    summary = json.loads(report.read_text())
+    summary: dict[str, Any] = json.loads(report.read_text())
     cases = summary["test_cases"]
     print(
         f"schemathesis {summary['schemathesis_version']}: {summary['operations']['tested']} "
         f"operations, {cases['generated']} cases, {cases['unique_failures']} unique failures, "
         f"{len(summary['errors'])} errors"
     )
-    assert summary["operations"]["tested"] >= 20
     failures = [(f["code"], f["title"], f["operations"]) for f in summary["failures"]]
     assert failures == [] and summary["errors"] == [], result.stdout[-6000:]
     assert result.returncode == 0, result.stdout[-6000:]
+    return summary
+
+
+@pytest.mark.skipif(SCHEMATHESIS is None, reason="schemathesis is not installed (test extras)")
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    live_admin: tuple[str, str], tmp_path: Path
+) -> None:
+    base, token = live_admin
+    summary = _schemathesis(base, token, tmp_path / "admin.json", MAX_EXAMPLES)
+    assert summary["operations"]["tested"] >= 20
+
+
+@pytest.mark.skipif(SCHEMATHESIS is None, reason="schemathesis is not installed (test extras)")
+@pytest.mark.parametrize("role", [r.value for r in Role if r is not Role.ADMIN])
+def test_schemathesis_as_each_other_role(
+    live_service: tuple[str, dict[str, str]], tmp_path: Path, role: str
+) -> None:
+    """The operations an admin cannot reach (review, audit, privacy) fuzzed by their roles."""
+    base, tokens = live_service
+    _schemathesis(base, tokens[role], tmp_path / f"{role}.json", 2)
 
 
 def test_the_document_declares_the_error_body_and_statuses(
