@@ -4,10 +4,18 @@ The real ``clearsight serve`` on 127.0.0.1 with a fresh data directory: the one-
 link creates the admin, who adds a user per role; an enroller enrols Eileen Collins (the
 NASA portrait shipped with scikit-image) and the admin approves her; the admin adds a camera
 on the demo clip; her alert arrives in the review queue and two reviewers confirm it.
+
+Then the second day: the event history, a password change, a password reset by the admin,
+an entry rejected by the approver (after a refused form kept what was typed), a camera that
+cannot be reached and one deleted, the audit filter with empty dates and its CSV export
+matching the screen row for row, pages that fit a 1400 px window and a phone. Each new or
+changed page is saved as a screenshot in $CLEARSIGHT_SCREENSHOTS (or the test's tmp dir).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import signal
@@ -22,7 +30,6 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path(os.environ.get("CLEARSIGHT_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOT = Path(os.environ.get("CLEARSIGHT_SCREENSHOT", "/tmp/clearsight-review.png"))
 PASSWORD = "a long enough passphrase"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -129,6 +136,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("CLEARSIGHT_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
 def collins_png(tmp_path: Path) -> Path:
     from PIL import Image
     from skimage import data
@@ -138,10 +152,10 @@ def collins_png(tmp_path: Path) -> Path:
     return path
 
 
-def _sign_in(page: Page, base: str, username: str) -> None:
+def _sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".who")).to_contain_text(username)
 
@@ -160,8 +174,21 @@ def _decide(page: Page, base: str, alert_path: str, reviewer: str, comment: str)
     page.goto(f"{base}{alert_path}")
 
 
+def _fits(page: Page, width: int) -> None:
+    """Nothing on the page is wider than the window, tables included (no sideways scrolling,
+    not even inside a table's own scroll box)."""
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
+    overflowing = page.evaluate(
+        "Array.from(document.querySelectorAll('.scroll'))"
+        ".filter((box) => box.scrollWidth > box.clientWidth + 1)"
+        ".map((box) => box.firstElementChild.id + ': ' + box.scrollWidth + ' > ' + box.clientWidth)"
+    )
+    assert overflowing == [], f"{page.url}: tables wider than the window: {overflowing}"
+
+
 def test_two_reviewers_confirm_an_alert_from_a_camera(
-    service: Service, browser: Browser, collins_png: Path, demo_clip: Path
+    service: Service, browser: Browser, collins_png: Path, demo_clip: Path, shots: Path
 ) -> None:
     base = service.base
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
@@ -186,7 +213,8 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
         page.get_by_role("button", name="Add user").click()
     page.goto(f"{base}/users")
     for username, role in users.items():
-        expect(page.locator("tr", has_text=username)).to_contain_text(role)
+        expect(page.locator("tr", has_text=username)).to_contain_text(role.capitalize())
+    page.screenshot(path=str(shots / "00-users.png"), full_page=True)
     _sign_out(page)
 
     # The enroller enrols Eileen Collins; the entry waits for someone else's approval.
@@ -199,7 +227,7 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
     page.get_by_label("Reference photos (one face each)").set_input_files(str(collins_png))
     page.get_by_label("I attest that this person is not known to be under 18.").check()
     page.get_by_role("button", name="Submit for approval").click()
-    expect(page.locator("#entry-status")).to_have_text("pending_approval", timeout=60_000)
+    expect(page.locator("#entry-status")).to_have_text("Pending approval", timeout=60_000)
     entry_url = page.url
     _sign_out(page)
 
@@ -209,7 +237,7 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
     page.get_by_label("Reason for approval").fill("incident report checked")
     page.get_by_role("button", name="Approve").click()
     page.goto(entry_url)
-    expect(page.locator("#entry-status")).to_have_text("approved")
+    expect(page.locator("#entry-status")).to_have_text("Approved")
     page.goto(f"{base}/cameras")
     page.get_by_label("Name").fill("Shop door")
     page.get_by_label("Source (stream URL, device or file)").fill(str(demo_clip))
@@ -219,7 +247,7 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
     row = page.locator("tr", has_text="Shop door")
     deadline = time.monotonic() + 120
     cells = row.locator("td").all_inner_texts()
-    while not (cells[3] == "running" and cells[4] not in ("", "0.0")):
+    while not (cells[3] == "Running" and cells[4] not in ("", "0.0")):
         assert time.monotonic() < deadline, f"camera not running after 120 s: {cells}"
         time.sleep(1)
         page.reload()
@@ -236,14 +264,191 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
     _sign_out(page)
 
     _decide(page, base, alert_path, "rita", "Same face as the reference photo.")
-    expect(page.locator("#alert-status")).to_have_text("pending")  # one confirmation of two
+    expect(page.locator("#alert-status")).to_have_text("Pending")  # one confirmation of two
+    # Her queue marks the alert she decided, on a desktop and on a phone.
+    page.goto(f"{base}/review")
+    mine = page.locator("#queue tbody tr", has_text="Eileen Collins").first
+    expect(mine).to_contain_text("you decided: confirm, waiting for another reviewer")
+    page.screenshot(path=str(shots / "01a-queue-decided.png"), full_page=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.set_default_timeout(30_000)
+    _sign_in(phone, base, "rita")
+    phone.goto(f"{base}/review")
+    expect(phone.locator("#queue tbody tr", has_text="Eileen Collins").first).to_be_visible()
+    expect(phone.locator("#live-status")).to_contain_text("Updated")
+    _fits(phone, 390)
+    phone.screenshot(path=str(shots / "01b-queue-phone.png"), full_page=True)
+    phone.close()
     _sign_out(page)
     _decide(page, base, alert_path, "ravi", "Agree: it is her.")
-    expect(page.locator("#alert-status")).to_have_text("confirmed")
+    expect(page.locator("#alert-status")).to_have_text("Confirmed")
     decisions = page.locator("#decisions")
     expect(decisions).to_contain_text("rita: confirm")
     expect(decisions).to_contain_text("ravi: confirm")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(shots / "01-review-confirmed.png"), full_page=True)
+    _sign_out(page)
+
+    _second_day(service, browser, page, alert_path.rsplit("/", 1)[1], shots, demo_clip)
+
+
+def _second_day(
+    service: Service, browser: Browser, page: Page, alert_id: str, shots: Path, demo_clip: Path
+) -> None:
+    base = service.base
+
+    # The event history: the confirmed alert, opened with both decisions.
+    _sign_in(page, base, "rita")
+    page.goto(f"{base}/events")
+    page.get_by_label("Outcome").select_option("confirmed")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator(f"#events tr[data-id='{alert_id}']")
+    expect(row).to_contain_text("Eileen Collins")
+    expect(row).to_contain_text("Confirmed")
+    page.screenshot(path=str(shots / "02-event-history.png"), full_page=True)
+    row.get_by_role("link").click()
+    expect(page.locator("#event-outcome")).to_have_text("Confirmed")
+    expect(page.locator("#event-decisions")).to_contain_text("ravi")
+    expect(page.locator("#event-decisions")).to_contain_text("Same face as the reference photo.")
+    page.screenshot(path=str(shots / "03-event-detail.png"), full_page=True)
+
+    # Rita changes her password; the new one signs her in.
+    page.goto(f"{base}/account/password")
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("rita's own new secret")
+    page.get_by_label("Repeat the new password", exact=True).fill("rita's own new secret")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-changed")).to_be_visible()
+    page.screenshot(path=str(shots / "04-password-changed.png"), full_page=True)
+    _sign_out(page)
+    _sign_in(page, base, "rita", "rita's own new secret")
+    _sign_out(page)
+
+    # The admin resets Ravi's password; Ravi must choose a new one at sign-in.
+    _sign_in(page, base, "admin")
+    home = page.locator("#waiting")
+    expect(home).to_contain_text("waiting for your approval")
+    page.screenshot(path=str(shots / "05-admin-home.png"), full_page=True)
+    page.goto(f"{base}/users")
+    page.locator("tr", has_text="ravi").get_by_role("link", name="Manage").click()
+    page.get_by_label("Temporary password").fill("temporary for ravi")
+    page.get_by_label("Reason for the reset").fill("forgot it (phoned in)")
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.locator("#user-state")).to_contain_text("must change the password")
+    page.screenshot(path=str(shots / "06-user-reset.png"), full_page=True)
+    _sign_out(page)
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill("ravi")
+    page.get_by_label("Password").fill("temporary for ravi")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#password-required")).to_be_visible()
+    page.goto(f"{base}/review")  # nothing else opens before the change
+    expect(page).to_have_url(re.compile(r"/account/password$"))
+    page.screenshot(path=str(shots / "07-password-required.png"), full_page=True)
+    page.get_by_label("Current password", exact=True).fill("temporary for ravi")
+    page.get_by_label("New password", exact=True).fill("ravi's chosen secret")
+    page.get_by_label("Repeat the new password", exact=True).fill("ravi's chosen secret")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-changed")).to_be_visible()
+    page.goto(f"{base}/")
+    expect(page.locator("#count-alerts")).to_have_text("0")
+    page.screenshot(path=str(shots / "08-reviewer-home.png"), full_page=True)
+    _sign_out(page)
+
+    # A refused enrolment keeps what was typed and the chosen photo; then the approver
+    # rejects the entry with a reason.
+    from PIL import Image
+
+    from clearsight.demo import write_demo_photos
+
+    folder = Path(str(shots)).parent / "photos"
+    hopper = write_demo_photos(folder)[1]
+    dark = folder / "dark.png"
+    Image.new("RGB", (320, 240)).save(dark)
+    _sign_in(page, base, "enid")
+    page.goto(f"{base}/watchlist/new")
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Reason").select_option("repeated_serious_theft")
+    page.get_by_label("Incident reference").fill("INC-2026-0043")
+    page.get_by_label("Notes").fill("Seen taking stock (browser test).")
+    photos = page.get_by_label("Reference photos (one face each)")
+    photos.set_input_files(str(dark))
+    page.get_by_label("I attest that this person is not known to be under 18.").check()
+    page.get_by_role("button", name="Submit for approval").click()
+    error = page.locator('[data-error-for="photos"]')
+    expect(error).to_contain_text("no face", timeout=60_000)
+    expect(page.get_by_label("Name")).to_have_value("Grace Hopper")
+    assert page.evaluate("document.querySelector('input[name=photos]').files.length") == 1
+    page.screenshot(path=str(shots / "09-enrol-refused-kept.png"), full_page=True)
+    photos.set_input_files(str(hopper))
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator("#entry-status")).to_have_text("Pending approval", timeout=60_000)
+    expect(page.locator("dd", has_text="Repeated serious theft")).to_be_visible()
+    entry_url = page.url
+    _sign_out(page)
+    _sign_in(page, base, "admin")
+    expect(page.locator("#count-entries")).to_have_text("1")  # her entry waits for approval
+    page.screenshot(path=str(shots / "05b-admin-home-waiting.png"), full_page=True)
+    page.get_by_role("link", name="waiting for your approval").click()
+    page.get_by_role("link", name="Grace Hopper").click()
+    expect(page).to_have_url(entry_url)
+    page.get_by_label("Reason for rejection").fill("no incident report on file")
+    page.get_by_role("button", name="Reject").click()
+    expect(page.locator("#entry-status")).to_have_text("Rejected")
+    page.screenshot(path=str(shots / "10-entry-rejected.png"), full_page=True)
+
+    # A camera nobody answers for says so; the shop door camera is deleted.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    page.goto(f"{base}/cameras")
+    page.get_by_label("Name").fill("Back door")
+    page.get_by_label("Source (stream URL, device or file)").fill(f"rtsp://127.0.0.1:{closed}/live")
+    page.get_by_role("button", name="Add camera").click()
+    back = page.locator("tr", has_text="Back door")
+    deadline = time.monotonic() + 120
+    while "Reconnecting" not in back.inner_text():
+        assert time.monotonic() < deadline, f"not reconnecting after 120 s: {back.inner_text()}"
+        time.sleep(1)
+        page.reload()
+    expect(back).to_contain_text("next try")
+    expect(back).to_contain_text(f"127.0.0.1:{closed}")
+    page.screenshot(path=str(shots / "11-cameras-reconnecting.png"), full_page=True)
+    for name in ("Shop door", "Back door"):
+        page.goto(f"{base}/cameras")
+        page.get_by_role("link", name=name).click()
+        page.get_by_label("Reason").fill("camera removed from the shop floor")
+        page.get_by_role("button", name="Delete camera").click()
+        expect(page.locator("#cameras")).not_to_contain_text(name)
+    page.screenshot(path=str(shots / "12-cameras-after-delete.png"), full_page=True)
+    page.goto(f"{base}/api/docs")
+    expect(page.locator(".swagger-ui .info")).to_contain_text("clearsight", timeout=30_000)
+    page.screenshot(path=str(shots / "13-api-docs.png"))
+    _sign_out(page)
+
+    # The auditor filters by action with empty dates, exports, and gets the same rows.
+    wide = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    wide.set_default_timeout(30_000)
+    _sign_in(wide, base, "audrey")
+    wide.goto(f"{base}/audit")
+    wide.get_by_label("Action").select_option("alert.decided")
+    expect(wide.get_by_label("Since (UTC)")).to_have_value("")
+    expect(wide.get_by_label("Until (UTC)")).to_have_value("")
+    wide.get_by_role("button", name="Filter").click()
+    expect(wide.locator("#audit-count")).to_contain_text("2 matching entries")
+    shown = wide.locator("#audit-table tbody tr td:first-child").all_inner_texts()
+    assert len(shown) == 2, shown
+    _fits(wide, 1400)
+    wide.screenshot(path=str(shots / "14-audit-filtered.png"), full_page=True)
+    with wide.expect_download() as download:
+        wide.locator("#export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert sorted(r["seq"] for r in rows) == sorted(shown)
+    assert {r["action"] for r in rows} == {"alert.decided"}
+    wide.goto(f"{base}/audit")
+    _fits(wide, 1400)  # the unfiltered log too, with its long ids and details
+    wide.screenshot(path=str(shots / "15-audit-all.png"))
+    wide.close()
 
     # Every step above left an audit entry; the chain still verifies once the service stops.
     service.stop()

@@ -73,7 +73,7 @@ def test_enrol_approve_alert_and_two_reviewer_confirmation(tmp_path: Path) -> No
         assert made.status_code == 303, made.text
         entry_id = made.headers["location"].rsplit("/", 1)[1]
         page = enroller.get(f"/watchlist/{entry_id}")
-        assert "pending_approval" in page.text and "Approve</button>" not in page.text
+        assert "Pending approval" in page.text and "Approve</button>" not in page.text
         csrf_a = login(approver, "adm")
         ok = approver.post(
             f"/watchlist/{entry_id}/approve",
@@ -103,7 +103,7 @@ def test_enrol_approve_alert_and_two_reviewer_confirmation(tmp_path: Path) -> No
         queue = r1.get("/api/alerts?status=pending").json()
         assert [a["id"] for a in queue] == [alert_id]
         screen = r1.get(f"/review/{alert_id}")
-        assert "0.9300" in screen.text and "violence" in screen.text
+        assert "0.9300" in screen.text and "Violence" in screen.text
         assert r1.get(f"/images/alerts/{alert_id}/1").headers["content-type"] == "image/png"
         d1 = r1.post(
             f"/review/{alert_id}/decide",
@@ -186,4 +186,4 @@ def test_second_reviewer_does_not_see_the_first_decision_before_deciding(tmp_pat
             data={"decision": "reject", "comment": "no", "csrf_token": c2},
         )
         after = r2.get(f"/review/{alert_id}").text
-        assert "FIRST-OPINION" in after and ">rejected<" in after
+        assert "FIRST-OPINION" in after and ">Rejected<" in after

@@ -55,3 +55,52 @@ def test_close_ends_a_looped_source(short_clip: Path) -> None:
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(VideoError, match=r"nope\.mp4"):
         open_camera_source(str(tmp_path / "nope.mp4"), IngestConfig(loop=True))
+
+
+def test_a_looped_file_decoded_faster_than_real_time_is_never_stamped_in_the_future(
+    short_clip: Path,
+) -> None:
+    """The demo camera's alerts were "received" before they were "captured": frames decoded
+    ahead of real time were stamped with their place in the clip, seconds in the future."""
+    from datetime import UTC, datetime
+
+    source = open_camera_source(str(short_clip), IngestConfig(loop=True, realtime=False))
+    ahead = []
+    with source:
+        for frame in source:
+            ahead.append((frame.capture_time - datetime.now(UTC)).total_seconds())
+            if len(ahead) == 25:
+                break
+    assert max(ahead) <= 0.0, f"stamped up to {max(ahead):.3f} s in the future"
+
+
+def test_closing_a_live_source_while_it_starts_never_joins_an_unstarted_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stop soon after a (re)start: ``close`` on the control thread used to find the reader
+    thread created but not started and fail with "cannot join thread before it is started"."""
+    import socket
+    import threading
+
+    from clearsight.ingest import StreamSource
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    source = StreamSource(f"rtsp://127.0.0.1:{port}/live", IngestConfig(reconnect_initial_s=0.1))
+    real_start = threading.Thread.start
+    errors: list[BaseException] = []
+
+    def start_with_close_first(thread: threading.Thread) -> None:
+        if thread.name.startswith("ingest:"):
+            try:
+                source.close()  # the stop request lands exactly between creation and start
+            except BaseException as error:
+                errors.append(error)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_with_close_first)
+    assert list(source) == []  # stopped: no frames, no error
+    monkeypatch.undo()
+    source.close()
+    assert errors == []

@@ -247,3 +247,19 @@ def demo_clip(
 
     build_demo_clip(out, width=width, height=height, fps=fps, seconds=seconds)
     Console().print(f"wrote {out} ({width}x{height}, {fps} fps, {seconds:g} s)")
+
+
+@app.command("demo-photos")
+@friendly_errors
+def demo_photos(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the two portraits to.")],
+) -> None:
+    """Write the two public-domain portraits the demo camera shows, to enrol one of them."""
+    from clearsight.demo import demo_portraits, write_demo_photos
+
+    for portrait, path in zip(demo_portraits(), write_demo_photos(folder), strict=True):
+        typer.echo(f"wrote {path}: {portrait.name} ({portrait.credit})")
+    typer.echo(
+        "Enrol one of them on the service's enrol page; the demo camera shows both people, "
+        "so only the enrolled one raises an alert."
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +59,30 @@ def serve(
         str | None, typer.Option(help="Publish confirmed alerts to this MQTT broker.")
     ] = None,
     mqtt_port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    mqtt_topic: Annotated[
+        str, typer.Option(help="Topic the confirmed alerts are published to.")
+    ] = "clearsight/alerts/confirmed",
+    mqtt_user: Annotated[str | None, typer.Option(help="MQTT broker user name.")] = None,
+    mqtt_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARSIGHT_MQTT_PASSWORD",
+            help="MQTT password (better given as $CLEARSIGHT_MQTT_PASSWORD).",
+        ),
+    ] = None,
+    mqtt_tls: Annotated[
+        bool, typer.Option("--mqtt-tls", help="Connect to the broker with TLS.")
+    ] = False,
+    mqtt_ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificate (PEM) the broker's is checked against.")
+    ] = None,
+    ha_discovery: Annotated[
+        bool,
+        typer.Option(
+            "--ha-discovery",
+            help="Announce confirmed alerts to Home Assistant (MQTT discovery, retained).",
+        ),
+    ] = False,
     confirmations: Annotated[
         int, typer.Option(help="Distinct reviewers needed to confirm an alert.")
     ] = 2,
@@ -141,12 +167,23 @@ def serve(
         required_confirmations=confirmations,
         secure_cookies=secure_cookies,
         audit_anchor_file=audit_anchor,
-        notify=NotifyConfig(webhook_url=webhook_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port),
+        notify=NotifyConfig(
+            webhook_url=webhook_url,
+            mqtt_host=mqtt_host,
+            mqtt_port=mqtt_port,
+            mqtt_topic=mqtt_topic,
+            mqtt_username=mqtt_user,
+            mqtt_password=mqtt_password,
+            mqtt_tls=mqtt_tls,
+            mqtt_ca_file=mqtt_ca_file,
+            home_assistant_discovery=ha_discovery,
+        ),
     )
     camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
     settings = settings.model_copy(update={"match_target_fmr": camera_config.match.target_fmr})
     _require_key(key_file, allow_unencrypted)  # before anything is created
     cluster = _cluster_setup(nats, nats_namespace, key_file) if nats else None
+    listener = _listen(host, port)  # a busy port stops here, before any set-up link exists
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
@@ -168,16 +205,41 @@ def serve(
         runtime if cameras else contextlib.nullcontext(),
         link if link is not None else contextlib.nullcontext(),
     ):
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
-            host=host,
-            port=port,
             log_level="warning",
             proxy_headers=bool(trusted_proxy),
             # Uvicorn believes forwarded headers from 127.0.0.1 by default; here only from
             # the proxies named, so a local client cannot claim another address.
             forwarded_allow_ips=list(trusted_proxy or []),
         )
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound now so that a port in use is reported before
+    anything is created (the set-up link among them), and kept for the server."""
+    from clearsight.errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address this machine has ({error})") from None
+    family, kind, proto, _, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        reason = "in use by another program" if error.errno == errno.EADDRINUSE else error.strerror
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {reason}; stop the other program or choose "
+            "another port with --port"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def _configured_model_id(config: ClearsightConfig) -> str:
@@ -258,6 +320,15 @@ def _database(data_dir: Path, database_url: str | None):  # type: ignore[no-unty
     return Database.for_data_dir(data_dir)
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return "unknown"
+
+
 @audit_app.command("verify")
 @friendly_errors
 def audit_verify(
@@ -335,7 +406,7 @@ def audit_export(
     """Write the audit log (oldest first) as CSV, with each entry's hashes."""
     import csv
 
-    from clearsight.audit import CSV_HEADER, csv_row
+    from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
     from clearsight.errors import InputError
     from clearsight.store import audit_log
     from clearsight.store._audit_log import AuditFilter
@@ -356,6 +427,31 @@ def audit_export(
     try:
         with db.session() as session:
             entries = audit_log.search(session, where, None)
+            # The export is itself an access to the log, recorded with what it held.
+            audit_log.append(
+                session,
+                AuditEvent(
+                    f"cli:{_os_user()}"[:64],
+                    AuditAction.AUDIT_EXPORTED,
+                    "audit",
+                    "csv",
+                    reason="clearsight audit export",
+                    details={
+                        "rows": str(len(entries)),
+                        "filter": " ".join(
+                            f"{k}={v}"
+                            for k, v in (
+                                ("actor", actor),
+                                ("action", action),
+                                ("since", since),
+                                ("until", until),
+                            )
+                            if v
+                        )
+                        or "none",
+                    },
+                ),
+            )
     finally:
         db.dispose()
     handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout

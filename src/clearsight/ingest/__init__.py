@@ -8,6 +8,7 @@ from clearsight.ingest._image import (
     load_image,
 )
 from clearsight.ingest._sources import (
+    ConnectionProblem,
     DeviceSource,
     FrameSource,
     ImageFolderSource,
@@ -20,6 +21,7 @@ __all__ = [
     "FILE_FORMATS",
     "MAX_IMAGE_PIXELS",
     "UPLOAD_FORMATS",
+    "ConnectionProblem",
     "DeviceSource",
     "FrameSource",
     "ImageFolderSource",

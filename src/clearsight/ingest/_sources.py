@@ -13,6 +13,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,6 +170,14 @@ class ImageFolderSource(FrameSource):
             yield Frame(image=image, capture_time=captured, source=self.name, index=index)
 
 
+@dataclass(frozen=True)
+class ConnectionProblem:
+    """A live source that lost (or never had) its stream: the last error, the next try."""
+
+    error: str
+    next_try_at: datetime
+
+
 class _LatestFrameSource(FrameSource):
     """A live source: a reader thread keeps only the newest frame; reconnects with backoff."""
 
@@ -184,8 +193,16 @@ class _LatestFrameSource(FrameSource):
         self._condition = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._problem: ConnectionProblem | None = None
         self.dropped_frames = 0
         self.reconnects = 0
+
+    @property
+    def connection_problem(self) -> ConnectionProblem | None:
+        """Why the source has no frames now and when it tries again; None while frames flow
+        (or before the first try)."""
+        with self._condition:
+            return self._problem
 
     @abstractmethod
     def _read_frames(self) -> Iterator[np.ndarray]:
@@ -197,6 +214,7 @@ class _LatestFrameSource(FrameSource):
             if self._slot is not None:
                 self.dropped_frames += 1
             self._slot = frame
+            self._problem = None
             self._condition.notify()
 
     def _reader(self) -> None:
@@ -223,15 +241,22 @@ class _LatestFrameSource(FrameSource):
                     return
                 self.reconnects += 1
                 logger.warning("%s; reopening in %.1f s", error, delay)
+                with self._condition:
+                    self._problem = ConnectionProblem(
+                        str(error), datetime.now(UTC) + timedelta(seconds=delay)
+                    )
                 if self._stop.wait(delay):
                     return
                 delay = min(delay * 2, self._config.reconnect_max_s)
 
     def __iter__(self) -> Iterator[Frame]:
-        self._thread = threading.Thread(
-            target=self._reader, name=f"ingest:{self.name}", daemon=True
-        )
-        self._thread.start()
+        if self._stop.is_set():
+            return
+        reader = threading.Thread(target=self._reader, name=f"ingest:{self.name}", daemon=True)
+        reader.start()
+        # Published only once started: ``close`` may run on another thread at any moment and
+        # must never join a thread that has not started.
+        self._thread = reader
         while True:
             with self._condition:
                 while self._slot is None and not self._finished and not self._stop.is_set():

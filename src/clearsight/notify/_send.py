@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from paho.mqtt import publish
+
+if TYPE_CHECKING:
+    from paho.mqtt.publish import AuthParameter, MessagesList
 
 from clearsight.notify._config import NotifyConfig
 from clearsight.review import AlertStatus
@@ -63,6 +68,8 @@ class Notifier:
 
     def __init__(self, config: NotifyConfig) -> None:
         self.config = config
+        self.failures = 0
+        """Delivery attempts that failed since start (each is retried later)."""
 
     @property
     def channels(self) -> list[str]:
@@ -85,16 +92,58 @@ class Notifier:
             )
             response.raise_for_status()
         if self.config.mqtt_host:
-            publish.single(
-                self.config.mqtt_topic,
-                body,
-                qos=1,
-                hostname=self.config.mqtt_host,
-                port=self.config.mqtt_port,
-                client_id=f"clearsight-{message.alert_id[:8]}",
-                keepalive=max(5, int(self.config.timeout_s)),
-            )
+            self._publish(self.config.mqtt_host, message, body)
         return self.channels
+
+    def _publish(self, host: str, message: ConfirmedAlertMessage, body: str) -> None:
+        messages: MessagesList = []
+        if self.config.home_assistant_discovery:
+            topic, announcement = home_assistant_discovery(self.config)
+            messages.append((topic, announcement, 1, True))
+        messages.append((self.config.mqtt_topic, body, 1, False))
+        config = self.config
+        auth: AuthParameter | None = None
+        if config.mqtt_username:
+            auth = {"username": config.mqtt_username, "password": config.mqtt_password or ""}
+        tls = None
+        if config.mqtt_tls:  # the broker's certificate and host name are checked
+            tls = ssl.create_default_context(
+                cafile=str(config.mqtt_ca_file) if config.mqtt_ca_file else None
+            )
+        publish.multiple(
+            messages,
+            hostname=host,
+            port=config.mqtt_port,
+            client_id=f"clearsight-{message.alert_id[:8]}",
+            keepalive=max(5, int(config.timeout_s)),
+            auth=auth,
+            tls=tls,  # type: ignore[arg-type]  # paho documents an SSLContext here too
+        )
+
+
+HOME_ASSISTANT_OBJECT = "clearsight_confirmed_alert"
+
+
+def home_assistant_discovery(config: NotifyConfig) -> tuple[str, str]:
+    """(topic, payload) announcing confirmed alerts to Home Assistant as an ``event`` entity
+    that fires ``alert.confirmed`` on the alert topic (the message's ``event`` field)."""
+    payload = {
+        "name": "Confirmed alert",
+        "unique_id": HOME_ASSISTANT_OBJECT,
+        "object_id": HOME_ASSISTANT_OBJECT,
+        "state_topic": config.mqtt_topic,
+        "event_types": ["alert.confirmed"],
+        "value_template": "{{ {'event_type': value_json.event, 'subject': value_json.subject_name,"
+        " 'source': value_json.source, 'alert_id': value_json.alert_id} | tojson }}",
+        "device": {
+            "identifiers": ["clearsight"],
+            "name": "clearsight",
+            "manufacturer": "clearsight",
+            "model": "face recognition service",
+        },
+    }
+    topic = f"{config.home_assistant_prefix}/event/clearsight/{HOME_ASSISTANT_OBJECT}/config"
+    return topic, json.dumps(payload, sort_keys=True)
 
 
 def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]:
@@ -110,6 +159,7 @@ def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]
         try:
             channels = notifier.send(message)
         except (httpx.HTTPError, OSError, ValueError) as error:
+            notifier.failures += 1
             log.warning("notifying alert %s failed, will retry: %s", message.alert_id, error)
             continue
         with db.session() as session:

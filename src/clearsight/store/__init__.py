@@ -8,6 +8,8 @@ from clearsight.store import _accounts as accounts
 from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
+from clearsight.store import _corrections as corrections
+from clearsight.store import _history as history
 from clearsight.store import _retention as retention
 from clearsight.store import _sites as sites
 from clearsight.store import _watchlist as watchlist
@@ -65,7 +67,9 @@ __all__ = [
     "blob_replacer",
     "cameras",
     "configured_cipher",
+    "corrections",
     "encode_png",
+    "history",
     "reembed_watchlist",
     "retention",
     "sealed_records",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent, ChainEntry, ChainReport, link, verify_chain
@@ -219,3 +219,9 @@ def verify_records(session: Session) -> list[str]:
         if alert_id not in erased_alerts
     ]
     return problems
+
+
+def count(session: Session, where: AuditFilter) -> int:
+    """How many entries match (the page shows the newest; the export holds them all)."""
+    matching = _filtered(select(AuditRecord), where).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)

@@ -100,6 +100,7 @@ def report_status(
     analysed_fps: float | None = None,
     last_frame_at: datetime | None = None,
     last_error: str | None = None,
+    next_retry_at: datetime | None = None,
 ) -> None:
     """A worker's heartbeat (not audited: it is operational state, not an access)."""
     camera = get_camera(session, camera_id)
@@ -108,4 +109,5 @@ def report_status(
     if last_frame_at is not None:
         camera.last_frame_at = last_frame_at
     camera.last_error = last_error
+    camera.next_retry_at = next_retry_at
     camera.updated_at = now

@@ -27,3 +27,5 @@ class EntryStatus(enum.StrEnum):
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
     EXPIRED = "expired"
+    REJECTED = "rejected"  # refused by an approver; photos and templates deleted
+    WITHDRAWN = "withdrawn"  # taken back before approval; photos and templates deleted

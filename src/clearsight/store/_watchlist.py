@@ -217,7 +217,13 @@ def purge_expired(session: Session, now: datetime) -> list[str]:
     _audit_log.lock_chain(session)
     entries = session.scalars(
         select(WatchlistEntry)
-        .where(WatchlistEntry.status != EntryStatus.EXPIRED.value, WatchlistEntry.expires_at <= now)
+        .where(
+            # Rejected and withdrawn entries were purged when they were closed.
+            WatchlistEntry.status.in_(
+                [EntryStatus.PENDING_APPROVAL.value, EntryStatus.APPROVED.value]
+            ),
+            WatchlistEntry.expires_at <= now,
+        )
         .options(selectinload(WatchlistEntry.photos))
     ).all()
     for entry in entries:

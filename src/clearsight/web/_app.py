@@ -18,38 +18,29 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from clearsight.errors import (
-    ClearsightError,
-    CryptoError,
-    InputError,
-    NotFoundError,
-    PermissionDeniedError,
-    PolicyError,
-    StoreError,
+from clearsight.errors import ClearsightError
+from clearsight.web import (
+    _api,
+    _interfaces,
+    _pages_account,
+    _pages_corrections,
+    _pages_history,
+    _pages_privacy,
+    _pages_work,
 )
-from clearsight.web import _api, _pages_account, _pages_privacy, _pages_work
-from clearsight.web._auth import LoginRequiredError, current_principal
+from clearsight.web._auth import (
+    LoginRequiredError,
+    PasswordChangeRequiredError,
+    current_principal,
+)
 from clearsight.web._context import Hooks, ServiceContext
+from clearsight.web._errors import status_of
 from clearsight.web._limits import BodySizeLimit, SecurityHeaders
 from clearsight.web._render import STATIC_DIR, render
 from clearsight.web._services import maintain
 from clearsight.web._settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-
-def _status_of(error: ClearsightError) -> int:
-    for kind, status in (
-        (NotFoundError, 404),
-        (InputError, 400),
-        (PolicyError, 409),
-        (PermissionDeniedError, 403),
-        (StoreError, 503),
-        (CryptoError, 503),
-    ):
-        if isinstance(error, kind):
-            return status
-    return 400
 
 
 def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
@@ -75,7 +66,8 @@ def allowed_methods(app: FastAPI, path: str) -> set[str]:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """Machine endpoints answer in JSON (401, not a redirect to the sign-in page)."""
+    return request.url.path.startswith("/api/") or request.url.path == "/metrics"
 
 
 async def _error(
@@ -99,10 +91,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         return RedirectResponse("/login", status_code=303)
 
+    async def password_change_required(request: Request, _: Exception) -> Response:
+        message = "your password was reset: choose a new one on the password page first"
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return RedirectResponse("/account/password", status_code=303)
+
     async def clearsight_error(request: Request, error: Exception) -> Response:
         if not isinstance(error, ClearsightError):
             raise error
-        status = _status_of(error)
+        status = status_of(error)
         if status >= 500:
             log.error("store failure on %s: %s", request.url.path, error)
         return await _error(request, status, str(error))
@@ -136,6 +134,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(PasswordChangeRequiredError, password_change_required)
     app.add_exception_handler(ClearsightError, clearsight_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -185,7 +184,11 @@ def create_app(settings: ServiceSettings, hooks: Hooks | None = None) -> FastAPI
     app.include_router(_pages_work.router)
     app.include_router(_pages_privacy.api_router)
     app.include_router(_pages_privacy.router)
+    app.include_router(_pages_corrections.router)
+    app.include_router(_pages_history.router)
+    app.include_router(_interfaces.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(_interfaces.DOCS_ASSETS, _interfaces.docs_assets(), name="docs-assets")
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

@@ -35,9 +35,15 @@ class Principal:
     """Set for browser sessions; None for API tokens."""
     pending_approval: bool = False
     """The account's role and sites wait for a second admin (it holds only ``account``)."""
+    must_change_password: bool = False
+    """An admin reset the password: until it is changed only the password page opens."""
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+
+class PasswordChangeRequiredError(Exception):
+    """The password was reset by an admin: the user is sent to the password page."""
 
 
 class LoginRequiredError(Exception):
@@ -100,7 +106,8 @@ def _resolve(request: Request) -> Principal | None:
             Role(user.role),
             powers_of(user),
             row.csrf_token,
-            not accounts.is_approved(user),
+            pending_approval=not accounts.is_approved(user),
+            must_change_password=user.must_change_password,
         )
 
 
@@ -125,8 +132,11 @@ async def check_csrf(request: Request, expected: str | None) -> None:
         raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
 
 
-def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that lets the request through only with ``permission``."""
+def require(
+    permission: Permission, *, before_password_change: bool = False
+) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that lets the request through only with ``permission``; only routes
+    marked ``before_password_change`` open while a reset password awaits its change."""
 
     async def dependency(request: Request) -> Principal:
         principal = await current_principal(request)
@@ -134,6 +144,8 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
             raise LoginRequiredError("sign in first")
         if principal.csrf_token is not None:
             await check_csrf(request, principal.csrf_token)
+        if principal.must_change_password and not before_password_change:
+            raise PasswordChangeRequiredError()
         if not principal.can(permission):
             raise HTTPException(
                 403,

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from clearsight.audit import AuditAction, AuditEvent
+from clearsight.errors import ClearsightError, InputError, PolicyError
 from clearsight.store import ApiToken, Role, User, accounts, audit_log, cameras
 from clearsight.store import sites as store_sites
 from clearsight.store._cameras import CameraFields
@@ -23,6 +25,8 @@ from clearsight.web._auth import (
     require,
     service,
 )
+from clearsight.web._forms import refused_form
+from clearsight.web._home import home_counts
 from clearsight.web._limits import client_address
 from clearsight.web._permissions import Permission, parse_scopes
 from clearsight.web._render import render
@@ -69,7 +73,9 @@ def _start_session(request: Request, user: User) -> Response:
             ),
             at=now,
         )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(
+        "/account/password" if user.must_change_password else "/", status_code=303
+    )
     response.set_cookie(
         SESSION_COOKIE,
         new.secret,
@@ -147,7 +153,10 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+def logout(
+    request: Request,
+    principal: Principal = Depends(require(P.ACCOUNT, before_password_change=True)),
+) -> Response:
     ctx = service(request)
     with ctx.db.session() as s:
         accounts.close_session(s, request.cookies.get(SESSION_COOKIE, ""))
@@ -164,7 +173,10 @@ async def home(request: Request) -> Response:
     principal = await current_principal(request)
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "home.html", principal)
+    if principal.must_change_password:
+        return RedirectResponse("/account/password", status_code=303)
+    counts = await run_in_threadpool(home_counts, service(request), principal)
+    return render(request, "home.html", principal, counts=counts)
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
@@ -214,11 +226,19 @@ def tokens_revoke(
     return RedirectResponse("/account/tokens", status_code=303)
 
 
+def _users(request: Request) -> list[User]:
+    with service(request).db.read_session() as s:
+        return list(s.scalars(select(User).order_by(User.username)).all())
+
+
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, principal: Principal = _as(P.USERS_MANAGE)) -> Response:
-    with service(request).db.read_session() as s:
-        users = s.scalars(select(User).order_by(User.username)).all()
-    return render(request, "users.html", principal, users=users, roles=list(Role))
+    return render(
+        request, "users.html", principal, users=_users(request), roles=list(Role), values={}
+    )
+
+
+USER_HINTS = {"password": ("password",), "username": ("username", "user ")}
 
 
 @router.post("/users")
@@ -229,8 +249,20 @@ def users_create(
     role: Annotated[Role, Form()],
     principal: Principal = _as(P.USERS_MANAGE),
 ) -> Response:
-    with service(request).db.session() as s:
-        accounts.create_user(s, username.strip().lower(), password, role, principal.username)
+    try:
+        with service(request).db.session() as s:
+            accounts.create_user(s, username.strip().lower(), password, role, principal.username)
+    except ClearsightError as error:
+        return refused_form(
+            request,
+            "users.html",
+            principal,
+            error,
+            {"username": username, "role": role.value},
+            USER_HINTS,
+            users=_users(request),
+            roles=list(Role),
+        )
     return RedirectResponse("/users", status_code=303)
 
 
@@ -282,10 +314,7 @@ def users_disable(
 
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
-    with service(request).db.read_session() as s:
-        rows = cameras.list_cameras(s)
-        risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}
-    return render(request, "cameras.html", principal, cameras=rows, risks=risks)
+    return render(request, "cameras.html", principal, values={}, **_cameras_context(request))
 
 
 def _camera_fields(
@@ -302,6 +331,34 @@ def _camera_fields(
     )
 
 
+CAMERA_HINTS = {
+    "name": ("name", "already exists"),
+    "source": ("source",),
+    "site": ("site",),
+}
+
+
+def _camera_values(
+    name: str, source: str, site: str, vendor: str, model: str, firmware: str, enabled: str | None
+) -> dict[str, object]:
+    return {
+        "name": name,
+        "source": source,
+        "site": site,
+        "vendor": vendor,
+        "model": model,
+        "firmware": firmware,
+        "enabled": enabled == "on",
+    }
+
+
+def _cameras_context(request: Request) -> dict[str, Any]:
+    with service(request).db.read_session() as s:
+        rows = cameras.list_cameras(s)
+        risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}
+    return {"cameras": rows, "risks": risks}
+
+
 @router.post("/cameras")
 def cameras_create(
     request: Request,
@@ -315,12 +372,23 @@ def cameras_create(
     principal: Principal = _as(P.CAMERAS_MANAGE),
 ) -> Response:
     ctx = service(request)
-    with ctx.db.session() as s:
-        cameras.create_camera(
-            s,
-            _camera_fields(name, source, site, vendor, model, firmware, enabled),
-            principal.username,
-            ctx.now(),
+    try:
+        with ctx.db.session() as s:
+            cameras.create_camera(
+                s,
+                _camera_fields(name, source, site, vendor, model, firmware, enabled),
+                principal.username,
+                ctx.now(),
+            )
+    except ClearsightError as error:
+        return refused_form(
+            request,
+            "cameras.html",
+            principal,
+            error,
+            _camera_values(name, source, site, vendor, model, firmware, enabled),
+            CAMERA_HINTS,
+            **_cameras_context(request),
         )
     return RedirectResponse("/cameras", status_code=303)
 
@@ -348,12 +416,25 @@ def camera_update(
     principal: Principal = _as(P.CAMERAS_MANAGE),
 ) -> Response:
     ctx = service(request)
-    with ctx.db.session() as s:
-        cameras.update_camera(
-            s,
-            camera_id,
-            _camera_fields(name, source, site, vendor, model, firmware, enabled),
-            principal.username,
-            ctx.now(),
+    try:
+        with ctx.db.session() as s:
+            cameras.update_camera(
+                s,
+                camera_id,
+                _camera_fields(name, source, site, vendor, model, firmware, enabled),
+                principal.username,
+                ctx.now(),
+            )
+    except (InputError, PolicyError) as error:  # a camera that does not exist stays a 404
+        with ctx.db.read_session() as s:
+            camera = cameras.get_camera(s, camera_id)
+        return refused_form(
+            request,
+            "camera_edit.html",
+            principal,
+            error,
+            _camera_values(name, source, site, vendor, model, firmware, enabled),
+            CAMERA_HINTS,
+            camera=camera,
         )
     return RedirectResponse("/cameras", status_code=303)

@@ -5,22 +5,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
+from clearsight.errors import ClearsightError
 from clearsight.review import AlertStatus, Decision
-from clearsight.store import ReasonCategory, alerts, audit_log, watchlist
+from clearsight.store import ReasonCategory, alerts, audit_log, history, watchlist
 from clearsight.store._audit_log import AuditFilter
 from clearsight.store._watchlist import EntryDraft
 from clearsight.web import _services as services
 from clearsight.web._api import read_uploads
 from clearsight.web._auth import Principal, require, service
+from clearsight.web._display import parse_when
+from clearsight.web._forms import refused_form
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
-from clearsight.web._schemas import MAX_STORED_INT, Instant
+from clearsight.web._schemas import MAX_STORED_INT
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -33,10 +38,14 @@ def _as(permission: Permission) -> Any:
 
 
 @router.get("/watchlist", response_class=HTMLResponse)
-def watchlist_page(request: Request, principal: Principal = _as(P.WATCHLIST_READ)) -> Response:
+def watchlist_page(
+    request: Request,
+    status: Annotated[str, Query(max_length=32)] = "",
+    principal: Principal = _as(P.WATCHLIST_READ),
+) -> Response:
     with service(request).db.read_session() as s:
-        entries = watchlist.list_entries(s)
-    return render(request, "watchlist.html", principal, entries=entries)
+        entries = [e for e in watchlist.list_entries(s) if not status or e.status == status]
+    return render(request, "watchlist.html", principal, entries=entries, shown=status)
 
 
 @router.get("/watchlist/new", response_class=HTMLResponse)
@@ -49,6 +58,16 @@ def watchlist_new(request: Request, principal: Principal = _as(P.WATCHLIST_ENROL
         reasons=list(ReasonCategory),
         max_days=ctx.settings.watchlist_max_expiry_days,
     )
+
+
+ENROL_HINTS = {
+    "photos": ("photo", "face", "image", "upload", ".png", ".jpg", ".jpeg", "413"),
+    "attested_not_minor": ("attest",),
+    "incident_ref": ("incident",),
+    "notes": ("notes",),
+    "site": ("site",),
+    "name": ("name",),
+}
 
 
 @router.post("/watchlist")
@@ -67,8 +86,27 @@ def watchlist_create(
     draft = EntryDraft(
         name, reason_category, incident_ref, notes, attested_not_minor == "on", site=site
     )
-    uploads = [u for u in read_uploads(ctx.settings.max_upload_bytes, photos) if u.data]
-    entry_id = services.enrol(ctx, principal, draft, uploads)
+    try:
+        uploads = [u for u in read_uploads(ctx.settings.max_upload_bytes, photos) if u.data]
+        entry_id = services.enrol(ctx, principal, draft, uploads)
+    except (ClearsightError, HTTPException) as error:
+        return refused_form(
+            request,
+            "watchlist_new.html",
+            principal,
+            error,
+            {
+                "name": name,
+                "reason_category": reason_category.value,
+                "incident_ref": incident_ref,
+                "notes": notes,
+                "site": site,
+                "attested_not_minor": attested_not_minor == "on",
+            },
+            ENROL_HINTS,
+            reasons=list(ReasonCategory),
+            max_days=ctx.settings.watchlist_max_expiry_days,
+        )
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
 
 
@@ -96,6 +134,9 @@ def watchlist_entry(
         entry=entry,
         may_approve=principal.can(P.WATCHLIST_APPROVE)
         and entry.enrolled_by != principal.user_id
+        and entry.status == "pending_approval",
+        may_correct=principal.can(P.WATCHLIST_ENROL)
+        and entry.enrolled_by == principal.user_id
         and entry.status == "pending_approval",
     )
 
@@ -136,10 +177,19 @@ def alert_image(
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
-    allowed = services.reviewer_sites(service(request), principal)
-    with service(request).db.read_session() as s:
+    ctx = service(request)
+    allowed = services.reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
         pending = alerts.list_alerts(s, AlertStatus.PENDING, sites=allowed)
-    return render(request, "review_queue.html", principal, alerts=pending)
+        decided = history.decided_by(s, principal.user_id, [a.id for a in pending])
+    return render(
+        request,
+        "review_queue.html",
+        principal,
+        alerts=pending,
+        decided=decided,
+        required=ctx.settings.required_confirmations,
+    )
 
 
 @router.get("/review/{alert_id}", response_class=HTMLResponse)
@@ -172,35 +222,69 @@ def review_decide(
 
 
 def _audit_filter(
-    actor: str,
-    action: str,
-    record_id: str,
-    since: Instant | None,
-    until: Instant | None,
-) -> AuditFilter:
-    return AuditFilter(actor.strip(), action.strip(), record_id.strip(), since, until)
+    actor: str, action: str, record_id: str, since: str, until: str
+) -> tuple[AuditFilter, dict[str, str]]:
+    """The filter the form asked for, and the problems with it (field -> message).
+
+    Empty fields mean "no bound"; a time without a zone is read as UTC, the zone the page
+    shows times in.
+    """
+    errors: dict[str, str] = {}
+    bounds: dict[str, datetime | None] = {}
+    for name, text in (("since", since), ("until", until)):
+        try:
+            bounds[name] = parse_when(text)
+        except ValueError as error:
+            errors[name] = str(error)
+            bounds[name] = None
+    where = AuditFilter(
+        actor.strip(), action.strip(), record_id.strip(), bounds["since"], bounds["until"]
+    )
+    return where, errors
+
+
+def _filter_query(where: AuditFilter) -> str:
+    """The filter as a query string, so the export link asks for exactly what is shown."""
+    values = {
+        "actor": where.actor,
+        "action": where.action,
+        "record_id": where.record_id,
+        "since": where.since.isoformat() if where.since else "",
+        "until": where.until.isoformat() if where.until else "",
+    }
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+AUDIT_PAGE_ROWS = 500
+Text200 = Annotated[str, Query(max_length=200)]
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
-    actor: str = "",
-    action: str = "",
-    record_id: str = "",
-    since: Instant | None = None,
-    until: Instant | None = None,
+    actor: Text200 = "",
+    action: Text200 = "",
+    record_id: Text200 = "",
+    since: Text200 = "",
+    until: Text200 = "",
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
-    where = _audit_filter(actor, action, record_id, since, until)
+    where, errors = _audit_filter(actor, action, record_id, since, until)
     with service(request).db.read_session() as s:
-        entries = audit_log.search(s, where, 500)
+        entries = [] if errors else audit_log.search(s, where, AUDIT_PAGE_ROWS)
+        total = 0 if errors else audit_log.count(s, where)
         report = audit_log.verify(s)
     return render(
         request,
         "audit.html",
         principal,
+        400 if errors else 200,
         entries=entries,
+        total=total,
         where=where,
+        values={"since": since, "until": until},
+        errors=errors,
+        export_query=_filter_query(where),
         actions=[a.value for a in AuditAction],
         report=report,
     )
@@ -209,15 +293,17 @@ def audit_page(
 @router.get("/audit/export.csv")
 def audit_export(
     request: Request,
-    actor: str = "",
-    action: str = "",
-    record_id: str = "",
-    since: Instant | None = None,
-    until: Instant | None = None,
+    actor: Text200 = "",
+    action: Text200 = "",
+    record_id: Text200 = "",
+    since: Text200 = "",
+    until: Text200 = "",
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
     ctx = service(request)
-    where = _audit_filter(actor, action, record_id, since, until)
+    where, errors = _audit_filter(actor, action, record_id, since, until)
+    if errors:
+        raise HTTPException(400, "; ".join(f"{k}: {v}" for k, v in errors.items()))
     with ctx.db.session() as s:
         entries = audit_log.search(s, where, None)
         audit_log.append(
@@ -227,7 +313,7 @@ def audit_export(
                 AuditAction.AUDIT_EXPORTED,
                 "audit",
                 "csv",
-                details={"rows": str(len(entries))},
+                details={"rows": str(len(entries)), "filter": _filter_query(where) or "none"},
             ),
         )
 

@@ -17,6 +17,8 @@ class Permission(enum.StrEnum):
     REFERENCE_VIEW = "faces:reference"
     ALERTS_REVIEW = "alerts:review"
     ALERTS_INGEST = "alerts:ingest"
+    ALERTS_HISTORY = "alerts:history"  # the event history: past alerts and their decisions
+    METRICS_READ = "metrics:read"  # Prometheus /metrics (scrape with an API token)
     AUDIT_READ = "audit:read"
     SUBJECT_ACCESS = "privacy:subject_access"
 
@@ -31,6 +33,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCHLIST_APPROVE,
             Permission.REFERENCE_VIEW,
             Permission.ALERTS_INGEST,
+            Permission.ALERTS_HISTORY,
+            Permission.METRICS_READ,
         }
     ),
     Role.ENROLLER: frozenset(
@@ -43,10 +47,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.REVIEWER: frozenset(
-        {Permission.ACCOUNT, Permission.ALERTS_REVIEW, Permission.REFERENCE_VIEW}
+        {
+            Permission.ACCOUNT,
+            Permission.ALERTS_REVIEW,
+            Permission.REFERENCE_VIEW,
+            Permission.ALERTS_HISTORY,
+        }
     ),
-    # Auditors read the log; they see no faces and change nothing.
-    Role.AUDITOR: frozenset({Permission.ACCOUNT, Permission.AUDIT_READ}),
+    # Auditors read the log and the event history; they see no faces and change nothing.
+    Role.AUDITOR: frozenset({Permission.ACCOUNT, Permission.AUDIT_READ, Permission.ALERTS_HISTORY}),
     # Privacy officers answer access and erasure requests: they search by a requester's face,
     # export what matches and erase it. Nobody else can; admins cannot grant it to themselves.
     Role.PRIVACY_OFFICER: frozenset({Permission.ACCOUNT, Permission.SUBJECT_ACCESS}),

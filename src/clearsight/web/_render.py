@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from clearsight.store import accounts
+from clearsight.web import _display as display
 from clearsight.web._auth import Principal
 from clearsight.web._permissions import Permission
 
@@ -23,6 +24,7 @@ def templates() -> Jinja2Templates:
     global _templates  # built on first use, not at import
     if _templates is None:
         _templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+        display.install(_templates.env)
     return _templates
 
 

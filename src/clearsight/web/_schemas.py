@@ -27,7 +27,7 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
-def _within_range(value: datetime) -> datetime:
+def within_storable_range(value: datetime) -> datetime:
     """A date-time the service can convert to UTC and store: 1900-2999 (year 1 or 9999 with
     an offset would overflow when converted)."""
     try:
@@ -54,7 +54,9 @@ def _not_a_number(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_within_range)]
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(within_storable_range)
+]
 """A date-time with a time zone, 1900-2999: every date a client sends is of this type."""
 
 

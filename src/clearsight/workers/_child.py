@@ -8,6 +8,7 @@ are sent to the supervisor.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 import time
@@ -15,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
-from clearsight.ingest import FrameSource
+from clearsight.ingest import ConnectionProblem, FrameSource
 from clearsight.match import AutoSearch, Gallery
 from clearsight.workers._source import open_camera_source
 from clearsight.workers._types import (
@@ -28,6 +29,7 @@ from clearsight.workers._types import (
 )
 
 log = logging.getLogger(__name__)
+_CONNECTION_POLL_S = 0.25
 
 
 class _Outbox:
@@ -66,13 +68,17 @@ class _Meter:
         # The first frame is reported at once, so the status page shows the camera running.
         return self.frames == 1 or time.monotonic() - self._window_start >= self.interval_s
 
-    def report(self, state: WorkerState, error: str | None = None) -> WorkerReport:
+    def report(
+        self, state: WorkerState, error: str | None = None, next_try_at: datetime | None = None
+    ) -> WorkerReport:
         now = time.monotonic()
         elapsed = now - self._window_start
         if elapsed >= self.interval_s / 2:  # too short a window says nothing about the rate
             self._fps = self._window_frames / elapsed
             self._window_start, self._window_frames = now, 0
-        return WorkerReport(state, self._fps, self.frames, self.alerts, self.last_frame_at, error)
+        return WorkerReport(
+            state, self._fps, self.frames, self.alerts, self.last_frame_at, error, next_try_at
+        )
 
 
 def _describe(error: BaseException) -> str:
@@ -135,6 +141,12 @@ def _run(
         daemon=True,
     )
     listener.start()
+    threading.Thread(
+        target=_watch_connection,
+        args=(source, stop, outbox, meter),
+        name="clearsight-worker-connection",
+        daemon=True,
+    ).start()
     with source:
         for frame in source:
             if stop.is_set():
@@ -174,3 +186,31 @@ def _listen(
                 search.update(message.gallery)
             except ValueError as error:  # a gallery of another model: keep the old one
                 outbox.send(meter.report(WorkerState.RUNNING, _describe(error)))
+
+
+_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """A stream URL's user name and password out of a message shown on the status page."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
+def _watch_connection(
+    source: FrameSource, stop: threading.Event, outbox: _Outbox, meter: _Meter
+) -> None:
+    """Report a live source that cannot reach its stream as RECONNECTING, with the error and
+    the next try, each time either changes; the frame loop reports RUNNING once frames flow.
+    Without this a camera nobody answers for stays "starting" with no error."""
+    last: ConnectionProblem | None = None
+    while not stop.wait(_CONNECTION_POLL_S):
+        problem = getattr(source, "connection_problem", None)
+        if not isinstance(problem, ConnectionProblem) or problem == last:
+            continue
+        last = problem
+        try:
+            outbox.send(
+                meter.report(WorkerState.RECONNECTING, redact(problem.error), problem.next_try_at)
+            )
+        except (OSError, ValueError):
+            return  # the supervisor is gone

@@ -88,8 +88,9 @@ class CameraRuntime:
             self._fingerprint = self._watchlist_fingerprint(session)
         self.supervisor.start()
         self.sync()
-        self._thread = threading.Thread(target=self._poll, name="clearsight-cameras", daemon=True)
-        self._thread.start()
+        poller = threading.Thread(target=self._poll, name="clearsight-cameras", daemon=True)
+        poller.start()
+        self._thread = poller  # only a started thread is ever joined by stop()
 
     def stop(self) -> None:
         self._stop.set()
@@ -172,6 +173,7 @@ class CameraRuntime:
                     status.analysed_fps,
                     status.last_frame_at,
                     status.last_error,
+                    status.next_restart_at,
                 )
         except NotFoundError:
             pass  # the camera was deleted meanwhile

@@ -11,12 +11,15 @@ from clearsight.errors import VideoError
 from clearsight.ingest import FrameSource, VideoFileSource, open_source
 from clearsight.types import Frame
 
+_TICK = timedelta(microseconds=1)
+
 
 class LoopingSource(FrameSource):
     """Replays a video file from the start each time it ends, until closed.
 
     Each pass is stamped from the wall clock when it starts, so capture times keep rising
-    as a live camera's would, and frame indexes keep counting across passes.
+    as a live camera's would, never ahead of the clock, and frame indexes keep counting
+    across passes.
     """
 
     def __init__(self, spec: str, config: IngestConfig, first: FrameSource | None = None) -> None:
@@ -43,8 +46,13 @@ class LoopingSource(FrameSource):
                 for frame in source:
                     if first_time is None:
                         first_time = frame.capture_time
-                    stamped = started + (frame.capture_time - first_time)
-                    if last is not None and stamped > last:
+                    # Never later than the moment the frame is handed out: a frame decoded
+                    # ahead of real time was not captured in the future, and an alert's capture
+                    # time must not come after the time the service receives it.
+                    stamped = min(started + (frame.capture_time - first_time), datetime.now(UTC))
+                    if last is not None and stamped <= last:
+                        stamped = last + _TICK
+                    elif last is not None:
                         step = min(stamped - last, timedelta(seconds=1))
                     last = stamped
                     yield replace(frame, capture_time=stamped, index=index)

@@ -332,6 +332,7 @@ class Supervisor:
                     alerts=message.alerts,
                     last_frame_at=message.last_frame_at or worker.status.last_frame_at,
                     last_error=message.error or worker.status.last_error,
+                    next_restart_at=message.next_try_at,
                 ),
             )
 

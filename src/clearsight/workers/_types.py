@@ -30,6 +30,8 @@ class WorkerState(StrEnum):
 
     STARTING = "starting"
     RUNNING = "running"
+    RECONNECTING = "reconnecting"
+    """Its live source has no stream; the worker keeps trying (``next_restart_at``)."""
     BACKOFF = "backoff"
     """It died; it is restarted when the backoff delay has passed."""
     FINISHED = "finished"
@@ -57,6 +59,7 @@ class CameraStatus:
     """Times the worker was restarted after dying."""
     pid: int | None = None
     next_restart_at: datetime | None = None
+    """When a worker in backoff is restarted, or a reconnecting source tries again (UTC)."""
 
 
 class SupervisorOptions(BaseModel):
@@ -109,6 +112,8 @@ class WorkerReport:
     alerts: int
     last_frame_at: datetime | None
     error: str | None = None
+    next_try_at: datetime | None = None
+    """Set with RECONNECTING: when the source tries its stream again."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """account approval: a second admin approves each account's powers
 
 Revision ID: 0003s
-Revises: 0002
+Revises: 0003d (written against 0002; re-chained after issue 16 merged)
 Create Date: 2026-12-06 22:00:00
 
 ``users.powers_set_by`` / ``powers_set_at``: who created the account or last changed its role
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003s"
-down_revision = "0002"
+down_revision = "0003d"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,141 @@
+"""The event history: past and present alerts with filters, each opening with its decisions.
+
+Reviewers, admins and auditors see it, each limited to their sites. Only reviewers see the
+faces (their role's ``alerts:review``); opening an alert is audited like the review screen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from clearsight.audit import AuditAction, AuditEvent
+from clearsight.review import AlertStatus
+from clearsight.store import User, alerts, audit_log, history, sites, watchlist
+from clearsight.web._auth import Principal, require, service
+from clearsight.web._display import parse_when
+from clearsight.web._permissions import Permission
+from clearsight.web._render import render
+from clearsight.web._services import DecisionView, acting_user, visible_alert
+
+router = APIRouter(include_in_schema=False)
+P = Permission
+Text = Annotated[str, Query(max_length=200)]
+PAGE_ROWS = 200
+
+
+def _as(permission: Permission) -> Any:
+    return Depends(require(permission))
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events_page(
+    request: Request,
+    since: Text = "",
+    until: Text = "",
+    camera: Text = "",
+    site: Text = "",
+    subject: Text = "",
+    outcome: Text = "",
+    principal: Principal = _as(P.ALERTS_HISTORY),
+) -> Response:
+    ctx = service(request)
+    errors: dict[str, str] = {}
+    bounds = {}
+    for name, text in (("since", since), ("until", until)):
+        try:
+            bounds[name] = parse_when(text)
+        except ValueError as error:
+            errors[name] = str(error)
+            bounds[name] = None
+    chosen: AlertStatus | None = None
+    if outcome:
+        try:
+            chosen = AlertStatus(outcome)
+        except ValueError:
+            errors["outcome"] = f"{outcome!r} is not an outcome"
+    where = history.HistoryFilter(
+        bounds["since"], bounds["until"], camera.strip(), site.strip(), subject.strip(), chosen
+    )
+    allowed = sites.sites_of(acting_user(ctx, principal))
+    with ctx.db.read_session() as s:
+        rows = [] if errors else history.search(s, where, allowed, PAGE_ROWS)
+        total = 0 if errors else history.count(s, where, allowed)
+        camera_names = history.camera_names(s)
+        known_sites = [x for x in history.known_sites(s) if not allowed or x in allowed]
+    values = {
+        "since": since,
+        "until": until,
+        "camera": camera,
+        "site": site,
+        "subject": subject,
+        "outcome": outcome,
+    }
+    return render(
+        request,
+        "events.html",
+        principal,
+        400 if errors else 200,
+        rows=rows,
+        total=total,
+        values=values,
+        errors=errors,
+        cameras=camera_names,
+        sites=known_sites,
+        outcomes=list(AlertStatus),
+        query=urlencode({k: v for k, v in values.items() if v}),
+    )
+
+
+@router.get("/events/{alert_id}", response_class=HTMLResponse)
+def event_page(
+    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_HISTORY)
+) -> Response:
+    """One alert with its decisions. A pending alert's decisions stay hidden from a reviewer
+    who has not decided it, as on the review screen, so each review stays independent."""
+    ctx = service(request)
+    allowed = sites.sites_of(acting_user(ctx, principal))
+    with ctx.db.session() as s:
+        record = visible_alert(s, allowed, alert_id)
+        entry = watchlist.get_entry(s, record.subject_id)
+        decisions = []
+        for row in alerts.decisions_of(s, alert_id):
+            reviewer = s.get(User, row.reviewer_id)
+            decisions.append(
+                DecisionView(
+                    reviewer.username if reviewer else row.reviewer_id,
+                    row.decision,
+                    row.comment,
+                    row.decided_at,
+                )
+            )
+        camera_names = history.camera_names(s)
+        audit_log.append(
+            s,
+            AuditEvent(
+                principal.username, AuditAction.ALERT_VIEWED, "alert", alert_id, reason="history"
+            ),
+            at=ctx.now(),
+        )
+        photo_ids = [p.id for p in entry.photos]
+        crop_positions = [c.position for c in record.crops]
+    pending = record.status == AlertStatus.PENDING.value
+    decided = any(d.reviewer == principal.username for d in decisions)
+    hide = pending and principal.can(P.ALERTS_REVIEW) and not decided
+    return render(
+        request,
+        "event.html",
+        principal,
+        alert=record,
+        entry=entry,
+        camera_name=camera_names.get(record.camera_id or ""),
+        decisions=[] if hide else decisions,
+        decisions_hidden=len(decisions) if hide else None,
+        show_faces=principal.can(P.ALERTS_REVIEW),
+        photo_ids=photo_ids,
+        crop_positions=crop_positions,
+        may_review=pending and principal.can(P.ALERTS_REVIEW) and not decided,
+    )
