@@ -124,7 +124,22 @@ def test_serve_flags_reach_uvicorn_and_the_settings(
     from clearsight.cli import main
 
     seen: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append((app, kw)))
+
+    def run(server: uvicorn.Server, sockets: list[Any] | None = None) -> None:
+        config = server.config
+        seen.append(
+            (
+                config.app,
+                {
+                    "proxy_headers": config.proxy_headers,
+                    "forwarded_allow_ips": config.forwarded_allow_ips,
+                },
+            )
+        )
+        for listener in sockets or []:
+            listener.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     base = ["serve", "--data-dir", str(tmp_path / "d"), "--allow-unencrypted", "--no-cameras"]
     for argv in (base, [*base, "--trusted-proxy", "10.0.0.2", "--secure-cookies"]):
         with pytest.raises(SystemExit) as done:

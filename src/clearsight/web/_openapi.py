@@ -44,9 +44,11 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
-def build_document(app: FastAPI) -> dict[str, Any]:
+def build_document(app: FastAPI, openapi_version: str = "3.1.0") -> dict[str, Any]:
     """The document for ``app``'s API routes, error responses included."""
-    document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    document = get_openapi(
+        title=app.title, version=app.version, routes=app.routes, openapi_version=openapi_version
+    )
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
@@ -72,10 +74,11 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     return document
 
 
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """Built once per app (the routes do not change), a copy each call."""
-    cached: dict[str, Any] | None = getattr(app.state, "openapi_document", None)
-    if cached is None:
-        cached = build_document(app)
-        app.state.openapi_document = cached
-    return copy.deepcopy(cached)
+def openapi_document(app: FastAPI, openapi_version: str = "3.1.0") -> dict[str, Any]:
+    """Built once per app and version (the routes do not change), a copy each call."""
+    if not hasattr(app.state, "openapi_documents"):
+        app.state.openapi_documents = {}
+    documents: dict[str, dict[str, Any]] = app.state.openapi_documents
+    if openapi_version not in documents:
+        documents[openapi_version] = build_document(app, openapi_version)
+    return copy.deepcopy(documents[openapi_version])
