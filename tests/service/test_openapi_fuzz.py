@@ -118,7 +118,8 @@ def _schemathesis(base: str, token: str, report: Path, max_examples: int) -> dic
         "--report-json-path",
         str(report),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # Run in the test's folder: schemathesis keeps a cache in its working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=report.parent)
     summary: dict[str, Any] = json.loads(report.read_text())
     cases = summary["test_cases"]
     print(
