@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Browser tests drive Debian's Chromium (never a browser download).
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+# Browser tests drive Debian's Chromium (never a browser download); the network trace tests
+# run the service under strace.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+  || ! command -v strace >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -q && apt-get install -y -q chromium chromium-driver) >/tmp/clearsight-apt.log 2>&1 \
-      || echo "warning: could not install chromium (see /tmp/clearsight-apt.log); browser tests will skip"
+    (apt-get update -q && apt-get install -y -q chromium chromium-driver strace) >/tmp/clearsight-apt.log 2>&1 \
+      || echo "warning: could not install chromium or strace (see /tmp/clearsight-apt.log); browser and trace tests will skip"
   fi
 fi
 

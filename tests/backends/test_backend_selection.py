@@ -41,8 +41,8 @@ from clearsight.config import (
     ScrfdDetectorConfig,
     load_config,
 )
-from clearsight.detect import HogFaceDetector, create_detector
-from clearsight.embed import OnnxResNetEmbedder, create_embedder
+from clearsight.detect import HogFaceDetector, YunetFaceDetector, create_detector
+from clearsight.embed import OnnxResNetEmbedder, SFaceEmbedder, create_embedder
 from clearsight.enrollment import enroll_face
 from clearsight.errors import ConfigError, EnrollmentError, StoreError
 from clearsight.match import Gallery, load_card, operating_point
@@ -181,12 +181,18 @@ def test_create_models_builds_what_the_config_names_with_the_embedders_card(
     assert isinstance(models.detector, ScrfdDetector)
     assert isinstance(models.embedder, OnnxEmbedder)
     assert models.model_id == MODEL_ID and models.card.model_id == MODEL_ID
-    dlib = create_models(ClearsightConfig())
+    defaults = create_models(ClearsightConfig())
+    assert isinstance(defaults.detector, YunetFaceDetector)
+    assert isinstance(defaults.embedder, SFaceEmbedder)
+    assert defaults.card.model_id == "sface-2021dec"
+    dlib = create_models(
+        ClearsightConfig.model_validate({"detector": {"type": "hog"}, "embed": {"type": "dlib"}})
+    )
     assert isinstance(dlib.detector, HogFaceDetector)
     assert isinstance(dlib.embedder, OnnxResNetEmbedder)
     assert dlib.card.model_id == "dlib-resnet-v1"
     assert isinstance(create_detector_from_config(HogDetectorConfig()), HogFaceDetector)
-    assert isinstance(create_embedder_from_config(EmbedConfig()), OnnxResNetEmbedder)
+    assert isinstance(create_embedder_from_config(EmbedConfig(type="dlib")), OnnxResNetEmbedder)
 
 
 def test_an_embedder_card_of_another_model_is_refused_before_any_frame(
@@ -367,7 +373,7 @@ def test_the_service_publishes_the_configured_models_templates_to_the_cluster(
     from clearsight.cli.service_commands import _configured_model_id
 
     assert _configured_model_id(config) == MODEL_ID
-    assert _configured_model_id(ClearsightConfig()) == "dlib-resnet-v1"
+    assert _configured_model_id(ClearsightConfig()) == "sface-2021dec"
 
 
 # --- the command line -----------------------------------------------------------------------

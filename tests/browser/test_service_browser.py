@@ -1,8 +1,10 @@
 """The whole service in Debian's headless Chromium, as its users would drive it.
 
 The real ``clearsight serve`` on 127.0.0.1 with a fresh data directory: the one-time set-up
-link creates the admin, who adds a user per role; an enroller enrols Eileen Collins (the
-NASA portrait shipped with scikit-image) and the admin approves her; the admin adds a camera
+link creates the admin, who adds and approves a second admin (ending the single-admin trial);
+the two admins add a user per role and each approves the accounts the other set up; an
+enroller enrols Eileen Collins (the NASA portrait shipped with scikit-image) and the admin
+approves her; the admin adds a camera
 on the demo clip; her alert arrives in the review queue and two reviewers confirm it.
 
 Then the second day: the event history, a password change, a password reset by the admin,
@@ -160,6 +162,21 @@ def _sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> 
     expect(page.locator(".who")).to_contain_text(username)
 
 
+def _add_user(page: Page, base: str, username: str, role: str) -> None:
+    page.goto(f"{base}/users")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Role").select_option(role)
+    page.get_by_role("button", name="Add user").click()
+    expect(page.locator("tr", has_text=username)).to_contain_text("pending")
+
+
+def _approve_user(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/users")
+    page.locator("tr", has_text=username).get_by_role("button", name="Approve").click()
+    expect(page.locator("tr", has_text=username)).not_to_contain_text("pending")
+
+
 def _sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login|/$"))
@@ -203,18 +220,31 @@ def test_two_reviewers_confirm_an_alert_from_a_camera(
     page.get_by_role("button", name="Create administrator").click()
     _sign_in(page, base, "admin")
 
-    # One user per role.
-    users = {"enid": "enroller", "rita": "reviewer", "ravi": "reviewer", "audrey": "auditor"}
+    # A second administrator ends the single-admin trial (its last act is approving her).
+    expect(page.locator("main")).to_contain_text("Single-admin trial")
+    _add_user(page, base, "adele", "admin")
+    _approve_user(page, base, "adele")
+    _sign_out(page)
+
+    # One user per role; each account is approved by the admin who did not set it up.
+    _sign_in(page, base, "adele")
+    expect(page.locator("main")).not_to_contain_text("Single-admin trial")
+    users = {"enid": "enroller", "rita": "reviewer", "audrey": "auditor"}
     for username, role in users.items():
-        page.goto(f"{base}/users")
-        page.get_by_label("User name").fill(username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_label("Role").select_option(role)
-        page.get_by_role("button", name="Add user").click()
+        _add_user(page, base, username, role)
+    _sign_out(page)
+    _sign_in(page, base, "admin")
+    _add_user(page, base, "ravi", "reviewer")
+    for username in users:
+        _approve_user(page, base, username)
+    users["ravi"] = "reviewer"
     page.goto(f"{base}/users")
     for username, role in users.items():
         expect(page.locator("tr", has_text=username)).to_contain_text(role.capitalize())
     page.screenshot(path=str(shots / "00-users.png"), full_page=True)
+    _sign_out(page)
+    _sign_in(page, base, "adele")
+    _approve_user(page, base, "ravi")
     _sign_out(page)
 
     # The enroller enrols Eileen Collins; the entry waits for someone else's approval.

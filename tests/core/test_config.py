@@ -43,10 +43,16 @@ def test_every_config_model_forbids_unknown_keys() -> None:
 
 def test_detector_is_chosen_by_type(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[detector]\ntype = "cnn"\nupsample = 1\n')
+    path.write_text('[detector]\ntype = "cnn"\nupsample = 1\n[embed]\ntype = "dlib"\n')
     config = load_config(path)
     assert config.detector.type == "cnn"
     assert config.detector.upsample == 1
+    assert config.embed.type == "dlib"
+    assert load_config(None).detector.type == "yunet"  # the default
+    # dlib's landmarks cannot cut the default embedder's chips: refused, naming both fixes.
+    path.write_text('[detector]\ntype = "hog"\n')
+    with pytest.raises(ConfigError, match=r'detector\.type = "yunet".*embed\.type = "dlib"'):
+        load_config(path)
 
 
 def test_unknown_key_names_the_file_and_the_key(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from clearsight.config import ClearsightConfig, ScheduleConfig
+from clearsight.config import ClearsightConfig, EmbedConfig, HogDetectorConfig, ScheduleConfig
 from clearsight.detect import (
     FaceDetector,
     HogFaceDetector,
@@ -106,7 +106,11 @@ def test_whole_frame_searches_follow_capture_time_not_frame_count(
     interval: float, expected: int
 ) -> None:
     detector = _CountingDetector()
-    config = ClearsightConfig(schedule=ScheduleConfig(full_frame_interval_s=interval))
+    config = ClearsightConfig(
+        detector=HogDetectorConfig(),
+        embed=EmbedConfig(type="dlib"),
+        schedule=ScheduleConfig(full_frame_interval_s=interval),
+    )
     pipeline = Pipeline(
         config, Gallery.build("dlib-resnet-v1", []), detector=detector, embedder=None
     )

@@ -84,7 +84,14 @@ def fake_photo(seed: int, model_id: str = "test-model") -> EnrolledPhoto:
 
 def make_user(db: Database, username: str, role: Role) -> User:
     with db.session() as session:
-        return accounts.create_user(session, username, "correct horse battery", role, "test")
+        return accounts.create_user(
+            session,
+            username,
+            "correct horse battery",
+            role,
+            f"setup-{username}",
+            approved_by=f"approver-{username}",
+        )
 
 
 @pytest.fixture

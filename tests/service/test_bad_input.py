@@ -99,7 +99,8 @@ def test_alert_with_naive_time_or_bad_crops_is_refused(env) -> None:  # type: ig
     body["capture_time"] = "2026-06-01T12:00:00Z"
     body["crops_png_base64"] = ["!!!not base64!!!"]
     response = client.post("/api/alerts", json=body, headers=bearer(tokens["adm"]))
-    assert response.status_code == 400 and "base64" in response.json()["detail"]
+    # The schema says what base64 looks like, so this is a 422 naming the field.
+    assert response.status_code == 422 and "crops_png_base64" in response.json()["detail"]
     body["crops_png_base64"] = ["aGVsbG8gd29ybGQ="]  # "hello world"
     response = client.post("/api/alerts", json=body, headers=bearer(tokens["adm"]))
     assert response.status_code == 400 and "not a recognised image" in response.json()["detail"]

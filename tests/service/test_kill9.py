@@ -79,7 +79,9 @@ def seed(data: Path) -> tuple[str, dict[str, str]]:
     tokens: dict[str, str] = {}
     with db.session() as s:
         users = {
-            name: accounts.create_user(s, name, "correct horse battery", role, "test")
+            name: accounts.create_user(
+                s, name, "correct horse battery", role, f"setup-{name}", approved_by="approver"
+            )
             for name, role in [("adm", Role.ADMIN), ("enr", Role.ENROLLER)]
             + [(r, Role.REVIEWER) for r in REVIEWERS]
         }

@@ -65,5 +65,5 @@ def test_real_portrait_enrols_and_a_faceless_image_is_refused(tmp_path: Path) ->
         )
         with app.state.clearsight.db.session() as s:
             gallery = approved_gallery(s, datetime.now(UTC))
-        assert gallery.model_id == "dlib-resnet-v1" and gallery.subject_ids == (entry_id,)
+        assert gallery.model_id == "sface-2021dec" and gallery.subject_ids == (entry_id,)
         assert gallery.templates.shape == (1, 128)

@@ -49,10 +49,26 @@ def _seed(data_dir: Path, now: datetime) -> dict[str, str]:
     db = Database.for_data_dir(data_dir)
     db.migrate()
     with db.session() as s:
-        enroller = accounts.create_user(s, "enr", "correct horse battery", Role.ENROLLER, "t")
-        admin = accounts.create_user(s, "adm", "correct horse battery", Role.ADMIN, "t")
+        enroller = accounts.create_user(
+            s,
+            "enr",
+            "correct horse battery",
+            Role.ENROLLER,
+            "setup-" + "enr",
+            approved_by="approver",
+        )
+        admin = accounts.create_user(
+            s, "adm", "correct horse battery", Role.ADMIN, "setup-" + "adm", approved_by="approver"
+        )
         reviewers = [
-            accounts.create_user(s, f"rev{i}", "correct horse battery", Role.REVIEWER, "t")
+            accounts.create_user(
+                s,
+                f"rev{i}",
+                "correct horse battery",
+                Role.REVIEWER,
+                "setup-" + f"rev{i}",
+                approved_by="approver",
+            )
             for i in (1, 2)
         ]
     ids: dict[str, str] = {}

@@ -40,8 +40,17 @@ def _seed(data: Path, cipher: AesGcmCipher) -> str:
     db.migrate()
     now = datetime.now(UTC)
     with db.session() as s:
-        enroller = accounts.create_user(s, "enr", "correct horse battery", Role.ENROLLER, "t")
-        admin = accounts.create_user(s, "adm", "correct horse battery", Role.ADMIN, "t")
+        enroller = accounts.create_user(
+            s,
+            "enr",
+            "correct horse battery",
+            Role.ENROLLER,
+            "setup-" + "enr",
+            approved_by="approver",
+        )
+        admin = accounts.create_user(
+            s, "adm", "correct horse battery", Role.ADMIN, "setup-" + "adm", approved_by="approver"
+        )
         entry = watchlist.create_entry(
             s,
             cipher,

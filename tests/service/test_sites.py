@@ -92,8 +92,14 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
         listed = {u["username"]: u["sites"] for u in admin.get("/api/users").json()}
         assert listed["revn"] == ["north"] and listed["reva"] == []
 
-        # The API, with a token of the limited reviewer.
+        # The API, with a token of the limited reviewer. A site change waits for a second
+        # admin's approval: until then the account holds no power.
         north.headers["Authorization"] = "Bearer " + api_token(app, "revn", {"alerts:review"})
+        assert north.get("/api/alerts").status_code == 403
+        add_user(app, "adm2", Role.ADMIN)
+        second = {"Authorization": "Bearer " + api_token(app, "adm2", {"users:manage"})}
+        approved = admin.post(f"/api/users/{north_id}/approve", json={}, headers=second)
+        assert approved.status_code == 200 and approved.json()["approved_by"] == "adm2"
         seen = north.get("/api/alerts").json()
         assert [a["id"] for a in seen] == [north_alert] and seen[0]["site"] == "north"
         assert north.get(f"/api/alerts/{south_alert}").status_code == 404
@@ -131,6 +137,8 @@ def test_reviewer_limited_to_a_site_sees_and_decides_only_its_alerts(tmp_path: P
         assert {a["id"] for a in everyone.get("/api/alerts").json()} == {north_alert, south_alert}
         widened = admin.put(f"/api/users/{north_id}/sites", json={"sites": []})
         assert widened.status_code == 200 and widened.json()["sites"] == []
+        assert north.get(f"/review/{south_alert}").status_code == 403  # waits for approval
+        assert admin.post(f"/api/users/{north_id}/approve", json={}, headers=second).is_success
         assert north.get(f"/review/{south_alert}").status_code == 200
 
     ctx = app.state.clearsight

@@ -59,10 +59,20 @@ def make_app(data_dir: Path, **overrides: object) -> FastAPI:
     return create_app(settings, Hooks(enroll=fake_enroll))
 
 
-def add_user(app: FastAPI, username: str, role: Role) -> str:
+def add_user(app: FastAPI, username: str, role: Role, *, approved: bool = True) -> str:
+    """An account as if set up by its own admin ``setup-<name>`` and approved by a second one
+    (so helpers' accounts are distinct people to the two-person rules)."""
     ctx = app.state.clearsight
     with ctx.db.session() as s:
-        return str(accounts.create_user(s, username, PASSWORD, role, "test").id)
+        user = accounts.create_user(
+            s,
+            username,
+            PASSWORD,
+            role,
+            f"setup-{username}",
+            approved_by=f"approver-{username}" if approved else None,
+        )
+        return str(user.id)
 
 
 def api_token(app: FastAPI, username: str, scopes: set[str]) -> str:

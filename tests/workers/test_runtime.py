@@ -71,9 +71,21 @@ def test_store_cameras_run_and_report(tmp_path: Path, demo_clip: Path) -> None:
     face = enroll_face(collins.image, collins.name)
     with db.session() as session:
         enroller = accounts.create_user(
-            session, "enid", "correct horse battery", Role.ENROLLER, "t"
+            session,
+            "enid",
+            "correct horse battery",
+            Role.ENROLLER,
+            "setup-" + "enid",
+            approved_by="approver",
         )
-        approver = accounts.create_user(session, "abe", "correct horse battery", Role.ADMIN, "t")
+        approver = accounts.create_user(
+            session,
+            "abe",
+            "correct horse battery",
+            Role.ADMIN,
+            "setup-" + "abe",
+            approved_by="approver",
+        )
         draft = EntryDraft(
             collins.name, ReasonCategory.VIOLENCE, "INC-1", "test entry", attested_not_minor=True
         )

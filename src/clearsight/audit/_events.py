@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     USER_CREATED = "user.created"
     USER_DISABLED = "user.disabled"
     USER_SITES_SET = "user.sites_set"
+    USER_APPROVED = "user.approved"
     USER_ENABLED = "user.enabled"
     USER_ROLE_CHANGED = "user.role_changed"
     USER_PASSWORD_CHANGED = "user.password_changed"

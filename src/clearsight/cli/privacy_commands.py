@@ -186,6 +186,17 @@ def assessment(
         ),
     ] = None,
     out_dir: OutDirOption = Path("."),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="The service's data directory: the assessment states how many approved "
+            "administrators it has (one: a single-admin trial).",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="PostgreSQL URL instead of --data-dir.")
+    ] = None,
 ) -> None:
     """Draft the privacy impact assessment (HTML and PDF) from config and measured figures."""
     import datetime as dt
@@ -198,6 +209,19 @@ def assessment(
     )
 
     figures = read_evaluation_outputs(eval_json or [])
-    document = build_assessment(load_privacy_config(config), figures, dt.date.today())
+    admins = _approved_admins(data_dir, database_url) if data_dir or database_url else None
+    document = build_assessment(load_privacy_config(config), figures, dt.date.today(), admins)
     html, pdf = write_document(document, out_dir, "assessment")
     typer.echo(f"wrote {pdf} and {html}")
+
+
+def _approved_admins(data_dir: Path | None, database_url: str | None) -> int:
+    from clearsight.cli.service_commands import _database
+    from clearsight.store import accounts
+
+    db = _database(data_dir or Path("clearsight-data"), database_url)
+    try:
+        with db.read_session() as session:
+            return len(accounts.approved_admins(session))
+    finally:
+        db.dispose()

@@ -122,6 +122,30 @@ def serve(
             "model the pipeline config names."
         ),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are "
+            "believed (repeatable). Without it those headers are ignored, so the sign-in "
+            "limiter and the audit log see the real peer address.",
+        ),
+    ] = None,
+    audit_anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-anchor",
+            help="Append the audit chain head to this file on each upkeep round (keep it "
+            "off the database host); `audit verify --anchor` checks the chain against it.",
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="Mark the session and sign-in cookies Secure (serve behind TLS).",
+        ),
+    ] = False,
 ) -> None:
     """Run the web service; on first start print the one-time set-up link."""
     import contextlib
@@ -141,6 +165,8 @@ def serve(
         database_url=database_url,
         key_file=key_file,
         required_confirmations=confirmations,
+        secure_cookies=secure_cookies,
+        audit_anchor_file=audit_anchor,
         notify=NotifyConfig(
             webhook_url=webhook_url,
             mqtt_host=mqtt_host,
@@ -185,7 +211,15 @@ def serve(
         runtime if cameras else contextlib.nullcontext(),
         link if link is not None else contextlib.nullcontext(),
     ):
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            proxy_headers=bool(trusted_proxy),
+            # Uvicorn believes forwarded headers from 127.0.0.1 by default; here only from
+            # the proxies named, so a local client cannot claim another address.
+            forwarded_allow_ips=list(trusted_proxy or []),
+        )
+        uvicorn.Server(config).run(sockets=[listener])
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -304,21 +338,64 @@ def _os_user() -> str:
 @audit_app.command("verify")
 @friendly_errors
 def audit_verify(
-    data_dir: DataDir = Path("clearsight-data"), database_url: DatabaseUrl = None
+    data_dir: DataDir = Path("clearsight-data"),
+    database_url: DatabaseUrl = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="File of anchored chain heads (lines '<time> <seq> <hash>', as `serve "
+            "--audit-anchor` writes them) kept outside the database: each must still match.",
+        ),
+    ] = None,
 ) -> None:
-    """Check every link of the hash chain; name the first broken one (exit code 2)."""
+    """Check every link of the hash chain, that every alert, watchlist entry and decision has
+    its audit entry and the reverse, and any anchored heads; name what is wrong (exit code 2)."""
     from clearsight.errors import AuditIntegrityError
     from clearsight.store import audit_log
 
+    anchors = _read_anchors(anchor) if anchor else []
     db = _database(data_dir, database_url)
     try:
         with db.session() as session:
             report = audit_log.verify(session)
+            problems = audit_log.verify_records(session) if report.ok else []
+            for seq, digest in anchors:
+                why = audit_log.check_anchor(session, seq, digest)
+                if why:
+                    problems.append(why)
+            seq, digest = audit_log.head(session)
     finally:
         db.dispose()
     if not report.ok:
         raise AuditIntegrityError(report.describe())
+    if problems:
+        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        shown = "; ".join(problems[:20]) + more
+        raise AuditIntegrityError(f"audit log and records disagree: {shown}")
     typer.echo(report.describe())
+    typer.echo("records: every alert, watchlist entry and decision has its audit entry")
+    if anchors:
+        typer.echo(f"anchors: {len(anchors)} anchored heads match")
+    typer.echo(f"head: {seq} {digest}")
+
+
+def _read_anchors(path: Path) -> list[tuple[int, str]]:
+    from clearsight.errors import InputError
+
+    anchors = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the anchor file: {error}") from error
+    for number, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise InputError(f"{path}:{number}: expected '<time> <seq> <hash>'")
+        anchors.append((int(parts[1]), parts[2]))
+    return anchors
 
 
 @audit_app.command("export")

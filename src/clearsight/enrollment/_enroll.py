@@ -23,6 +23,11 @@ class EnrolledFace:
     box: tuple[float, float, float, float]
 
 
+REFERENCE_MIN_FACE_PX = 60
+"""A reference photo's face must be at least this wide: every probe is compared with the
+template it gives, so it is held to a higher bar than a camera's samples."""
+
+
 def reference_detector(landmark_scheme: str) -> FaceDetector:
     """The detector for reference photos that gives ``landmark_scheme``'s landmarks.
 
@@ -50,6 +55,10 @@ def enroll_face(
     embedder's scheme is used (YuNet for SFace, dlib's HOG for dlib's ResNet).
     """
     quality = quality or QualityConfig()
+    if quality.min_face_px < REFERENCE_MIN_FACE_PX:
+        quality = QualityConfig.model_validate(
+            {**quality.model_dump(), "min_face_px": REFERENCE_MIN_FACE_PX}
+        )
     embedder = embedder or create_embedder()
     if detector is None:
         detector = reference_detector(embedder.landmark_scheme)

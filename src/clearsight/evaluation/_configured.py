@@ -30,6 +30,9 @@ from clearsight.ingest import decode_image
 __all__ = ["configured_keys", "embed_with_config"]
 
 _VIEW = "pipeline"
+# Part of every cached template's key: raise it when an embedder's ``cut_chips`` changes
+# (2: SFace's chips aligned by least squares), so that stale templates are never reused.
+CHIPS_VERSION = 2
 _Outcome = tuple[str, str, CachedFace | None, npt.NDArray[np.float32] | None, str]
 
 
@@ -37,7 +40,8 @@ def configured_keys(config: ClearsightConfig, model_id: str) -> tuple[str, str]:
     """Cache recipe (detector settings) and model key (embedder settings) for ``config``."""
     detector = hashlib.sha256(config.detector.model_dump_json().encode()).hexdigest()[:16]
     embed = hashlib.sha256(config.embed.model_dump_json().encode()).hexdigest()[:16]
-    return f"configured/{config.detector.type}/{detector}/nearest-centre/v1", f"{model_id}/{embed}"
+    recipe = f"configured/{config.detector.type}/{detector}/nearest-centre/v1"
+    return recipe, f"{model_id}/{embed}/chips-v{CHIPS_VERSION}"
 
 
 @functools.cache

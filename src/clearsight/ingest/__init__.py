@@ -1,6 +1,12 @@
 """Ingest: images and frame sources (video files, streams, image folders, camera devices)."""
 
-from clearsight.ingest._image import MAX_IMAGE_PIXELS, decode_image, load_image
+from clearsight.ingest._image import (
+    FILE_FORMATS,
+    MAX_IMAGE_PIXELS,
+    UPLOAD_FORMATS,
+    decode_image,
+    load_image,
+)
 from clearsight.ingest._sources import (
     ConnectionProblem,
     DeviceSource,
@@ -12,7 +18,9 @@ from clearsight.ingest._sources import (
 )
 
 __all__ = [
+    "FILE_FORMATS",
     "MAX_IMAGE_PIXELS",
+    "UPLOAD_FORMATS",
     "ConnectionProblem",
     "DeviceSource",
     "FrameSource",

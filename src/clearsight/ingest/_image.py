@@ -14,10 +14,19 @@ from clearsight.errors import ImageError
 # decodes to more is refused before its pixels are allocated (decompression bombs).
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
+# Pillow can open dozens of formats, some through outside programs (EPS and PDF through
+# Ghostscript). Only plain raster formats are ever opened: uploads to the service (reference
+# photos, probe crops, subject-access photos) only as JPEG, PNG or WebP; local files and data
+# sets also as BMP, TIFF and the netpbm formats.
+UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP")
+FILE_FORMATS = (*UPLOAD_FORMATS, "BMP", "TIFF", "PPM")
 
 
-def decode_image(data: bytes, name: str) -> npt.NDArray[np.uint8]:
-    """RGB uint8 pixels of an encoded image; ``name`` is used in the error message."""
+def decode_image(
+    data: bytes, name: str, formats: tuple[str, ...] = FILE_FORMATS
+) -> npt.NDArray[np.uint8]:
+    """RGB uint8 pixels of an encoded image in one of ``formats`` (Pillow's names); ``name``
+    is used in the error message. Any other format is "not a recognised image format"."""
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageError(f"{name}: file is {len(data)} bytes, over the {MAX_IMAGE_BYTES} limit")
     if not data:
@@ -25,7 +34,7 @@ def decode_image(data: bytes, name: str) -> npt.NDArray[np.uint8]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=formats) as image:
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ImageError(
@@ -39,7 +48,9 @@ def decode_image(data: bytes, name: str) -> npt.NDArray[np.uint8]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(f"{name}: refused as a possible decompression bomb ({error})") from error
     except UnidentifiedImageError as error:
-        raise ImageError(f"{name}: not a recognised image format") from error
+        raise ImageError(
+            f"{name}: not a recognised image format (accepted: {', '.join(formats)})"
+        ) from error
     except (OSError, ValueError, SyntaxError) as error:
         raise ImageError(f"{name}: corrupt or truncated image ({error})") from error
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))

@@ -176,7 +176,34 @@ def _benefits_and_risks(config: PrivacyConfig, figures: EvaluationFigures) -> tu
     return tuple(blocks)
 
 
-def _safeguards(config: PrivacyConfig) -> tuple[Block, ...]:
+def _oversight(approved_admins: int | None) -> tuple[Block, ...]:
+    """What the install's accounts say about the two-person rules (None: not read)."""
+    if approved_admins is None:
+        return (
+            Paragraph(
+                "The install's administrators were not read (give `--data-dir` or "
+                "`--database-url`): state here how many approved administrators it has."
+            ),
+        )
+    if approved_admins < 2:
+        return (
+            Paragraph(
+                f"Single-admin trial: this install has {approved_admins} approved "
+                "administrator(s), so one person can approve the accounts they set up and the "
+                "two-person rules bind accounts, not people. Approve a second administrator "
+                "before live use.",
+                strong=True,
+            ),
+        )
+    return (
+        Paragraph(
+            f"This install has {approved_admins} approved administrators; each account's role "
+            "and sites are approved by an administrator other than the one who set it up."
+        ),
+    )
+
+
+def _safeguards(config: PrivacyConfig, approved_admins: int | None = None) -> tuple[Block, ...]:
     expiry = duration(config.retention.pending_expiry_hours)
     return (
         Heading("4. Safeguards"),
@@ -195,8 +222,13 @@ def _safeguards(config: PrivacyConfig) -> tuple[Block, ...]:
                 "clearsight does not estimate age, sex, ethnicity, emotion or health; "
                 "demographic labels are used only in offline evaluation data.",
                 "Signs at the entrances say face recognition is in use (clearsight notice).",
+                "No one person can act alone: a new account, or a change of its role or sites, "
+                "has no power until a second administrator approves it, and accounts one "
+                "administrator set up within the review window count as one person when "
+                "confirming an alert or approving an entry.",
             )
         ),
+        *_oversight(approved_admins),
     )
 
 
@@ -317,8 +349,14 @@ def _review(config: PrivacyConfig, today: dt.date) -> tuple[Block, ...]:
     )
 
 
-def build_assessment(config: PrivacyConfig, figures: EvaluationFigures, today: dt.date) -> Document:
-    """The privacy impact and proportionality assessment, drafted from config and figures."""
+def build_assessment(
+    config: PrivacyConfig,
+    figures: EvaluationFigures,
+    today: dt.date,
+    approved_admins: int | None = None,
+) -> Document:
+    """The privacy impact and proportionality assessment, drafted from config and figures
+    (and, when given, the number of approved administrators of the install)."""
     where = config.deployment.site or config.deployment.operator or "this site"
     sources = [
         *(item.source for item in figures.lfw),
@@ -337,7 +375,7 @@ def build_assessment(config: PrivacyConfig, figures: EvaluationFigures, today: d
         *_purpose(config),
         *_alternatives(config),
         *_benefits_and_risks(config, figures),
-        *_safeguards(config),
+        *_safeguards(config, approved_admins),
         *_groups(figures),
         *_retention(config),
         *_review(config, today),

@@ -22,10 +22,14 @@ from clearsight.errors import InputError, NotFoundError, PolicyError
 from clearsight.store import _audit_log
 from clearsight.store._enums import Role
 from clearsight.store._tables import ApiToken, SetupToken, User, WebSession
+from clearsight.store._types import utcnow
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+MAX_USERNAME_LENGTH = 63
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" for online attacks
+SETUP_LINK = "set-up link"  # approves the first admin: whoever holds the server's link
 # Compared against when the username does not exist, so a miss costs as much as a hit.
 _DUMMY_HASH = _HASHER.hash("clearsight-dummy-password")
 
@@ -45,14 +49,50 @@ def _check_new_credentials(username: str, password: str) -> None:
         )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_strength(password, username)
 
 
-def create_user(session: Session, username: str, password: str, role: Role, actor: str) -> User:
+def check_password_strength(password: str, username: str = "") -> None:
+    """InputError unless zxcvbn rates the password at least ``MIN_PASSWORD_SCORE`` of 4: common
+    passwords, repeats (``aaaaaaaaaaaa``), sequences, keyboard walks and the user name are
+    refused. Only the first 72 characters are rated (zxcvbn's limit); longer ones rarely
+    fail."""
+    from zxcvbn import zxcvbn  # imported on first use: it loads word lists
+
+    rating = zxcvbn(password[:72], user_inputs=[username] if username else [])
+    if rating["score"] < MIN_PASSWORD_SCORE:
+        feedback = rating.get("feedback", {})
+        why = feedback.get("warning") or "it is easy to guess"
+        hint = " ".join(feedback.get("suggestions", []))
+        raise InputError(f"password: too weak ({why.rstrip('.')}). {hint}".strip())
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    actor: str,
+    *,
+    approved_by: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """A new account, set up by ``actor``. It holds no power until a second admin approves
+    it (``approve_user``); ``approved_by`` is only for accounts whose powers come from
+    outside the service (the first-start set-up link)."""
     _check_new_credentials(username, password)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise PolicyError(f"user {username!r} already exists")
+    at = now or utcnow()
     user = User(
-        username=username, password_hash=hash_password(password), role=role.value, created_by=actor
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        created_by=actor,
+        powers_set_by=actor,
+        powers_set_at=at,
+        approved_by=approved_by,
+        approved_at=at if approved_by else None,
     )
     session.add(user)
     session.flush()
@@ -63,10 +103,112 @@ def create_user(session: Session, username: str, password: str, role: Role, acto
             AuditAction.USER_CREATED,
             "user",
             user.id,
-            details={"username": username, "role": role.value},
+            details={
+                "username": username,
+                "role": role.value,
+                "created_by": actor,
+                "approval": f"by {approved_by}" if approved_by else "pending",
+            },
         ),
     )
     return user
+
+
+def is_approved(user: User) -> bool:
+    """Whether the account's current role and sites were approved by a second admin."""
+    return user.approved_by is not None
+
+
+def approved_admins(session: Session) -> list[User]:
+    return list(
+        session.scalars(
+            select(User).where(
+                User.role == Role.ADMIN.value, User.active.is_(True), User.approved_by.is_not(None)
+            )
+        )
+    )
+
+
+def single_admin_trial(session: Session) -> bool:
+    """Fewer than two approved admins: nobody can check the one admin, so the install is a
+    trial and says so on every page."""
+    return len(approved_admins(session)) < 2
+
+
+def mark_powers_changed(session: Session, user: User, actor: User, now: datetime) -> None:
+    """``actor`` changed ``user``'s role or sites: the powers wait for a second admin again."""
+    user.powers_set_by = actor.username
+    user.powers_set_at = now
+    user.approved_by = None
+    user.approved_at = None
+
+
+def approve_user(
+    session: Session, user_id: str, approver: User, now: datetime, reason: str = ""
+) -> User:
+    """``approver`` (an approved admin other than whoever set the account up) approves the
+    account's current role and sites. In a single-admin trial the one admin may approve the
+    accounts they set up; the audit entry says so."""
+    user = get_user(session, user_id)
+    if is_approved(user):
+        raise PolicyError(f"user {user.username} is already approved")
+    if not user.active:
+        raise PolicyError(f"user {user.username} is disabled")
+    if approver.role != Role.ADMIN.value or not is_approved(approver) or not approver.active:
+        raise PolicyError("only an approved admin can approve an account")
+    if approver.id == user.id:
+        raise PolicyError("you cannot approve your own account; a second admin must")
+    trial = single_admin_trial(session)
+    if user.powers_set_by == approver.username and not trial:
+        raise PolicyError(f"you set up {user.username}'s account; a second admin must approve it")
+    user.approved_by = approver.username
+    user.approved_at = now
+    _audit_log.append(
+        session,
+        AuditEvent(
+            approver.username,
+            AuditAction.USER_APPROVED,
+            "user",
+            user.id,
+            reason=reason
+            or ("single-admin trial: approved by the admin who set it up" if trial else ""),
+            details={
+                "username": user.username,
+                "role": user.role,
+                "sites": user.sites or "*",
+                "created_by": user.created_by or "",
+                "set_up_by": user.powers_set_by or "",
+                "approved_by": approver.username,
+                "single_admin_trial": "yes" if trial else "no",
+            },
+        ),
+        at=now,
+    )
+    return user
+
+
+def one_person(first: User, second: User, now: datetime, window: timedelta) -> str | None:
+    """Why two accounts count as one person for a two-person rule, or None when they are
+    two: the same account, one set up the other, or one admin set up (or changed) both within
+    ``window`` of ``now``."""
+    if first.id == second.id:
+        return "it is the same account"
+    if first.powers_set_by == second.username:
+        return f"{second.username} set up {first.username}'s account"
+    if second.powers_set_by == first.username:
+        return f"{first.username} set up {second.username}'s account"
+    if (
+        first.powers_set_by is not None
+        and first.powers_set_by == second.powers_set_by
+        and all(
+            u.powers_set_at is not None and u.powers_set_at > now - window for u in (first, second)
+        )
+    ):
+        return (
+            f"{first.powers_set_by} set up both {first.username}'s and {second.username}'s "
+            "accounts within the review window"
+        )
+    return None
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -145,7 +287,9 @@ def complete_setup(
     if token is None or token.used_at is not None or token.expires_at <= now or user_count(session):
         raise PolicyError("this set-up link is invalid, expired or already used")
     token.used_at = now
-    user = create_user(session, username, password, Role.ADMIN, actor=username)
+    user = create_user(
+        session, username, password, Role.ADMIN, actor=username, approved_by=SETUP_LINK, now=now
+    )
     _audit_log.append(
         session,
         AuditEvent(

@@ -23,6 +23,7 @@ from clearsight.review import (
     is_expired,
 )
 from clearsight.store import _audit_log
+from clearsight.store._accounts import is_approved, one_person
 from clearsight.store._blobs import BlobCipher
 from clearsight.store._enums import EntryStatus
 from clearsight.store._images import encode_png
@@ -201,9 +202,10 @@ def decide(
     if is_expired(status, record.received_at, now, policy):
         # Refused without writing (this transaction rolls back); expire_stale records it.
         raise PolicyError(f"alert {alert_id} waited longer than the review window and expired")
-    earlier = [
-        CastDecision(d.reviewer_id, Decision(d.decision)) for d in decisions_of(session, alert_id)
-    ]
+    earlier_rows = decisions_of(session, alert_id)
+    if decision is Decision.CONFIRM:
+        _check_distinct_confirmers(session, earlier_rows, reviewer, policy, now)
+    earlier = [CastDecision(d.reviewer_id, Decision(d.decision)) for d in earlier_rows]
     new_status = apply_decision(status, earlier, CastDecision(reviewer.id, decision), policy)
     row = ReviewDecisionRecord(
         id=new_id(),
@@ -248,6 +250,32 @@ def decide(
         )
     session.flush()
     return DecisionOutcome(row.id, new_status, settled)
+
+
+def _check_distinct_confirmers(
+    session: Session,
+    earlier: Sequence[ReviewDecisionRecord],
+    reviewer: User,
+    policy: ReviewPolicy,
+    now: datetime,
+) -> None:
+    """A confirmation counts only from an approved account that is not, in effect, the same
+    person as an earlier confirmer (see ``accounts.one_person``)."""
+    if not is_approved(reviewer):
+        raise PolicyError(
+            f"{reviewer.username}'s account waits for a second admin's approval; it cannot "
+            "decide alerts yet"
+        )
+    for row in earlier:
+        if row.decision != Decision.CONFIRM.value or row.reviewer_id == reviewer.id:
+            continue
+        other = session.get(User, row.reviewer_id)
+        why = one_person(other, reviewer, now, policy.review_window) if other else None
+        if why is not None:
+            raise PolicyError(
+                f"{reviewer.username}'s confirmation would not come from a second person "
+                f"({why}); another reviewer must confirm"
+            )
 
 
 def _expire(session: Session, record: AlertRecord, now: datetime) -> None:

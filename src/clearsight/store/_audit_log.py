@@ -9,6 +9,7 @@ change it records or not at all.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,9 +17,16 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from clearsight.audit import AuditEvent, ChainEntry, ChainReport, link, verify_chain
+from clearsight.audit import AuditAction, AuditEvent, ChainEntry, ChainReport, link, verify_chain
 from clearsight.errors import StoreError
-from clearsight.store._tables import AuditHead, AuditRecord
+from clearsight.store._tables import (
+    AlertRecord,
+    AuditHead,
+    AuditRecord,
+    ReviewDecisionRecord,
+    User,
+    WatchlistEntry,
+)
 from clearsight.store._types import utcnow
 
 HEAD_ID = 1
@@ -131,6 +139,86 @@ def search(session: Session, where: AuditFilter, limit: int | None = 500) -> lis
     if limit is not None:
         query = query.limit(limit)
     return [to_entry(row) for row in session.scalars(query)]
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The chain's last sequence number and hash: what to keep outside the database."""
+    row = session.get(AuditHead, HEAD_ID)
+    if row is None:
+        raise StoreError("the audit chain head is missing; the database was not migrated")
+    return row.last_seq, row.last_hash
+
+
+def check_anchor(session: Session, seq: int, digest: str) -> str | None:
+    """Why the chain disagrees with an anchor (``seq``, ``digest``) kept outside the
+    database, or None. A chain rewritten from the start passes ``verify`` but not this."""
+    row = session.get(AuditRecord, seq)
+    if row is None:
+        return f"anchored entry {seq} is missing from the audit log"
+    if row.hash != digest:
+        return f"entry {seq} no longer has the anchored hash (the chain was rewritten)"
+    return None
+
+
+def _audited_ids(session: Session, action: AuditAction, record_type: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(AuditRecord.record_id).where(
+                AuditRecord.action == action.value, AuditRecord.record_type == record_type
+            )
+        )
+    )
+
+
+def verify_records(session: Session) -> list[str]:
+    """Problems between the chain and the records it describes: every alert, watchlist entry
+    and review decision has its audit entry, and every such audit entry its record unless an
+    audited erasure deleted it. The chain alone cannot see a deleted row."""
+    problems: list[str] = []
+    for record_type, action, table in (
+        ("alert", AuditAction.ALERT_CREATED, AlertRecord),
+        ("watchlist_entry", AuditAction.WATCHLIST_CREATED, WatchlistEntry),
+    ):
+        audited = _audited_ids(session, action, record_type)
+        erased = _audited_ids(session, AuditAction.SUBJECT_ERASED, record_type)
+        stored = set(session.scalars(select(table.id)))
+        problems += [
+            f"{record_type} {i} has no {action.value} audit entry" for i in sorted(stored - audited)
+        ]
+        problems += [
+            f"{record_type} {i} is in the audit log ({action.value}) but missing from the "
+            "database, with no audited erasure"
+            for i in sorted(audited - stored - erased)
+        ]
+    erased_alerts = _audited_ids(session, AuditAction.SUBJECT_ERASED, "alert")
+    decided = Counter(
+        (row.record_id, row.actor)
+        for row in session.execute(
+            select(AuditRecord.record_id, AuditRecord.actor).where(
+                AuditRecord.action == AuditAction.ALERT_DECIDED.value
+            )
+        )
+    )
+    stored_decisions = Counter(
+        (row.alert_id, row.username)
+        for row in session.execute(
+            select(ReviewDecisionRecord.alert_id, User.username).join(
+                User, User.id == ReviewDecisionRecord.reviewer_id
+            )
+        )
+    )
+    problems += [
+        f"the decision of {who} on alert {alert_id} has no {AuditAction.ALERT_DECIDED.value} "
+        "audit entry"
+        for alert_id, who in sorted(stored_decisions - decided)
+    ]
+    problems += [
+        f"the audit log records a decision of {who} on alert {alert_id} that is missing from "
+        "the database"
+        for alert_id, who in sorted(decided - stored_decisions)
+        if alert_id not in erased_alerts
+    ]
+    return problems
 
 
 def count(session: Session, where: AuditFilter) -> int:

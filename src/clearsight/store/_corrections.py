@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import InputError, PolicyError
 from clearsight.store import _audit_log
-from clearsight.store._accounts import MIN_PASSWORD_LENGTH, authenticate, get_user, hash_password
+from clearsight.store._accounts import (
+    MIN_PASSWORD_LENGTH,
+    authenticate,
+    check_password_strength,
+    get_user,
+    hash_password,
+    mark_powers_changed,
+)
 from clearsight.store._cameras import get_camera
 from clearsight.store._enums import EntryStatus, ReasonCategory, Role
 from clearsight.store._tables import AlertRecord, ApiToken, User, WatchlistEntry, WebSession
@@ -24,9 +31,10 @@ from clearsight.store._watchlist import PURGED, get_entry
 MAX_REASON = 2000
 
 
-def _new_password_ok(password: str) -> None:
+def _new_password_ok(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password: use at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_strength(password, username)
 
 
 def _reason(reason: str, what: str) -> str:
@@ -63,7 +71,7 @@ def change_own_password(
     user = get_user(session, user_id)
     if authenticate(session, user.username, current) is None:
         raise PolicyError("the current password is wrong")
-    _new_password_ok(new)
+    _new_password_ok(new, user.username)
     if new == current:
         raise InputError("password: the new password must differ from the current one")
     user.password_hash = hash_password(new)
@@ -85,7 +93,7 @@ def reset_password(
     user = get_user(session, user_id)
     if user.id == actor.id:
         raise PolicyError("change your own password on the password page, not by a reset")
-    _new_password_ok(new)
+    _new_password_ok(new, user.username)
     user.password_hash = hash_password(new)
     user.must_change_password = True
     _sign_out_everywhere(session, user)
@@ -107,7 +115,8 @@ def reset_password(
 def set_role(
     session: Session, user_id: str, role: Role, actor: User, now: datetime, reason: str
 ) -> User:
-    """Give a user another role; their sessions end so the new rights apply at once."""
+    """Give a user another role; their sessions end so the new rights apply at once, and the
+    new role holds no power until a second admin approves it (``accounts.approve_user``)."""
     user = get_user(session, user_id)
     if user.id == actor.id:
         raise PolicyError("you cannot change your own role; ask another administrator")
@@ -115,6 +124,7 @@ def set_role(
     if previous == role.value:
         raise InputError(f"user {user.username} already has the role {role.value}")
     user.role = role.value
+    mark_powers_changed(session, user, actor, now)
     _sign_out_everywhere(session, user)
     # Tokens carry scopes of the old role; they stop rather than widen or silently narrow.
     _revoke_tokens(session, user, now)
@@ -126,7 +136,7 @@ def set_role(
             "user",
             user.id,
             reason=_reason(reason, "role change"),
-            details={"from": previous, "to": role.value},
+            details={"from": previous, "to": role.value, "approval": "pending"},
         ),
         at=now,
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearsight.errors import StoreError
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _MIGRATION_LOCK = threading.Lock()
@@ -56,6 +61,39 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+DATA_DIR_MODE = 0o700
+DATABASE_FILE_MODE = 0o600  # SQLite gives its -wal and -shm files the database file's mode
+
+
+def _warn_if_wider(path: Path, mode: int, what: str) -> None:
+    actual = stat.S_IMODE(path.stat().st_mode)
+    if actual & ~mode:
+        log.warning(
+            "%s %s is open to other users (mode %o); it holds names, notes and the audit log: "
+            "chmod %o %s",
+            what,
+            path,
+            actual,
+            mode,
+            path,
+        )
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the data directory (0700) and the database file (0600) private to this user
+    before SQLite makes them with the umask's modes; warn when existing ones are wider."""
+    folder = path.parent
+    if folder.is_dir():
+        _warn_if_wider(folder, DATA_DIR_MODE, "data directory")
+    else:
+        folder.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
+    if path.exists():
+        _warn_if_wider(path, DATABASE_FILE_MODE, "database file")
+    else:
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE))
+
+
 class Database:
     """One database: its engine, a session factory and its migrations.
 
@@ -78,7 +116,7 @@ class Database:
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(Path(database))
             connect_args["check_same_thread"] = False
         elif schema is not None:
             connect_args["options"] = f"-csearch_path={schema}"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import InputError
 from clearsight.store import _audit_log
-from clearsight.store._accounts import get_user
+from clearsight.store._accounts import get_user, mark_powers_changed
 from clearsight.store._tables import AlertRecord, User
 
 __all__ = ["can_see", "parse_sites", "set_user_sites", "sites_of"]
@@ -48,9 +48,13 @@ def can_see(sites: frozenset[str], alert: AlertRecord) -> bool:
 def set_user_sites(
     session: Session, user_id: str, sites: frozenset[str], actor: User, now: datetime
 ) -> User:
-    """Limit ``user_id`` to ``sites`` (empty: every site), audited."""
+    """Limit ``user_id`` to ``sites`` (empty: every site), audited. A change is a change of
+    powers: it waits for a second admin's approval."""
     user = get_user(session, user_id)
-    user.sites = ",".join(sorted(sites))
+    chosen = ",".join(sorted(sites))
+    if chosen != user.sites:
+        mark_powers_changed(session, user, actor, now)
+    user.sites = chosen
     _audit_log.append(
         session,
         AuditEvent(

@@ -39,6 +39,12 @@ class User(Base):
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Comma-separated sites whose alerts the user may review; '' = every site.
     sites: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Who created the account or last changed its role or sites, and when: until a second
+    # admin approves that (approved_by), the account holds no power (store/_accounts.py).
+    powers_set_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    powers_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when an admin resets the password: the user must choose a new one at sign-in.
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from clearsight.audit import SYSTEM_ACTOR, AuditAction, AuditEvent
 from clearsight.errors import InputError, NotFoundError, PolicyError, StoreError
 from clearsight.match import Gallery
+from clearsight.review import ReviewPolicy
 from clearsight.store import _audit_log
+from clearsight.store._accounts import is_approved, one_person
 from clearsight.store._blobs import BlobCipher
 from clearsight.store._enums import EntryStatus, ReasonCategory
 from clearsight.store._tables import ReferencePhoto, User, WatchlistEntry
@@ -160,8 +162,16 @@ def list_entries(session: Session) -> list[WatchlistEntry]:
 
 
 def approve_entry(
-    session: Session, entry_id: str, approver: User, now: datetime, reason: str = ""
+    session: Session,
+    entry_id: str,
+    approver: User,
+    now: datetime,
+    reason: str = "",
+    linked_within: timedelta = ReviewPolicy().review_window,
 ) -> WatchlistEntry:
+    """Approve a pending entry. The approver must be a different person from the enroller:
+    another account, approved, that neither set up the enroller's account nor was set up by
+    it, nor was set up by the same admin within ``linked_within`` (the review window)."""
     _audit_log.lock_chain(session)
     entry = get_entry(session, entry_id)
     if entry.status != EntryStatus.PENDING_APPROVAL.value:
@@ -169,6 +179,18 @@ def approve_entry(
     if entry.enrolled_by == approver.id:
         raise PolicyError(
             f"watchlist entry {entry_id}: the approver must be a different person from the enroller"
+        )
+    if not is_approved(approver):
+        raise PolicyError(
+            f"{approver.username}'s account waits for a second admin's approval; it cannot "
+            "approve entries yet"
+        )
+    enroller = session.get(User, entry.enrolled_by)
+    why = one_person(enroller, approver, now, linked_within) if enroller else None
+    if why is not None:
+        raise PolicyError(
+            f"watchlist entry {entry_id}: the approver must be a different person from the "
+            f"enroller ({why})"
         )
     if entry.expires_at <= now:
         raise PolicyError(f"watchlist entry {entry_id} has expired")

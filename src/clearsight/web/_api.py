@@ -7,8 +7,6 @@ import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.openapi.utils import get_openapi
-from pydantic import AwareDatetime
 
 from clearsight.review import AlertStatus
 from clearsight.store import (
@@ -27,10 +25,12 @@ from clearsight.store._watchlist import EntryDraft
 from clearsight.types import Alert, FmrEstimate, OperatingPoint
 from clearsight.web import _services as services
 from clearsight.web._auth import Principal, require, service
+from clearsight.web._openapi import PUBLIC, openapi_document
 from clearsight.web._permissions import Permission
 from clearsight.web._schemas import (
     AlertIn,
     AlertOut,
+    AlertReceipt,
     ApproveIn,
     AuditEntryOut,
     CameraIn,
@@ -39,6 +39,7 @@ from clearsight.web._schemas import (
     DecisionIn,
     DecisionOut,
     EntryOut,
+    Instant,
     UserIn,
     UserOut,
     UserSitesIn,
@@ -53,7 +54,7 @@ def _as(permission: Permission) -> Any:
     return Depends(require(permission))
 
 
-@router.get("/health", tags=["service"])
+@router.get("/health", tags=["service"], openapi_extra={PUBLIC: True})
 def health() -> dict[str, str]:
     """Liveness for monitors; reveals nothing."""
     return {"status": "ok"}
@@ -61,8 +62,7 @@ def health() -> dict[str, str]:
 
 @router.get("/openapi.json", tags=["service"], include_in_schema=False)
 def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
-    app = request.app
-    return get_openapi(title=app.title, version=app.version, routes=app.routes)
+    return openapi_document(request.app)
 
 
 @router.get("/users", tags=["users"])
@@ -80,6 +80,9 @@ def _user_out(user: User) -> UserOut:
         role=user.role,
         active=user.active,
         sites=sorted(sites.sites_of(user)),
+        created_by=user.created_by,
+        set_up_by=user.powers_set_by,
+        approved_by=user.approved_by,
     )
 
 
@@ -90,6 +93,18 @@ def create_user(
     with service(request).db.session() as s:
         user = accounts.create_user(s, body.username, body.password, body.role, principal.username)
         return _user_out(user)
+
+
+@router.post("/users/{user_id}/approve", tags=["users"])
+def approve_user(
+    user_id: str, body: ApproveIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+) -> UserOut:
+    """Approve an account's role and sites: a second admin's act (the one who set the account
+    up cannot, except in a single-admin trial); until then the account holds no power."""
+    ctx = service(request)
+    with ctx.db.session() as s:
+        actor = accounts.get_user(s, principal.user_id)
+        return _user_out(accounts.approve_user(s, user_id, actor, ctx.now(), body.reason))
 
 
 @router.put("/users/{user_id}/sites", tags=["users"])
@@ -152,7 +167,7 @@ def create_entry(
     notes: Annotated[str, Form(min_length=1, max_length=5000)],
     attested_not_minor: Annotated[bool, Form()],
     photos: Annotated[list[UploadFile], File(description="Reference photos, one face each.")],
-    expires_at: Annotated[AwareDatetime | None, Form()] = None,
+    expires_at: Annotated[Instant | None, Form()] = None,
     site: Annotated[
         str, Form(max_length=100, description="The one site it is matched at; empty: every site.")
     ] = "",
@@ -208,8 +223,11 @@ def _crop(index: int, text: str) -> Any:
 
 
 @router.post("/alerts", tags=["alerts"])
-def ingest_alert(body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_INGEST)) -> AlertOut:
-    """Store a pending alert; the same idempotency key again returns the stored alert."""
+def ingest_alert(
+    body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_INGEST)
+) -> AlertReceipt:
+    """Store a pending alert; the same idempotency key again returns the same receipt
+    (``created`` false) and nothing of how the alert was reviewed."""
     ctx = service(request)
     crops = [
         services.decode_upload(ctx, services.Upload(f"crops_png_base64[{i}]", _crop(i, t)))
@@ -239,7 +257,9 @@ def ingest_alert(body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_IN
         ),
     )
     result = services.ingest(ctx, alert, crops[1:], body.camera_id)
-    return AlertOut.of(result.alert, created=result.created)
+    return AlertReceipt(
+        id=result.alert.id, idempotency_key=result.alert.idempotency_key, created=result.created
+    )
 
 
 @router.get("/alerts", tags=["alerts"])
@@ -280,8 +300,8 @@ def search_audit(
     actor: str = "",
     action: str = "",
     record_id: str = "",
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     _: Principal = _as(P.AUDIT_READ),
 ) -> list[AuditEntryOut]:
@@ -307,9 +327,15 @@ def search_audit(
 def verify_audit(request: Request, _: Principal = _as(P.AUDIT_READ)) -> VerifyOut:
     with service(request).db.read_session() as s:
         report = audit_log.verify(s)
+        problems = audit_log.verify_records(s) if report.ok else []
+        seq, digest = audit_log.head(s)
     return VerifyOut(
-        ok=report.ok,
+        ok=report.ok and not problems,
         entries=report.entries,
         first_broken_seq=report.first_broken_seq,
-        message=report.describe(),
+        message=report.describe()
+        + (f"; {len(problems)} records disagree with the audit log" if problems else ""),
+        record_problems=problems[:100],
+        head_seq=seq,
+        head_hash=digest,
     )

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from clearsight.errors import ClearsightError
 from clearsight.web import (
@@ -39,6 +42,28 @@ from clearsight.web._services import maintain
 from clearsight.web._settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "route_table", None
+    )
+    if table is None:
+        table = []
+        for route in app.router.routes:
+            if isinstance(route, APIRoute):
+                table.append((route.path_regex, frozenset(route.methods or ())))
+            elif hasattr(route, "effective_route_contexts"):  # FastAPI >= 0.160 routers
+                for context in route.effective_route_contexts():
+                    regex = compile_path(context.path)[0]
+                    table.append((regex, frozenset(context.methods or ())))
+        app.state.route_table = table
+    return table
+
+
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Every method some route answers on ``path`` (for a 405's Allow header)."""
+    return {m for regex, methods in _route_table(app) if regex.match(path) for m in methods}
 
 
 def _is_api(request: Request) -> bool:
@@ -84,9 +109,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: Exception) -> Response:
         if not isinstance(error, StarletteHTTPException):
             raise error
-        return await _error(
-            request, error.status_code, str(error.detail), dict(error.headers or {})
-        )
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route matching the path.
+            headers["Allow"] = ", ".join(sorted(allowed_methods(request.app, request.url.path)))
+        return await _error(request, error.status_code, str(error.detail), headers)
 
     async def validation_error(request: Request, error: Exception) -> Response:
         if not isinstance(error, RequestValidationError):
@@ -94,7 +121,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         parts = []
         for problem in error.errors():
             where = ".".join(str(x) for x in problem.get("loc", ()) if x != "body")
-            parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+            message = str(problem.get("msg", "invalid"))
+            parts.append(f"{where}: {message}" if where else message)
         return await _error(request, 422, "; ".join(parts) or "invalid request")
 
     async def database_error(request: Request, error: Exception) -> Response:

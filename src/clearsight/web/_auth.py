@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from clearsight.store import Role, accounts
+from clearsight.store import Role, User, accounts
 from clearsight.web._context import ServiceContext
 from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
 
@@ -33,6 +33,8 @@ class Principal:
     permissions: frozenset[Permission]
     csrf_token: str | None
     """Set for browser sessions; None for API tokens."""
+    pending_approval: bool = False
+    """The account's role and sites wait for a second admin (it holds only ``account``)."""
     must_change_password: bool = False
     """An admin reset the password: until it is changed only the password page opens."""
 
@@ -57,6 +59,14 @@ def service(request: Request) -> ServiceContext:
     return ctx
 
 
+def powers_of(user: User) -> frozenset[Permission]:
+    """The role's permissions once a second admin approved the account's role and sites;
+    until then only ``account`` (sign in, see the home page)."""
+    if not accounts.is_approved(user):
+        return frozenset({Permission.ACCOUNT})
+    return ROLE_PERMISSIONS[Role(user.role)]
+
+
 def _resolve(request: Request) -> Principal | None:
     ctx = service(request)
     now = ctx.now()
@@ -71,10 +81,17 @@ def _resolve(request: Request) -> Principal | None:
                 raise LoginRequiredError("the API token is invalid, expired or revoked")
             user, scopes = found
             role = Role(user.role)
-            allowed = ROLE_PERMISSIONS[role] & {
+            allowed = powers_of(user) & {
                 Permission(s) for s in scopes if s in Permission.__members__.values()
             }
-            return Principal(user.id, user.username, role, frozenset(allowed), None)
+            return Principal(
+                user.id,
+                user.username,
+                role,
+                frozenset(allowed),
+                None,
+                not accounts.is_approved(user),
+            )
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -83,13 +100,13 @@ def _resolve(request: Request) -> Principal | None:
         if found_session is None:
             return None
         user, row = found_session
-        role = Role(user.role)
         return Principal(
             user.id,
             user.username,
-            role,
-            ROLE_PERMISSIONS[role],
+            Role(user.role),
+            powers_of(user),
             row.csrf_token,
+            pending_approval=not accounts.is_approved(user),
             must_change_password=user.must_change_password,
         )
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from clearsight.cluster import ClusterAlert
 from clearsight.errors import StoreError
-from clearsight.ingest import decode_image
+from clearsight.ingest import UPLOAD_FORMATS, decode_image
 from clearsight.store import BlobCipher, Camera, Database, alerts
 from clearsight.types import Alert, FmrEstimate, OperatingPoint
 
@@ -36,7 +36,7 @@ def _camera_id(session: Session, alert: ClusterAlert) -> str | None:
 def to_service_alert(alert: ClusterAlert) -> Alert:
     """The pipeline's ``Alert`` for a cluster alert; its JPEG evidence decoded (ImageError
     when it is not a readable image)."""
-    crop = decode_image(alert.crop_jpeg, f"alert {alert.alert_id} evidence")
+    crop = decode_image(alert.crop_jpeg, f"alert {alert.alert_id} evidence", UPLOAD_FORMATS)
     return Alert(
         alert_id=alert.alert_id,
         subject_id=alert.subject_id,

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment
 
+from clearsight.web._schemas import within_storable_range
+
 # Codes whose plain wording is not just the code with spaces.
 _LABELS = {
     "pending_approval": "Pending approval",
@@ -57,4 +59,5 @@ def parse_when(text: str) -> datetime | None:
         raise ValueError(
             f"{text!r} is not a date or time; write it as 2026-06-01 or 2026-06-01T14:30"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return within_storable_range(value)  # year 1 with an offset would overflow later

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -19,6 +18,7 @@ from clearsight.review import AlertStatus
 from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord, history, sites
 from clearsight.web._auth import Principal, require, service
 from clearsight.web._home import home_counts
+from clearsight.web._openapi import openapi_document
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 from clearsight.web._schemas import AlertOut
@@ -49,10 +49,7 @@ def api_docs(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Respons
 @router.get("/api/docs/openapi.json", include_in_schema=False)
 def api_docs_document(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
     """The API document for the bundled Swagger UI (4.x), which reads OpenAPI 3.0 only."""
-    app = request.app
-    return get_openapi(
-        title=app.title, version=app.version, routes=app.routes, openapi_version="3.0.3"
-    )
+    return openapi_document(request.app, "3.0.3")
 
 
 @router.get("/api/summary", tags=["service"])

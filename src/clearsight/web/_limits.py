@@ -11,10 +11,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class LoginLimiter:
-    """Failed sign-ins per (user name, client address) in a sliding window.
+    """Failed sign-ins in a sliding window, counted three ways: per (user name, client
+    address), per address (caps guessing across many user names) and per user name alone
+    (caps guessing one account from many addresses, so rotating addresses gains nothing).
 
     Kept in memory: a restart forgets the counts, which only helps someone who can restart
-    the service. Per-address counts also cap guessing across many user names.
+    the service. The address is the TCP peer unless ``clearsight serve --trusted-proxy``
+    names the proxy whose forwarded-for header is believed.
     """
 
     def __init__(self, max_failures: int, window_s: float) -> None:
@@ -29,19 +32,26 @@ class LoginLimiter:
             times.popleft()
         return times
 
+    def _limits(self, username: str, address: str) -> list[tuple[str, int]]:
+        return [
+            (f"u:{username}|{address}", self.max_failures),
+            (f"a:{address}", self.max_failures * 4),
+            (f"n:{username}", self.max_failures * 2),
+        ]
+
     def blocked(self, username: str, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            return (
-                len(self._recent(f"u:{username}|{address}", now)) >= self.max_failures
-                or len(self._recent(f"a:{address}", now)) >= self.max_failures * 4
+            return any(
+                len(self._recent(key, now)) >= limit
+                for key, limit in self._limits(username, address)
             )
 
     def failed(self, username: str, address: str) -> None:
         now = time.monotonic()
         with self._lock:
-            self._recent(f"u:{username}|{address}", now).append(now)
-            self._recent(f"a:{address}", now).append(now)
+            for key, _ in self._limits(username, address):
+                self._recent(key, now).append(now)
 
     def succeeded(self, username: str, address: str) -> None:
         with self._lock:

@@ -132,13 +132,16 @@ def login_submit(
     with ctx.db.session() as s:
         user = accounts.authenticate(s, username, password)
         if user is None:
+            # No account has a name over 63 characters; the attempt is recorded all the same,
+            # its name cut to what the audit log's actor column holds.
+            shown = username[: accounts.MAX_USERNAME_LENGTH] or "?"
             audit_log.append(
                 s,
                 AuditEvent(
-                    username or "?",
+                    shown,
                     AuditAction.LOGIN_FAILED,
                     "user",
-                    username or "?",
+                    shown,
                     details={"address": address},
                 ),
             )
@@ -276,6 +279,21 @@ def users_sites(
     with ctx.db.session() as s:
         actor = accounts.get_user(s, principal.user_id)
         store_sites.set_user_sites(s, user_id, chosen, actor, ctx.now())
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{user_id}/approve")
+def users_approve(
+    user_id: str,
+    request: Request,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = _as(P.USERS_MANAGE),
+) -> Response:
+    ctx = service(request)
+    with ctx.db.session() as s:
+        accounts.approve_user(
+            s, user_id, accounts.get_user(s, principal.user_id), ctx.now(), reason
+        )
     return RedirectResponse("/users", status_code=303)
 
 

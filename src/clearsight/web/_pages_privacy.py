@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from clearsight.web import _subject_access as sar
 from clearsight.web._api import read_uploads
 from clearsight.web._auth import Principal, require, service
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
+from clearsight.web._schemas import reject_lone_surrogates
 
 api_router = APIRouter(prefix="/api/privacy", tags=["privacy"])
 router = APIRouter(include_in_schema=False)
@@ -76,15 +77,22 @@ class CaseOut(BaseModel):
 
 
 class EraseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: str = Field(
         min_length=1, max_length=2000, title="Reason", description="Why these records go."
     )
-    records: list[str] | None = Field(
+    records: list[Annotated[str, Field(max_length=200)]] | None = Field(
         None,
+        max_length=10_000,
         title="Records",
         description="``kind:id`` keys among the case's matches; null erases all of them.",
     )
+
+    @field_validator("reason", "records", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:
+        reject_lone_surrogates(value, info.field_name or "body")
+        return value
 
 
 class ErasureOut(BaseModel):

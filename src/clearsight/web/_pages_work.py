@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
@@ -26,6 +26,7 @@ from clearsight.web._fmr_words import describe_estimate, describe_point
 from clearsight.web._forms import refused_form
 from clearsight.web._permissions import Permission
 from clearsight.web._render import render
+from clearsight.web._schemas import MAX_STORED_INT
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -166,7 +167,7 @@ def reference_image(
 @router.get("/images/alerts/{alert_id}/{position}")
 def alert_image(
     alert_id: str,
-    position: int,
+    position: Annotated[int, Path(ge=0, le=MAX_STORED_INT)],
     request: Request,
     reason: Annotated[str, Query(max_length=200)] = "review",
     principal: Principal = _as(P.ALERTS_REVIEW),

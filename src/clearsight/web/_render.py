@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from clearsight.store import accounts
 from clearsight.web import _display as display
 from clearsight.web._auth import Principal
 from clearsight.web._permissions import Permission
@@ -27,11 +28,18 @@ def templates() -> Jinja2Templates:
     return _templates
 
 
+def _single_admin_trial(request: Request) -> bool:
+    ctx = request.app.state.clearsight
+    with ctx.db.read_session() as session:
+        return accounts.single_admin_trial(session)
+
+
 def render(
     request: Request, name: str, principal: Principal | None, status: int = 200, **values: Any
 ) -> HTMLResponse:
     context = {
         "principal": principal,
+        "single_admin_trial": principal is not None and _single_admin_trial(request),
         "csrf_token": principal.csrf_token if principal else values.pop("csrf_token", ""),
         "P": Permission,
         **values,

@@ -2,25 +2,110 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from clearsight.fleet import assess_camera
 from clearsight.review import Decision
 from clearsight.store import AlertRecord, Camera, ReasonCategory, Role, WatchlistEntry
 from clearsight.web._fmr_words import describe_estimate
 
+MAX_STORED_INT = 2**31 - 1
+"""The largest integer every supported database stores (PostgreSQL's INTEGER); anything a
+client sends that ends up in an integer column is bounded by it, so it is a 422, not a 5xx."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def within_storable_range(value: datetime) -> datetime:
+    """A date-time the service can convert to UTC and store: 1900-2999 (year 1 or 9999 with
+    an offset would overflow when converted)."""
+    try:
+        in_utc = value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("date-time out of range; use a year from 1900 to 2999") from error
+    if not EARLIEST <= in_utc <= LATEST:
+        raise ValueError("date-time out of range; use a year from 1900 to 2999")
+    return value
+
+
+def _not_a_number(value: Any) -> Any:
+    """Pydantic would read ``0.5`` or ``"1700000000"`` as a Unix time; the API documents ISO
+    8601 date-times only."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, str):
+        try:
+            float(value)
+            numeric = True
+        except ValueError:
+            pass
+    if numeric:
+        raise ValueError("use an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(within_storable_range)
+]
+"""A date-time with a time zone, 1900-2999: every date a client sends is of this type."""
+
+
+def reject_lone_surrogates(value: Any, where: str = "body") -> None:
+    """ValueError naming the field when a string holds a lone surrogate (JSON allows
+    ``"\\ud800"``, UTF-8 and the databases do not)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{where}: not valid Unicode text (a lone surrogate)") from error
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_lone_surrogates(key, where)
+            reject_lone_surrogates(item, f"{where}.{key}" if isinstance(key, str) else where)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            reject_lone_surrogates(item, f"{where}[{index}]")
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        reject_lone_surrogates(data)
+        return data
 
-Base64Png = Annotated[str, Field(min_length=4, max_length=8_000_000)]
+
+class Input(_Body):
+    """A request body: types are taken as the schema says (``0`` is not ``false``, ``"5"`` is
+    not 5). Dates and enums arrive as JSON strings, so those fields say ``strict=False``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class OperatingPointBody(_Body):
+Base64Png = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=8_000_000,
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    ),
+]
+
+
+class OperatingPointBody(Input):
     """The threshold an alert was decided at, and how it was set."""
 
     model_id: str = Field(max_length=100, title="Model", description="Embedding model id.")
@@ -34,7 +119,7 @@ class OperatingPointBody(_Body):
     threshold: float = Field(ge=-1, le=1, title="Threshold", description="Score to reach.")
 
 
-class AlertIn(_Body):
+class AlertIn(Input):
     idempotency_key: str = Field(
         min_length=1,
         max_length=128,
@@ -59,7 +144,9 @@ class AlertIn(_Body):
         title="Camera id",
         description="The registered camera, when there is one.",
     )
-    track_id: int = Field(ge=0, title="Track id", description="The tracker's id of the person.")
+    track_id: int = Field(
+        ge=0, le=MAX_STORED_INT, title="Track id", description="The tracker's id of the person."
+    )
     score: float = Field(ge=-1, le=1, title="Score", description="Cosine similarity.")
     estimated_fmr: float = Field(
         ge=0,
@@ -83,10 +170,19 @@ class AlertIn(_Body):
     operating_point: OperatingPointBody = Field(
         title="Operating point", description="What the alert was decided under."
     )
-    capture_time: AwareDatetime = Field(title="Capture time", description="With a time zone.")
-    samples_used: int = Field(ge=1, title="Samples used", description="Faces of the track used.")
+    capture_time: Instant = Field(
+        strict=False,
+        title="Capture time",
+        description="With a time zone; a year from 1900 to 2999.",
+    )
+    samples_used: int = Field(
+        ge=1, le=MAX_STORED_INT, title="Samples used", description="Faces of the track used."
+    )
     agreeing_samples: int = Field(
-        ge=1, title="Agreeing samples", description="Faces that agreed on this subject."
+        ge=1,
+        le=MAX_STORED_INT,
+        title="Agreeing samples",
+        description="Faces that agreed on this subject; at most samples_used.",
     )
     crops_png_base64: list[Base64Png] = Field(
         min_length=1,
@@ -94,6 +190,23 @@ class AlertIn(_Body):
         title="Probe crops",
         description="Face crops of the track (PNG or JPEG, base64), best first.",
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertIn:
+        if self.agreeing_samples > self.samples_used:
+            raise ValueError(
+                f"agreeing_samples ({self.agreeing_samples}) cannot exceed samples_used "
+                f"({self.samples_used})"
+            )
+        return self
+
+
+class AlertReceipt(_Body):
+    """What the camera side learns: the alert is stored. Its review status is for reviewers."""
+
+    id: str
+    idempotency_key: str
+    created: bool
 
 
 class AlertOut(_Body):
@@ -118,10 +231,9 @@ class AlertOut(_Body):
     received_at: datetime
     settled_at: datetime | None
     crops: int
-    created: bool | None = None
 
     @classmethod
-    def of(cls, record: AlertRecord, created: bool | None = None) -> AlertOut:
+    def of(cls, record: AlertRecord) -> AlertOut:
         return cls(
             id=record.id,
             idempotency_key=record.idempotency_key,
@@ -152,12 +264,13 @@ class AlertOut(_Body):
             received_at=record.received_at,
             settled_at=record.settled_at,
             crops=len(record.crops),
-            created=created,
         )
 
 
-class DecisionIn(_Body):
-    decision: Decision = Field(title="Decision", description="confirm, reject or unsure.")
+class DecisionIn(Input):
+    decision: Decision = Field(
+        strict=False, title="Decision", description="confirm, reject or unsure."
+    )
     comment: str = Field(
         min_length=1,
         max_length=2000,
@@ -171,10 +284,11 @@ class DecisionOut(_Body):
     alert_status: str
 
 
-class UserIn(_Body):
+class UserIn(Input):
     username: str = Field(
         min_length=2,
         max_length=63,
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$",
         title="User name",
         description="Lower-case letters, digits, '.', '_' or '-'.",
     )
@@ -182,7 +296,9 @@ class UserIn(_Body):
         min_length=12, max_length=1000, title="Password", description="At least 12 characters."
     )
     role: Role = Field(
-        title="Role", description="admin, enroller, reviewer, auditor or privacy_officer."
+        strict=False,
+        title="Role",
+        description="admin, enroller, reviewer, auditor or privacy_officer.",
     )
 
 
@@ -196,21 +312,36 @@ class UserOut(_Body):
         title="Sites",
         description="Sites whose alerts the user sees; [] = all.",
     )
+    created_by: str | None = Field(None, title="Created by", description="Who made the account.")
+    set_up_by: str | None = Field(
+        None,
+        title="Set up by",
+        description="Who created it or last changed its role or sites.",
+    )
+    approved_by: str | None = Field(
+        None,
+        title="Approved by",
+        description="The second admin who approved its role and sites; null: pending, the "
+        "account holds no power yet.",
+    )
 
 
-class UserSitesIn(_Body):
-    sites: list[str] = Field(
+class UserSitesIn(Input):
+    sites: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]] = Field(
         max_length=200,
         title="Sites",
         description="Sites whose alerts the user may see and decide; an empty list means every site.",
     )
 
 
-class CameraIn(_Body):
-    name: str = Field(min_length=1, max_length=100, title="Name", description="Unique name.")
+class CameraIn(Input):
+    name: str = Field(
+        min_length=1, max_length=100, pattern=r"\S", title="Name", description="Unique name."
+    )
     source: str = Field(
         min_length=1,
         max_length=2000,
+        pattern=r"\S",
         title="Source",
         description="Stream URL, device or video file path.",
     )
@@ -223,14 +354,20 @@ class CameraIn(_Body):
     )
 
 
-class CameraPatch(_Body):
+class CameraPatch(Input):
     name: str | None = Field(
-        None, min_length=1, max_length=100, title="Name", description="Unique name."
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"\S",
+        title="Name",
+        description="Unique name.",
     )
     source: str | None = Field(
         None,
         min_length=1,
         max_length=2000,
+        pattern=r"\S",
         title="Source",
         description="Stream URL, device or video file path.",
     )
@@ -338,7 +475,7 @@ class EntryOut(_Body):
         )
 
 
-class ApproveIn(_Body):
+class ApproveIn(Input):
     reason: str = Field("", max_length=2000, title="Reason", description="Why it is approved.")
 
 
@@ -359,3 +496,10 @@ class VerifyOut(_Body):
     entries: int
     first_broken_seq: int | None
     message: str
+    record_problems: list[str] = Field(
+        default_factory=list,
+        description="Alerts, entries or decisions without their audit entry, or audit entries "
+        "whose record is gone without an audited erasure (first 100).",
+    )
+    head_seq: int = Field(0, description="The chain head's sequence number (anchor it).")
+    head_hash: str = Field("", description="The chain head's hash (anchor it).")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import NotFoundError
-from clearsight.ingest import decode_image
+from clearsight.ingest import UPLOAD_FORMATS, decode_image
 from clearsight.notify import deliver_outbox
 from clearsight.review import Decision
 from clearsight.store import (
@@ -55,7 +55,8 @@ def decode_upload(ctx: ServiceContext, upload: Upload) -> npt.NDArray[np.uint8]:
         raise HTTPException(
             413, f"{upload.filename}: {len(upload.data)} bytes, over the {limit}-byte upload limit"
         )
-    return decode_image(upload.data, upload.filename)  # ImageError -> 400 with its message
+    # ImageError -> 400 with its message; EPS, PDF and the like never reach a decoder.
+    return decode_image(upload.data, upload.filename, UPLOAD_FORMATS)
 
 
 def acting_user(ctx: ServiceContext, principal: Principal) -> User:
@@ -96,7 +97,9 @@ def enrol(
 def approve(ctx: ServiceContext, principal: Principal, entry_id: str, reason: str) -> None:
     approver = acting_user(ctx, principal)
     with ctx.db.session() as session:
-        watchlist.approve_entry(session, entry_id, approver, ctx.now(), reason)
+        watchlist.approve_entry(
+            session, entry_id, approver, ctx.now(), reason, ctx.policy.review_window
+        )
     ctx.on_watchlist_change()
 
 
@@ -155,6 +158,21 @@ def maintain(ctx: ServiceContext) -> None:
     with ctx.db.session() as session:
         accounts.purge_expired_sessions(session, now)
     run_outbox(ctx)
+    anchor_audit_head(ctx)
+
+
+def anchor_audit_head(ctx: ServiceContext) -> tuple[int, str]:
+    """Log the audit chain head and, when configured, append it to the anchor file (only
+    when it moved), so a later rewrite of the whole chain shows against the copy."""
+    with ctx.db.read_session() as session:
+        seq, digest = audit_log.head(session)
+    log.info("audit chain head: %d %s", seq, digest)
+    path = ctx.settings.audit_anchor_file
+    if path is not None and ctx.state.get("anchored") != (seq, digest):
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{ctx.now().isoformat()} {seq} {digest}\n")
+        ctx.state["anchored"] = (seq, digest)
+    return seq, digest
 
 
 def _audit_view(
@@ -182,9 +200,11 @@ def _audit_view(
 
 def reference_image(ctx: ServiceContext, principal: Principal, photo_id: str, reason: str) -> bytes:
     """A reference face, its viewing recorded in the audit log before it is returned."""
+    allowed = reviewer_sites(ctx, principal)
     with ctx.db.session() as session:
         photo = session.get(ReferencePhoto, photo_id)
-        if photo is None:
+        # Another site's entry is not told apart from a missing photo (as for alerts).
+        if photo is None or (allowed and photo.entry.site and photo.entry.site not in allowed):
             raise NotFoundError(f"reference photo {photo_id} does not exist")
         data = watchlist.open_photo_image(ctx.cipher, photo)
         audit_log.append(

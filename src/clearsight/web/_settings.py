@@ -110,6 +110,13 @@ class ServiceSettings(BaseModel):
         description="How often expired alerts and watchlist entries are settled and the "
         "notification outbox retried; 0 turns the background loop off.",
     )
+    audit_anchor_file: Path | None = Field(
+        None,
+        title="Audit anchor file",
+        description="Each upkeep round logs the audit chain head (sequence and hash) and, "
+        "when this is set, appends '<time> <seq> <hash>' here when it changed; kept off the "
+        "database host, it shows a rewrite of the whole chain (`audit verify --anchor`).",
+    )
     match_target_fmr: float = Field(
         1e-4,
         gt=0,
