@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clearsight.config import ClearsightConfig
+from clearsight.config import ClearsightConfig, MatchConfig
 from clearsight.demo import demo_portraits
 from clearsight.embed import Embedder, create_embedder
 from clearsight.enrollment import enroll_face
@@ -91,7 +91,17 @@ def test_hamilton_clip_with_lin_manuel_miranda(clips_dir: Path, embedder: Embedd
     gallery = Gallery.build(
         embedder.model_id, [("lin", "Lin-Manuel Miranda", lin.embedding.vector)]
     )
-    alerts, _ = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
+    # At the default every-group point (set by the calibration set's worst cell) the clip's
+    # small stage faces do not reach the threshold: the cost of fairness in misses that
+    # docs/evaluation.md states (LFW FNMR about 65% for SFace at 1e-4). Nobody else matches.
+    fair, fair_pipeline = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
+    assert {a.subject_name for a in fair} <= {"Lin-Manuel Miranda"}
+    # The pipeline's mechanics at the pooled point: he is found, one alert per track.
+    config = ClearsightConfig(match=MatchConfig(rule="pooled"))
+    pipeline = Pipeline(config, gallery, embedder=embedder)
+    alerts: list[Alert] = []
+    run_source(open_source(str(clips_dir / "short_hamilton_clip.mp4")), pipeline, alerts.append)
+    assert pipeline.point.rule == "pooled" and pipeline.threshold < fair_pipeline.threshold
     assert alerts, "the enrolled subject should be found"
     assert {a.subject_name for a in alerts} == {"Lin-Manuel Miranda"}
     track_ids = [a.track_id for a in alerts]
