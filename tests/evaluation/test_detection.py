@@ -24,7 +24,7 @@ from clearsight.evaluation import (
     parse_wider_ground_truth,
     resize_to_1080p,
     select_evenly,
-    time_detector,
+    time_detectors,
 )
 from clearsight.types import FaceDetections
 
@@ -177,8 +177,10 @@ def test_evaluation_scores_bands_in_every_frame_mode(tmp_path: Path, frame: str)
     assert report.false_positives_per_image == 0.5
     assert report.recall_between(50, 150).faces == 4
     assert report.frame_width_mean == (1024 if frame == "native" else 1920)
-    summary = report.to_dict()
-    assert summary["recall"]["30-150"] == {"faces": 5, "found": 4, "recall": 0.8}  # type: ignore[index]
+    recall = report.to_dict()["recall"]
+    assert isinstance(recall, dict)
+    assert recall["30-150"] == {"faces": 5, "found": 4, "recall": 0.8}
+    assert recall["50-150"] == {"faces": 4, "found": 3, "recall": 0.75}
 
 
 def test_missing_ground_truth_or_images_are_clear_errors(tmp_path: Path) -> None:
@@ -228,12 +230,16 @@ def test_detector_spec_from_toml(tmp_path: Path) -> None:
 def test_timing_reports_cpu_time_and_load() -> None:
     frame = resize_to_1080p(np.zeros((100, 200, 3), np.uint8))
     assert frame.shape == (1080, 1920, 3)
-    timing = time_detector(BrightSquareDetector(), frame, name="squares", repeats=3)
+    frame[100:200, 100:200] = 255
+    pair = [("one", BrightSquareDetector()), ("two", BrightSquareDetector())]
+    timings = time_detectors(pair, frame, repeats=3)
+    assert [timing.detector for timing in timings] == ["one", "two"]
+    timing = timings[0]
     assert timing.repeats == 3 and (timing.width, timing.height) == (1920, 1080)
     assert 0 <= timing.cpu_ms_min <= timing.cpu_ms_median
-    assert len(timing.load_average_before) == 3 and timing.faces == 0
+    assert len(timing.load_average_before) == 3 and timing.faces == 1
     with pytest.raises(InputError, match="at least 1"):
-        time_detector(BrightSquareDetector(), frame, name="squares", repeats=0)
+        time_detectors(pair, frame, repeats=0)
 
 
 def test_eval_detection_on_a_missing_folder_fails_in_one_line(

@@ -32,7 +32,7 @@ from clearsight.evaluation._detection import (
     parse_wider_ground_truth,
     resize_to_1080p,
     select_evenly,
-    time_detector,
+    time_detectors,
 )
 from clearsight.evaluation._extract import (
     DEFAULT_VIEWS,
@@ -165,7 +165,7 @@ __all__ = [
     "tar_at_far",
     "threshold_for_fmr",
     "threshold_from_histogram",
-    "time_detector",
+    "time_detectors",
     "verify_pairs",
     "write_json",
     "write_report",

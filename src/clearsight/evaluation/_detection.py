@@ -70,7 +70,7 @@ __all__ = [
     "parse_wider_ground_truth",
     "resize_to_1080p",
     "select_evenly",
-    "time_detector",
+    "time_detectors",
 ]
 
 WIDER_GROUND_TRUTH = "wider_face_val_bbx_gt.txt"
@@ -327,6 +327,7 @@ class DetectionReport:
 
     def to_dict(self) -> dict[str, object]:
         overall = self.recall_between(self.bands[0].low, self.bands[-1].high)
+        above_smallest = self.recall_between(self.bands[0].high, self.bands[-1].high)
         return {
             "detector": self.detector,
             "config": self.config,
@@ -334,7 +335,7 @@ class DetectionReport:
             "images": self.images,
             "recall": {
                 band.label: {"faces": band.faces, "found": band.found, "recall": band.recall}
-                for band in (*self.bands, overall)
+                for band in (*self.bands, above_smallest, overall)
             },
             "false_positives": self.false_positives,
             "false_positives_per_image": self.false_positives_per_image,
@@ -471,35 +472,44 @@ def _load_average() -> tuple[float, float, float]:
     return round(one, 2), round(five, 2), round(fifteen, 2)
 
 
-def time_detector(
-    detector: FaceDetector, frame: npt.NDArray[np.uint8], *, name: str, repeats: int = 10
-) -> FrameTiming:
-    """CPU ms of ``detector.detect_boxes`` on ``frame``: the median of ``repeats`` runs after
-    one warm-up. CPU time counts every thread, so it is the cost on one core whatever the
-    detector's threading; wall time is given beside it and suffers from a busy machine."""
+def time_detectors(
+    detectors: Sequence[tuple[str, FaceDetector]],
+    frame: npt.NDArray[np.uint8],
+    *,
+    repeats: int = 10,
+) -> list[FrameTiming]:
+    """CPU ms of each named detector's ``detect_boxes`` on ``frame``: the median of ``repeats``
+    runs after one warm-up each. The runs go round robin (every detector once per round), so a
+    change in the machine's load touches all alike. CPU time counts every thread, so it is the
+    cost on one core whatever a detector's threading; wall time suffers from a busy machine."""
     if repeats < 1:
         raise InputError(f"timing repeats must be at least 1, not {repeats}")
     before = _load_average()
-    faces = len(detector.detect_boxes(frame))
-    cpu: list[float] = []
-    wall: list[float] = []
+    faces = [len(detector.detect_boxes(frame)) for _, detector in detectors]
+    cpu: list[list[float]] = [[] for _ in detectors]
+    wall: list[list[float]] = [[] for _ in detectors]
     for _ in range(repeats):
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
-        detector.detect_boxes(frame)
-        cpu.append(time.process_time() - cpu_start)
-        wall.append(time.perf_counter() - wall_start)
-    return FrameTiming(
-        detector=name,
-        width=int(frame.shape[1]),
-        height=int(frame.shape[0]),
-        repeats=repeats,
-        cpu_ms_median=1000 * float(np.median(cpu)),
-        cpu_ms_min=1000 * min(cpu),
-        wall_ms_median=1000 * float(np.median(wall)),
-        faces=faces,
-        load_average_before=before,
-        load_average_after=_load_average(),
-    )
+        for position, (_, detector) in enumerate(detectors):
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            detector.detect_boxes(frame)
+            cpu[position].append(time.process_time() - cpu_start)
+            wall[position].append(time.perf_counter() - wall_start)
+    after = _load_average()
+    return [
+        FrameTiming(
+            detector=name,
+            width=int(frame.shape[1]),
+            height=int(frame.shape[0]),
+            repeats=repeats,
+            cpu_ms_median=1000 * float(np.median(cpu[position])),
+            cpu_ms_min=1000 * min(cpu[position]),
+            wall_ms_median=1000 * float(np.median(wall[position])),
+            faces=faces[position],
+            load_average_before=before,
+            load_average_after=after,
+        )
+        for position, (name, _) in enumerate(detectors)
+    ]
 
 
 def detector_config_from_spec(spec: str) -> DetectorConfig:
