@@ -56,6 +56,7 @@ def test_parser_reads_boxes_attributes_and_empty_images() -> None:
     assert first.size == 50.0  # the longer side: height here
     assert second.size == 90.0 and second.blur == 2 and second.occlusion == 1
     assert invalid.invalid and not first.invalid
+    assert first.clear and not second.clear  # the second is heavily blurred
     last = images[2].faces[0]
     assert (last.blur, last.expression, last.illumination, last.occlusion, last.pose) == (
         1,
@@ -151,7 +152,7 @@ def _write_wider(folder: Path) -> Path:
         "0--Test/a.png\n5\n"
         "50 50 40 40 0 0 0 0 0 0\n200 50 60 60 0 0 0 0 0 0\n400 50 100 100 0 0 0 0 0 0\n"
         "600 50 45 45 0 0 0 1 0 0\n800 50 20 20 0 0 0 0 0 0\n"
-        "0--Test/b.png\n2\n100 100 60 60 0 0 0 0 0 0\n700 100 60 60 0 0 0 0 0 0\n",
+        "0--Test/b.png\n2\n100 100 60 60 0 0 0 0 2 0\n700 100 60 60 0 0 0 0 0 0\n",
         encoding="utf-8",
     )
     return folder
@@ -172,6 +173,8 @@ def test_evaluation_scores_bands_in_every_frame_mode(tmp_path: Path, frame: str)
         ("50-80", 3, 2),  # the 60 px face at (700, 100) in b.png has no square
         ("80-150", 1, 1),
     ]
+    # b.png's found 60 px face is heavily occluded: scored, but not a clear face.
+    assert [(b.faces, b.found) for b in report.clear_bands] == [(1, 1), (2, 1), (1, 1)]
     assert report.false_positives == 1
     assert report.dont_care_detections == 2  # the invalid 45 px and the 20 px squares
     assert report.false_positives_per_image == 0.5
@@ -181,6 +184,11 @@ def test_evaluation_scores_bands_in_every_frame_mode(tmp_path: Path, frame: str)
     assert isinstance(recall, dict)
     assert recall["30-150"] == {"faces": 5, "found": 4, "recall": 0.8}
     assert recall["50-150"] == {"faces": 4, "found": 3, "recall": 0.75}
+    assert report.to_dict()["recall_clear_faces"] == {
+        "30-50": {"faces": 1, "found": 1, "recall": 1.0},
+        "50-80": {"faces": 2, "found": 1, "recall": 0.5},
+        "80-150": {"faces": 1, "found": 1, "recall": 1.0},
+    }
 
 
 def test_missing_ground_truth_or_images_are_clear_errors(tmp_path: Path) -> None:
@@ -312,7 +320,8 @@ def test_eval_detection_command_writes_json(
         )
     assert exit_info.value.code == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "yunet@640" in line]
-    assert len(rows) == 2 and "native" in rows[0] and "1080p-canvas" in rows[1]
+    assert len(rows) == 4  # recall on all faces, then on clear faces
+    assert ["native" in row for row in rows] == [True, False, True, False]
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["images"] == 2 and data["face_size"] == "max(w, h)"
     assert [r["frame"] for r in data["reports"]] == ["native", "1080p-canvas"]

@@ -590,6 +590,19 @@ def eval_detection(
             f"{report.load_average[0]:.2f}",
         )
     console.print(table)
+    clear = Table(
+        "detector",
+        "frame",
+        *[f"{band.label} px\n({band.faces} faces)" for band in reports[0].clear_bands],
+        title="Recall on clear faces only (no occlusion, blur not heavy, typical pose)",
+    )
+    for report in reports:
+        clear.add_row(
+            report.detector,
+            report.frame,
+            *[f"{100 * band.recall:.1f}%" for band in report.clear_bands],
+        )
+    console.print(clear)
     if json_out is not None:
         write_json(
             json_out,

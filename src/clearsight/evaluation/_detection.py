@@ -115,6 +115,11 @@ class WiderFace:
         """The longer side of the box: the size the size bands are measured in."""
         return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
 
+    @property
+    def clear(self) -> bool:
+        """Unoccluded, not heavily blurred, typical pose: a face an embedder can use."""
+        return self.occlusion == 0 and self.blur < 2 and self.pose == 0
+
 
 @dataclass(frozen=True)
 class WiderImage:
@@ -300,6 +305,9 @@ class DetectionReport:
     frame: FrameMode
     images: int
     bands: tuple[BandRecall, ...]
+    clear_bands: tuple[BandRecall, ...]
+    """The same bands counting only clear faces (``WiderFace.clear``): the scored faces
+    without occlusion, heavy blur or an atypical pose. Other faces stay scored in ``bands``."""
     false_positives: int
     dont_care_detections: int
     detections: int
@@ -336,6 +344,10 @@ class DetectionReport:
             "recall": {
                 band.label: {"faces": band.faces, "found": band.found, "recall": band.recall}
                 for band in (*self.bands, above_smallest, overall)
+            },
+            "recall_clear_faces": {
+                band.label: {"faces": band.faces, "found": band.found, "recall": band.recall}
+                for band in self.clear_bands
             },
             "false_positives": self.false_positives,
             "false_positives_per_image": self.false_positives_per_image,
@@ -394,6 +406,8 @@ def evaluate_detector(
         raise InputError(f"frame mode must be one of {', '.join(FRAME_MODES)}, not {frame!r}")
     faces = np.zeros(len(bands), np.int64)
     found = np.zeros(len(bands), np.int64)
+    clear_faces = np.zeros(len(bands), np.int64)
+    clear_found = np.zeros(len(bands), np.int64)
     false_positives = dont_care = detections = 0
     cpu_s = 0.0
     widths = 0
@@ -412,8 +426,11 @@ def evaluate_detector(
         valid = np.array([not face.invalid for face in entry.faces], bool)
         scored = valid & (band >= 0)
         match = match_detections(boxes, result.scores, truth, scored, iou_threshold)
+        clear = scored & np.array([face.clear for face in entry.faces], bool)
         np.add.at(faces, band[scored], 1)
         np.add.at(found, band[match.found], 1)
+        np.add.at(clear_faces, band[clear], 1)
+        np.add.at(clear_found, band[clear & match.found], 1)
         false_positives += match.false_positives
         dont_care += match.dont_care
         detections += len(result)
@@ -427,6 +444,10 @@ def evaluate_detector(
         images=len(images),
         bands=tuple(
             BandRecall(low=low, high=high, faces=int(faces[i]), found=int(found[i]))
+            for i, (low, high) in enumerate(bands)
+        ),
+        clear_bands=tuple(
+            BandRecall(low=low, high=high, faces=int(clear_faces[i]), found=int(clear_found[i]))
             for i, (low, high) in enumerate(bands)
         ),
         false_positives=false_positives,
