@@ -326,3 +326,39 @@ def test_eval_detection_command_writes_json(
     assert data["images"] == 2 and data["face_size"] == "max(w, h)"
     assert [r["frame"] for r in data["reports"]] == ["native", "1080p-canvas"]
     assert data["timings"][0]["frame"] == "1920x1080"
+
+
+def test_eval_detection_command_on_a_small_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    folder = _write_wider(tmp_path / "w")
+    # Only b.png: no face of 30-50 px, so that band has nothing to find.
+    truth = folder / "wider_face_val_bbx_gt.txt"
+    truth.write_text(
+        "0--Test/b.png\n2\n100 100 60 60 0 0 0 0 0 0\n700 100 90 90 0 0 0 0 0 0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report.json"
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "eval",
+                "detection",
+                str(folder),
+                "--detector",
+                "hog",
+                "--timing-repeats",
+                "1",
+                "--json",
+                str(out),
+            ]
+        )
+    assert exit_info.value.code == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "│ hog" in line]
+    assert len(rows) == 2 and all("n/a" in row for row in rows)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    recall = data["reports"][0]["recall"]
+    assert recall["30-50"] == {"faces": 0, "found": 0, "recall": None}
+    assert recall["50-80"]["faces"] == 1 and recall["80-150"]["faces"] == 1
+    assert data["timings"][0]["repeats"] == 1

@@ -441,6 +441,11 @@ def plan(
 
 # --- eval detection: face detectors on WIDER FACE -------------------------------------------
 
+
+def _recall_cell(found: int, faces: int) -> str:
+    return f"{100 * found / faces:.1f}%" if faces else "n/a"
+
+
 WiderDirArgument = Annotated[
     Path,
     typer.Argument(help="A WIDER FACE folder: wider_face_val_bbx_gt.txt and images/<event>/."),
@@ -581,7 +586,7 @@ def eval_detection(
             report.detector,
             report.frame,
             *[
-                f"{100 * band.recall:.1f}%"
+                _recall_cell(band.found, band.faces)
                 for band in (*report.bands, report.recall_between(wide.low, wide.high))
             ],
             f"{report.false_positives_per_image:.2f}",
@@ -600,7 +605,7 @@ def eval_detection(
         clear.add_row(
             report.detector,
             report.frame,
-            *[f"{100 * band.recall:.1f}%" for band in report.clear_bands],
+            *[_recall_cell(band.found, band.faces) for band in report.clear_bands],
         )
     console.print(clear)
     if json_out is not None:
