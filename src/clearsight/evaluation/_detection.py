@@ -436,7 +436,6 @@ def evaluate_detector(
         detections += len(result)
         if on_image is not None:
             on_image(position + 1, len(images))
-    load_1, load_5, load_15 = os.getloadavg()
     return DetectionReport(
         detector=name,
         config=dict(config or {}),
@@ -455,7 +454,7 @@ def evaluate_detector(
         detections=detections,
         cpu_ms_per_image=1000 * cpu_s / len(images),
         frame_width_mean=widths / len(images),
-        load_average=(round(load_1, 2), round(load_5, 2), round(load_15, 2)),
+        load_average=_load_average(),
     )
 
 
