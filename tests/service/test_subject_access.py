@@ -139,7 +139,7 @@ def test_subject_access_finds_exports_and_erases_only_the_requester(tmp_path: Pa
         }, case
         by_face = {m["record_id"]: m for m in case["matches"]}
         assert by_face[a3]["score"] is not None  # found by its face, not by its entry
-        assert by_face[entry_a]["score"] >= case["threshold"] > 0.5
+        assert by_face[entry_a]["score"] >= case["threshold"] > 0.3  # SFace: 0.42 at FMR 1e-4
 
         package = client.get(f"/api/privacy/requests/{case['request_id']}/package", headers=officer)
         assert package.status_code == 200, package.text
