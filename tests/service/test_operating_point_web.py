@@ -69,7 +69,9 @@ def test_alert_page_and_json_show_the_point_and_the_worst_groups_estimate(tmp_pa
         }
         created = worker.post("/api/alerts", json=body)
         assert created.status_code == 200, created.text
-        alert = created.json()
+        add_user(app, "rev1", Role.REVIEWER)
+        login(reviewer, "rev1")
+        alert = reviewer.get(f"/api/alerts/{created.json()['id']}").json()
         assert alert["operating_point"] == {
             "model_id": POINT.model_id,
             "card_version": POINT.card_version,
@@ -94,8 +96,6 @@ def test_alert_page_and_json_show_the_point_and_the_worst_groups_estimate(tmp_pa
                 1e-4,
             )
             assert (stored.model_id, stored.card_version) == ("dlib-resnet-v1", "test")
-        add_user(app, "rev1", Role.REVIEWER)
-        login(reviewer, "rev1")
         page = reviewer.get(f"/review/{alert['id']}").text
         assert "threshold 0.9000, rule every-group" in page
         assert "model dlib-resnet-v1 card vtest" in page
