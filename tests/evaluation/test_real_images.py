@@ -42,3 +42,40 @@ def test_lfw_label_files_parse(lfw_dir: Path) -> None:
     sexes = set(images.labels["sex"])
     assert {"male", "female"} <= sexes
     assert notes.race_people > 800
+
+
+@pytest.mark.slow
+def test_eval_lfw_embeds_with_the_configured_models(
+    lfw_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from clearsight.cli import main
+
+    people = {"Aaron_Peirsol": (1, 2, 3, 4), "Abdullah_Gul": (1, 2, 3, 4)}
+    for name, numbers in people.items():
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for n in numbers:
+            file = f"{name}_{n:04d}.jpg"
+            shutil.copy(lfw_dir / "images" / name / file, tmp_path / "images" / name / file)
+    # Two folds, each one mated and one impostor pair.
+    (tmp_path / "pairs.txt").write_text(
+        "2 1\nAaron_Peirsol 1 2\nAaron_Peirsol 1 Abdullah_Gul 1\n"
+        "Abdullah_Gul 3 4\nAaron_Peirsol 3 Abdullah_Gul 4\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    for config_text, expected in (
+        (None, "yunet + sface-2021dec, as the pipeline embeds"),
+        ('[detector]\ntype = "hog"\n[embed]\ntype = "dlib"\n', "dlib evaluation recipe"),
+    ):
+        args = ["eval", "lfw", str(tmp_path), "--cache", str(cache), "--workers", "1"]
+        if config_text is not None:
+            (tmp_path / "c.toml").write_text(config_text, encoding="utf-8")
+            args += ["--config", str(tmp_path / "c.toml")]
+        with pytest.raises(SystemExit) as ended:
+            main(args)
+        assert ended.value.code == 0
+        out = capsys.readouterr().out
+        assert expected in out
+        assert "accuracy 100.00%" in out  # two easy folds

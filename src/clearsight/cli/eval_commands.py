@@ -129,19 +129,40 @@ def eval_lfw(
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
     views: ViewsOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Pipeline config whose detector and embedder are evaluated (default: the "
+            "default models, YuNet and SFace). dlib's models use the evaluation recipe "
+            "(HOG, CNN, centre box; --views).",
+        ),
+    ] = None,
 ) -> None:
     """LFW View 2: 10 folds, threshold from nine, tested on the tenth."""
+    from clearsight.backends import create_embedder_from_config
+    from clearsight.config import load_config
     from clearsight.evaluation import lfw_report, run_lfw
 
     started = time.monotonic()
+    settings = load_config(config)
     options = _options(cache, workers, skip_bad, views)
-    result = run_lfw(directory, options)
+    models = None
+    if not _uses_dlib_recipe(settings):
+        models = (settings, create_embedder_from_config(settings.embed).model_id)
+    result = run_lfw(directory, options, models)
     summary = result.summary()
     summary["runtime_s"] = round(time.monotonic() - started, 1)
+    summary["models"] = (
+        "dlib evaluation recipe"
+        if models is None
+        else f"{settings.detector.type} + {models[1]}, as the pipeline embeds"
+    )
     console = Console()
     tar = summary["tar_at_far"]
     undetected = summary["undetected_images"]
-    console.print(f"LFW View 2, {summary['pairs']}")
+    console.print(f"LFW View 2, {summary['models']}, {summary['pairs']}")
     console.print(
         f"accuracy {100 * result.accuracy_mean:.2f}% ± "
         f"{100 * result.accuracy_std:.2f} ({len(result.folds)}-fold), "
@@ -152,10 +173,15 @@ def eval_lfw(
             console.print(
                 f"TAR {100 * entry['tar']:.2f}% at FAR {far} (threshold {entry['threshold']:.4f})"
             )
-    if isinstance(undetected, dict):
+    if isinstance(undetected, dict) and models is None:
         console.print(
             f"undetected by HOG: {undetected['count']} of {undetected['images_total']} "
             f"images, by fallback {undetected['by_fallback']}"
+        )
+    elif result.pairs_dropped:
+        console.print(
+            f"{result.pairs_dropped} pairs left out: the detector found no face in one of "
+            "their images"
         )
     if result.bad_files:
         console.print(

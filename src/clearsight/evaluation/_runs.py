@@ -40,11 +40,27 @@ __all__ = [
 ImageScope = Literal["all", "pairs"]
 
 
-def run_lfw(root: Path, options: ExtractOptions) -> VerificationResult:
-    """LFW View 2 on ``root/pairs.txt`` and ``root/images``."""
+def run_lfw(
+    root: Path, options: ExtractOptions, models: tuple[ClearsightConfig, str] | None = None
+) -> VerificationResult:
+    """LFW View 2 on ``root/pairs.txt`` and ``root/images``: embedded by dlib's evaluation
+    recipe, or with ``models`` (a pipeline config and its embedder's model id) as the
+    pipeline embeds them."""
     protocol = parse_pairs(root / "pairs.txt", root)
-    embedded = embed_images(protocol.images, options)
-    return verify_pairs(embedded, protocol, root, options.views)
+    if models is None:
+        embedded = embed_images(protocol.images, options)
+        return verify_pairs(embedded, protocol, root, options.views)
+    config, model_id = models
+    embedded = embed_with_config(
+        protocol.images,
+        config,
+        model_id,
+        options.cache_dir,
+        options.workers,
+        options.skip_bad,
+        options.progress,
+    )
+    return verify_pairs(embedded, protocol, root, ("pipeline",))
 
 
 @dataclass(frozen=True, eq=False)
