@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -19,6 +20,7 @@ from clearsight.errors import ModelError
 __all__ = [
     "PACKAGED_MODELS",
     "PackagedModel",
+    "ProcessLocalModel",
     "bundled_model_path",
     "load_cnn_detector",
     "load_hog_detector",
@@ -198,3 +200,23 @@ def open_onnx_session(model: str | bytes, *, threads: int) -> Any:
     except Exception as error:  # onnxruntime raises several untyped error classes
         where = model if isinstance(model, str) else "model"
         raise ModelError(f"{where}: ONNX Runtime cannot load the model: {error}") from error
+
+
+class ProcessLocalModel:
+    """A model object that pickles its settings but not what it loaded: a camera worker
+    process receives the settings and loads its own session on first use, under its own
+    lock. Subclasses name the loaded attributes in ``_process_local`` and set ``_lock``."""
+
+    _process_local: tuple[str, ...] = ()
+    _lock: threading.Lock
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._process_local:
+            state[name] = None
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()

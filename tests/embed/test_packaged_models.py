@@ -126,3 +126,19 @@ def test_the_factories_build_the_configured_models() -> None:
     assert isinstance(create_embedder(config.embed), SFaceEmbedder)
     empty = FaceDetections.empty()
     assert create_embedder(config.embed).cut_chips(np.zeros((8, 8, 3), np.uint8), empty) == []
+
+
+def test_the_default_models_pickle_their_settings_not_their_sessions(tmp_path: Path) -> None:
+    import pickle
+
+    embedder = SFaceEmbedder(mirror=False, threads=1, cache_dir=tmp_path)
+    detector = YunetFaceDetector(YunetDetectorConfig(max_width=640))
+    embedder.load()
+    detector.load()
+    chip = np.random.default_rng(1).integers(0, 256, (112, 112, 3)).astype(np.uint8)
+    before = embedder.embed([chip])
+    embedder_copy, detector_copy = pickle.loads(pickle.dumps((embedder, detector)))
+    assert embedder_copy._session is None and detector_copy._net is None  # loaded afresh
+    assert (embedder_copy.mirror, detector_copy.config.max_width) == (False, 640)
+    np.testing.assert_allclose(embedder_copy.embed([chip]), before, atol=1e-6)
+    assert len(detector_copy.detect(np.zeros((64, 64, 3), np.uint8))) == 0

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from clearsight.config import YunetDetectorConfig
 from clearsight.detect._base import FaceDetector
 from clearsight.detect._resize import shrink_image
-from clearsight.models import packaged_model_path
+from clearsight.models import ProcessLocalModel, packaged_model_path
 from clearsight.types import FaceDetections
 
 __all__ = ["YUNET_MODEL", "YunetFaceDetector"]
@@ -30,10 +30,11 @@ YUNET_MODEL = "yunet-2023mar"
 _TOP_K = 5000
 
 
-class YunetFaceDetector(FaceDetector):
+class YunetFaceDetector(ProcessLocalModel, FaceDetector):
     """Faces with five landmarks in one pass: about 13 ms on a 640x480 frame on one core."""
 
     landmark_scheme = "insightface"
+    _process_local = ("_net",)
 
     def __init__(self, config: YunetDetectorConfig | None = None) -> None:
         self.config = config or YunetDetectorConfig()
@@ -41,17 +42,9 @@ class YunetFaceDetector(FaceDetector):
         self._size: tuple[int, int] = (0, 0)
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict[str, Any]:
-        # A worker process gets the settings and builds its own network on first use.
-        state = dict(self.__dict__)
-        state["_net"] = None
-        state["_size"] = (0, 0)
-        del state["_lock"]
-        return state
-
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        super().__setstate__(state)
+        self._size = (0, 0)  # a fresh network has no input size yet
 
     def load(self) -> None:
         """Check and load the model now rather than on the first frame."""

@@ -14,7 +14,7 @@ from clearsight.embed._base import Embedder
 from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_cache import cached_onnx_resnet, convert_dlib_resnet
 from clearsight.errors import InputError
-from clearsight.models import open_onnx_session
+from clearsight.models import ProcessLocalModel, open_onnx_session
 
 __all__ = ["OnnxResNetEmbedder"]
 
@@ -25,7 +25,7 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-class OnnxResNetEmbedder(Embedder):
+class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
     """dlib's ResNet (``dlib_face_recognition_resnet_model_v1``) run by ONNX Runtime.
 
     The same weights, read from the same bundled file and computed by the same network; its
@@ -40,6 +40,8 @@ class OnnxResNetEmbedder(Embedder):
     model is converted from ``model_path`` (default: the bundled .dat) on first use and kept
     in ``cache_dir`` (default: ``~/.cache/clearsight``, see ``default_cache_dir``).
     """
+
+    _process_local = ("_session",)
 
     dimensions = 128
 
@@ -62,17 +64,6 @@ class OnnxResNetEmbedder(Embedder):
         self._model_path = model_path
         self._cache_dir = cache_dir
         self._session: Any = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # A worker process gets the settings and builds its own session on first use.
-        state = dict(self.__dict__)
-        state["_session"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def _model(self) -> str | bytes:

@@ -28,7 +28,7 @@ from clearsight.embed._align import arcface_chips
 from clearsight.embed._base import Embedder
 from clearsight.embed._onnx_cache import cached_conversion
 from clearsight.errors import InputError, ModelError
-from clearsight.models import open_onnx_session, packaged_model_path
+from clearsight.models import ProcessLocalModel, open_onnx_session, packaged_model_path
 from clearsight.types import FaceDetections
 
 __all__ = ["SFACE_CHIP_SIZE", "SFACE_MODEL_ID", "SFaceEmbedder", "fold_sface"]
@@ -109,30 +109,20 @@ def fold_sface(source: Path) -> bytes:
     return bytes(model.SerializeToString())
 
 
-class SFaceEmbedder(Embedder):
+class SFaceEmbedder(ProcessLocalModel, Embedder):
     """SFace through ONNX Runtime on ArcFace-aligned 112 px chips; one thread by default,
     since each camera worker has its own process and core."""
 
     model_id = SFACE_MODEL_ID
     dimensions = 128
     landmark_scheme = "insightface"
+    _process_local = ("_session",)
 
     def __init__(self, mirror: bool = True, threads: int = 1, cache_dir: Path | None = None):
         self.mirror = mirror
         self.threads = threads
         self._cache_dir = cache_dir
         self._session: Any = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # A worker process gets the settings and opens its own session on first use.
-        state = dict(self.__dict__)
-        state["_session"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def _model(self) -> str | bytes:
