@@ -78,6 +78,11 @@ class ScrfdDetectorConfig(_Section):
         40, ge=8, title="Minimum face size (px)", description="Narrower faces are ignored."
     )
 
+    @property
+    def landmark_scheme(self) -> str:
+        """The five landmarks this detector gives (InsightFace's order)."""
+        return "insightface"
+
 
 class OnnxEmbedderConfig(_Section):
     model: OnnxModelFile = Field(title="Model", description="An ArcFace/SFace-style embedder.")

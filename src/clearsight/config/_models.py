@@ -52,6 +52,11 @@ class YunetDetectorConfig(_Section):
         "worker leaves the other cores to other cameras and to decoding.",
     )
 
+    @property
+    def landmark_scheme(self) -> str:
+        """The five landmarks this detector gives (InsightFace's order)."""
+        return "insightface"
+
 
 class HogDetectorConfig(_Section):
     type: Literal["hog"] = Field(
@@ -79,6 +84,11 @@ class HogDetectorConfig(_Section):
         "back to the full frame. Lower is faster and misses smaller faces.",
     )
 
+    @property
+    def landmark_scheme(self) -> str:
+        """The five landmarks this detector gives (dlib's 5-point predictor)."""
+        return "dlib"
+
 
 class CnnDetectorConfig(_Section):
     type: Literal["cnn"] = Field(
@@ -99,6 +109,11 @@ class CnnDetectorConfig(_Section):
     min_confidence: float = Field(
         0.0, title="Minimum confidence", description="Detections scored lower are dropped."
     )
+
+    @property
+    def landmark_scheme(self) -> str:
+        """The five landmarks this detector gives (dlib's 5-point predictor)."""
+        return "dlib"
 
 
 DetectorConfig = Annotated[
@@ -421,7 +436,7 @@ class ClearsightConfig(_Section):
         # points (eye corners, nose base) for dlib's ResNet; YuNet and SCRFD give
         # InsightFace's (eyes, nose tip, mouth corners) for SFace and ArcFace-style models.
         # Mixed, every chip is misaligned and matching silently degrades, so it is refused.
-        detector_scheme = "dlib" if self.detector.type in ("hog", "cnn") else "insightface"
+        detector_scheme = self.detector.landmark_scheme
         if detector_scheme != self.embed.landmark_scheme:
             fits = (
                 '"yunet" (or "scrfd")'

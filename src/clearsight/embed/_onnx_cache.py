@@ -60,15 +60,18 @@ def cached_conversion(
     convert: Callable[[Path], bytes],
     version: int,
     cache_dir: Path | None = None,
+    source_sha256: str | None = None,
 ) -> Path:
     """The file ``convert(source)`` writes, kept in ``cache_dir`` under a name made of
     ``stem``, the source's SHA-256 and the converter ``version``; converted and written
     first when missing, partial or altered (its own SHA-256 is kept beside it).
 
+    ``source_sha256``, when the caller has just checked it, saves hashing the source again.
     Raises ``OSError`` when the folder cannot be created or written.
     """
     folder = (cache_dir if cache_dir is not None else default_cache_dir()) / "models"
-    target = folder / f"{stem}-{sha256_of(source)[:24]}-c{version}.onnx"
+    digest = source_sha256 or sha256_of(source)
+    target = folder / f"{stem}-{digest[:24]}-c{version}.onnx"
     digest_file = target.with_name(target.name + ".sha256")
     if (
         target.is_file()

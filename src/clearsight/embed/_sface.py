@@ -28,7 +28,12 @@ from clearsight.embed._align import arcface_chips
 from clearsight.embed._base import Embedder
 from clearsight.embed._onnx_cache import cached_conversion
 from clearsight.errors import InputError, ModelError
-from clearsight.models import ProcessLocalModel, open_onnx_session, packaged_model_path
+from clearsight.models import (
+    PACKAGED_MODELS,
+    ProcessLocalModel,
+    open_onnx_session,
+    packaged_model_path,
+)
 from clearsight.types import FaceDetections
 
 __all__ = ["SFACE_CHIP_SIZE", "SFACE_MODEL_ID", "SFaceEmbedder", "fold_sface"]
@@ -129,7 +134,15 @@ class SFaceEmbedder(ProcessLocalModel, Embedder):
         source = packaged_model_path(SFACE_MODEL_ID)
         try:
             return str(
-                cached_conversion(SFACE_MODEL_ID, source, fold_sface, FOLD_VERSION, self._cache_dir)
+                cached_conversion(
+                    SFACE_MODEL_ID,
+                    source,
+                    fold_sface,
+                    FOLD_VERSION,
+                    self._cache_dir,
+                    # packaged_model_path has just checked the file against this digest.
+                    source_sha256=PACKAGED_MODELS[SFACE_MODEL_ID].sha256,
+                )
             )
         except OSError:  # an unwritable cache: fold in memory, for this process only
             return fold_sface(source)
