@@ -113,3 +113,29 @@ def test_hamilton_clip_with_only_obama_enrolled(clips_dir: Path, embedder: Embed
     gallery = Gallery.build(embedder.model_id, [("obama", "Barack Obama", obama.embedding.vector)])
     alerts, pipeline = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
     assert alerts == [] and pipeline.stats.embeddings > 0
+
+
+def test_a_face_of_nobody_on_the_watchlist_is_embedded_only_when_clearly_better(
+    demo_clip: Path, embedder: Embedder
+) -> None:
+    """Two portraits walk up to the camera, improving on every frame, and match nobody:
+    each track embeds enough samples to decide on, then only a clearly better one, where
+    embedding every better sample (the closer look a near match gets) costs several times
+    as many embeddings for the same decision."""
+    stranger = np.random.default_rng(0).normal(size=128).astype(np.float32)
+    gallery = Gallery.build(embedder.model_id, [("s1", "Nobody In This Clip", stranger)])
+    default = ClearsightConfig()
+    alerts, pipeline = _run(demo_clip, gallery, embedder)
+    every_better = ClearsightConfig(
+        match=MatchConfig(closer_look_fmr=0.999, better_sample_gain=0.0)
+    )
+    eager = Pipeline(every_better, gallery, embedder=embedder)
+    eager_alerts: list[Alert] = []
+    run_source(open_source(str(demo_clip)), eager, eager_alerts.append)
+    assert alerts == eager_alerts == []
+    tracks = pipeline.stats.tracks
+    assert tracks == eager.stats.tracks == 2
+    # Enough to decide on (min_agreeing_samples) and a few clear steps up in quality.
+    steps = int(1 / default.match.better_sample_gain)
+    assert 2 * tracks <= pipeline.stats.embeddings <= (2 + steps) * tracks
+    assert eager.stats.embeddings >= 2 * pipeline.stats.embeddings

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.alert import build_alert
-from clearsight.config import ClearsightConfig
+from clearsight.config import ClearsightConfig, MatchConfig
 from clearsight.detect import (
     FaceDetector,
     create_detector,
@@ -32,7 +32,7 @@ from clearsight.match import (
     operating_point,
 )
 from clearsight.motion import MotionDetector
-from clearsight.quality import BestSamples, assess_face
+from clearsight.quality import BestSamples, assess_face, assess_geometry
 from clearsight.track import IouTracker
 from clearsight.types import (
     Alert,
@@ -71,10 +71,32 @@ class _TrackState:
     samples: BestSamples
     embeddings: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
     embedded_count: int = 0
+    best_embedded_quality: float = -1.0
+    closest_score: float | None = None
+    """The best score any of its samples reached against the watchlist so far."""
     alerted: bool = False
 
     def wants_samples(self, embedding_budget: int) -> bool:
         return not self.alerted and self.embedded_count < embedding_budget
+
+    def worth_embedding(
+        self, pending: list[FaceSample], held: int, match: MatchConfig, closer_look: bool
+    ) -> list[FaceSample]:
+        """Which of the (best-first) samples not yet embedded to embed now; ``held`` is
+        how many of its kept samples are embedded already.
+
+        First enough samples to decide on; then, for a track whose faces came near a
+        watchlist subject (``closer_look``), every better sample, and for the rest only a
+        sample clearly better than any embedded so far: a face of nobody on the watchlist
+        walking up to the camera improves on every frame, and embedding each step (SFace:
+        66 ms a face) would cost most of the frame time for no change in the decision.
+        """
+        if closer_look:
+            return pending
+        if self.embedded_count < match.min_agreeing_samples:
+            return pending[: max(0, match.min_agreeing_samples - held)]
+        gain = match.better_sample_gain
+        return [s for s in pending if s.quality >= self.best_embedded_quality + gain]
 
 
 def _crop(
@@ -122,6 +144,10 @@ class Pipeline:
             )
         self.point = point or operating_point(self._card, config.match)
         check_point(self._card, self.point)
+        # Below the operating point: a track scoring this high is worth more samples.
+        self._closer_look_score = min(
+            self.point.threshold, self._card.threshold_for_fmr(config.match.closer_look_fmr)
+        )
         self._detector = detector or create_detector(config.detector)
         if self._detector.landmark_scheme != self._embedder.landmark_scheme:
             raise ConfigError(
@@ -281,6 +307,27 @@ class Pipeline:
                 # Detection left them out (tracking needs boxes only): found now, on the
                 # full-resolution frame, for these faces alone.
                 candidates = locate_landmarks(frame.image, candidates)
+            # Size and pose first: a chip is cut only for a face that could be usable and
+            # could enter its track's best samples even if perfectly sharp.
+            scheme = self._embedder.landmark_scheme
+            promising = [
+                row
+                for row in range(len(candidates))
+                if (
+                    geometry := assess_geometry(
+                        float(candidates.widths[row]),
+                        candidates.landmarks[row],
+                        self.config.quality,
+                        scheme,
+                    )
+                ).usable
+                and self._tracks[int(candidates.track_ids[row])].samples.would_keep(
+                    geometry.score_ceiling
+                )
+            ]
+            if not promising:
+                return touched
+            candidates = candidates[np.array(promising)]
             chips = self._embedder.cut_chips(frame.image, candidates)
             for row, chip in enumerate(chips):
                 track_id = int(candidates.track_ids[row])
@@ -316,14 +363,24 @@ class Pipeline:
             samples = state.samples.best_first()
             kept_ids = {id(sample) for sample in samples}
             state.embeddings = {k: v for k, v in state.embeddings.items() if k in kept_ids}
+            match = self.config.match
             pending = [s for s in samples if id(s) not in state.embeddings]
-            if pending and state.embedded_count < self.config.match.max_embeddings_per_track:
+            closer_look = (
+                state.closest_score is not None and state.closest_score >= self._closer_look_score
+            )
+            chosen = state.worth_embedding(
+                pending, len(samples) - len(pending), match, closer_look
+            )[: max(0, match.max_embeddings_per_track - state.embedded_count)]
+            if chosen:
                 with self._timed("embed"):
-                    vectors = self._embedder.embed([s.chip for s in pending])
-                for sample, vector in zip(pending, vectors, strict=True):
+                    vectors = self._embedder.embed([s.chip for s in chosen])
+                for sample, vector in zip(chosen, vectors, strict=True):
                     state.embeddings[id(sample)] = vector
-                state.embedded_count += len(pending)
-                self.stats.embeddings += len(pending)
+                state.embedded_count += len(chosen)
+                state.best_embedded_quality = max(
+                    state.best_embedded_quality, *(s.quality for s in chosen)
+                )
+                self.stats.embeddings += len(chosen)
             embedded = [s for s in samples if id(s) in state.embeddings]
             if len(embedded) < self.config.match.min_agreeing_samples:
                 continue
@@ -337,6 +394,8 @@ class Pipeline:
                     self.point,
                     self.config.match,
                 )
+            if decision.best_score is not None:
+                state.closest_score = max(state.closest_score or -1.0, decision.best_score)
             if decision.candidate is not None:
                 state.alerted = True
                 # Evidence is of the matched subject only; the rest of the samples go.
