@@ -1,6 +1,7 @@
 """Benchmarks that print figures, never pass/fail: gallery search, pipeline, alert latency."""
 
 from clearsight.bench._cameras_bench import CameraFigures, CamerasFigures, run_cameras
+from clearsight.bench._clip import ClipSummary, upscale_clip
 from clearsight.bench._pipeline_bench import (
     LatencyFigures,
     Models,
@@ -42,6 +43,7 @@ __all__ = [
     "PRESETS",
     "CameraFigures",
     "CamerasFigures",
+    "ClipSummary",
     "EmbeddingModel",
     "IndexPreset",
     "LatencyFigures",
@@ -70,5 +72,6 @@ __all__ = [
     "score_profile",
     "synthetic_set",
     "thread_limit",
+    "upscale_clip",
     "warm_up",
 ]

@@ -327,3 +327,25 @@ def cameras_command(
         f"the core did not keep up)",
         soft_wrap=True,
     )
+
+
+@bench_app.command("clip")
+@friendly_errors
+def clip_command(
+    source: Annotated[Path, typer.Argument(help="A real clip (e.g. a corridor clip).")],
+    out: Annotated[Path, typer.Argument(help="Where to write it (keep it out of the repository).")],
+    width: Annotated[int, typer.Option(help="Frame width.")] = 1920,
+    height: Annotated[int, typer.Option(help="Frame height.")] = 1080,
+    loops: Annotated[
+        int, typer.Option(min=1, help="Play forward, then backward, this many times in all.")
+    ] = 1,
+) -> None:
+    """Upscale a real clip to camera resolution (1080p by default) for the benchmarks."""
+    from clearsight.bench import upscale_clip
+
+    summary = upscale_clip(source, out, width, height, loops)
+    Console().print(
+        f"{summary.path}: {summary.width}x{summary.height}, {summary.frames} frames, "
+        f"{summary.fps:g} fps ({summary.seconds:.1f} s), upscaled bicubic from {source}",
+        soft_wrap=True,
+    )
