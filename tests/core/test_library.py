@@ -94,7 +94,7 @@ def test_pixels_and_faces_compare_like_paths(photos: dict[str, Path]) -> None:
 
 def test_faces_lists_each_face_with_box_landmarks_and_quality(photos: dict[str, Path]) -> None:
     found = clearsight.faces(photos["two"])
-    assert len(found) == 2
+    assert len(found) == 2 and found[0].width >= found[1].width  # largest first
     for face in found:
         x1, y1, x2, y2 = face.box
         assert x2 - x1 > 60 and y2 - y1 > 60 and face.width == x2 - x1
