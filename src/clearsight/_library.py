@@ -269,8 +269,11 @@ class WatchRun(Iterator[Alert]):
         config: ClearsightConfig | None = None,
         on_frame: Callable[[Frame], None] | None = None,
     ) -> None:
-        config = config or ClearsightConfig()
-        path = watchlist.path if isinstance(watchlist, Watchlist) else Path(watchlist)
+        if isinstance(watchlist, Watchlist):
+            # The models its templates were made with, unless told otherwise.
+            config, path = config or watchlist.config, watchlist.path
+        else:
+            config, path = config or ClearsightConfig(), Path(watchlist)
         if not path.is_file():
             raise InputError(
                 f"{path}: no such watchlist file (create it with `clearsight enroll` or "
@@ -334,6 +337,7 @@ def watch(
 
     ``source`` is what ``clearsight watch`` accepts (a video file, a stream URL,
     ``device:N``) or a camera index; ``on_frame`` is called after each frame is analysed.
+    Without ``config``, a ``Watchlist``'s own config is used (else the defaults).
     A file source ends with the file; a live one runs until the iteration is stopped.
     """
     return WatchRun(source, watchlist, config, on_frame)

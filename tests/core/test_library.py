@@ -16,7 +16,7 @@ from skimage import data
 
 import clearsight
 from clearsight.backends import create_models
-from clearsight.config import ClearsightConfig
+from clearsight.config import ClearsightConfig, MatchConfig
 from clearsight.demo import demo_portraits, write_demo_photos
 from clearsight.errors import EnrollmentError, ImageError, InputError
 
@@ -175,6 +175,20 @@ def test_enrol_then_watch_alerts_for_the_enrolled_person_only(
     assert alert.operating_point == run.point and alert.score >= run.point.threshold
     summary = run.summary
     assert summary.alerts == 1 and summary.tracks == 2 and summary.frames == len(frames) > 0
+
+
+def test_watch_uses_the_watchlists_config(
+    photos: dict[str, Path], demo_clip: Path, tmp_path: Path
+) -> None:
+    pooled = ClearsightConfig(match=MatchConfig(rule="pooled"))
+    watchlist = clearsight.Watchlist(tmp_path / "w.db", pooled)
+    watchlist.enroll("Eileen Collins", photos["collins"])
+    with clearsight.watch(demo_clip, watchlist) as run:
+        assert run.point.rule == "pooled"
+    with clearsight.watch(demo_clip, watchlist.path) as run:
+        assert run.point.rule == "every-group"
+    with clearsight.watch(str(demo_clip), watchlist, ClearsightConfig()) as run:
+        assert run.point.rule == "every-group"
 
 
 def test_watch_refuses_a_missing_watchlist(demo_clip: Path, tmp_path: Path) -> None:
