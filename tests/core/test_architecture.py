@@ -30,6 +30,20 @@ ALLOWED: dict[str, set[str]] = {
     "enrollment": {"types", "config", "errors", "detect", "embed", "quality"},
     "watchlist": {"types", "errors", "match"},
     "demo": {"types"},
+    # The library API (clearsight/_library.py, exported by clearsight/__init__.py): recipes
+    # over the stages, used by the CLI; no stage imports it.
+    "_library": {
+        "types",
+        "config",
+        "errors",
+        "backends",
+        "detect",
+        "enrollment",
+        "ingest",
+        "match",
+        "pipeline",
+        "watchlist",
+    },
     "pipeline": {
         "types",
         "config",
@@ -65,6 +79,9 @@ def _imports(path: Path) -> set[str]:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "clearsight" and node.level == 0:
+            # `from clearsight import compare`: the library API, re-exported by the package.
+            names = [f"clearsight._library.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         for name in names:
@@ -90,6 +107,7 @@ def test_import_directions() -> None:
         else:
             bad = imported & FORBIDDEN.get(package, set())
         bad |= imported & {"cli"} if package != "cli" else set()
+        bad |= imported & {"_library"} if package != "cli" else set()
         violations += [
             f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)
         ]
