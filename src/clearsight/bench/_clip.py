@@ -62,13 +62,20 @@ def _decoded(source: Path) -> tuple[Iterator[npt.NDArray[np.uint8]], Fraction, C
 
 
 def upscale_clip(
-    source: Path, out: Path, width: int = 1920, height: int = 1080, loops: int = 1
+    source: Path,
+    out: Path,
+    width: int = 1920,
+    height: int = 1080,
+    loops: int = 1,
+    b_frames: bool = True,
 ) -> ClipSummary:
     """Write ``source`` at ``width`` x ``height`` (bicubic) as H.264 to ``out``.
 
     With ``loops`` > 1 the clip plays forward, then backward, and so on: a longer stream
     with no cut (people walk up, then back), for benchmarks that replay a camera for a while.
-    Looping holds the source's frames in memory, so it is for short clips.
+    Looping holds the source's frames in memory, so it is for short clips. Without
+    ``b_frames`` every frame is a reference (I and P frames only), as many IP cameras send:
+    a decoder can then skip none of them.
     """
     import av
 
@@ -90,7 +97,7 @@ def upscale_clip(
         with av.open(str(out), mode="w") as container:
             stream = container.add_stream("libx264", rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.options = {"crf": _CRF, "preset": "veryfast"}
+            stream.options = {"crf": _CRF, "preset": "veryfast", "bf": "3" if b_frames else "0"}
             for image in frames:
                 big = np.asarray(
                     cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC), np.uint8

@@ -339,11 +339,18 @@ def clip_command(
     loops: Annotated[
         int, typer.Option(min=1, help="Play forward, then backward, this many times in all.")
     ] = 1,
+    b_frames: Annotated[
+        bool,
+        typer.Option(
+            "--b-frames/--no-b-frames",
+            help="Encode with B-frames, or with I and P frames only, as many IP cameras send.",
+        ),
+    ] = True,
 ) -> None:
     """Upscale a real clip to camera resolution (1080p by default) for the benchmarks."""
     from clearsight.bench import upscale_clip
 
-    summary = upscale_clip(source, out, width, height, loops)
+    summary = upscale_clip(source, out, width, height, loops, b_frames)
     Console().print(
         f"{summary.path}: {summary.width}x{summary.height}, {summary.frames} frames, "
         f"{summary.fps:g} fps ({summary.seconds:.1f} s), upscaled bicubic from {source}",
