@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.service.webkit import alert_body, api_token, make_app, review_team
 
-from clearsight.notify import NotifyConfig
+from clearsight.notify import NotifyConfig, deliver_outbox
 from clearsight.store import alerts
 from clearsight.web._services import run_outbox
 
@@ -161,7 +161,10 @@ def test_failed_delivery_stays_in_the_outbox_and_is_retried(
         with ctx.db.session() as s:
             assert [a.id for a in alerts.confirmed_unnotified(s)] == [alert_id]
         receiver.fail = False
-        assert run_outbox(ctx) == [alert_id]
+        # Retried after the sink's backoff, not in every round before it.
+        assert run_outbox(ctx) == [] and receiver.bodies == []
+        backoff = ctx.notifier.settings["webhook"].retry.backoff(1)
+        assert deliver_outbox(ctx.db, ctx.notifier, ctx.now() + backoff) == [alert_id]
         assert [b["alert_id"] for b in receiver.bodies] == [alert_id]
         with ctx.db.session() as s:
             assert alerts.confirmed_unnotified(s) == []

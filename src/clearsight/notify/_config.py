@@ -1,8 +1,24 @@
+"""Where confirmed alerts are sent: a list of sinks, each chosen by its ``type``.
+
+The flat ``webhook_url`` / ``mqtt_*`` fields are the older, shorter way to name one webhook
+and one MQTT broker (``serve``'s ``--webhook-url`` and ``--mqtt-*`` flags set them); they stay
+accepted and become the sinks named ``webhook`` and ``mqtt``.
+"""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clearsight.notify._registry import AnySinkConfig
+from clearsight.notify._sink import SinkConfig
+from clearsight.notify.sinks.mqtt import DEFAULT_TOPIC, MqttSinkConfig
+from clearsight.notify.sinks.webhook import WebhookSinkConfig
+
+# The names the flat fields' sinks take.
+FLAT_WEBHOOK, FLAT_MQTT = "webhook", "mqtt"
+FLAT_FIELDS = {FLAT_WEBHOOK: "webhook_url", FLAT_MQTT: "mqtt_host"}
 
 
 class NotifyConfig(BaseModel):
@@ -10,20 +26,31 @@ class NotifyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    sinks: list[AnySinkConfig] = Field(
+        default_factory=list,
+        title="Alert sinks",
+        description="Where each confirmed alert goes, one entry per sink, each chosen by its "
+        "`type` (`webhook`, `mqtt`, `smtp`) and named uniquely. Each sink is delivered to, "
+        "retried and backed off on its own: one failing sink never re-sends another's.",
+    )
+
     webhook_url: str | None = Field(
         None,
         title="Webhook URL",
-        description="HTTP(S) endpoint that receives a JSON POST for each confirmed alert; "
-        "None sends no webhook.",
+        description="Shorthand for a `webhook` sink named `webhook` (as `--webhook-url` sets "
+        "it): HTTP(S) endpoint that receives a JSON POST for each confirmed alert; None sends "
+        "no webhook.",
     )
     mqtt_host: str | None = Field(
         None,
         title="MQTT broker host",
-        description="Broker that receives a message for each confirmed alert; None sends none.",
+        description="Shorthand for an `mqtt` sink named `mqtt` (as `--mqtt-host` sets it; the "
+        "other `mqtt_*` and `home_assistant_*` fields are its settings): broker that receives a "
+        "message for each confirmed alert; None sends none.",
     )
     mqtt_port: int = Field(1883, ge=1, le=65535, title="MQTT port", description="Broker port.")
     mqtt_topic: str = Field(
-        "clearsight/alerts/confirmed",
+        DEFAULT_TOPIC,
         min_length=1,
         title="MQTT topic",
         description="Topic the confirmed-alert messages are published to (QoS 1).",
@@ -70,6 +97,51 @@ class NotifyConfig(BaseModel):
         gt=0,
         le=60,
         title="Delivery timeout (s)",
-        description="How long one delivery attempt may take before it counts as failed "
-        "(it is retried later; the alert stays in the outbox).",
+        description="For the `webhook_url` and `mqtt_host` sinks: how long one delivery "
+        "attempt may take before it counts as failed (it is retried later; the alert stays in "
+        "the outbox). Entries of `sinks` set their own.",
     )
+
+    @model_validator(mode="after")
+    def _sink_names_are_unique(self) -> NotifyConfig:
+        seen: set[str] = set()
+        for sink in self.effective_sinks():
+            if sink.name in seen:
+                raise ValueError(
+                    f"two sinks are named {sink.name!r}; each sink needs its own name"
+                    + (
+                        f" ({FLAT_FIELDS[sink.name]} makes a sink named {sink.name!r})"
+                        if sink.name in FLAT_FIELDS
+                        else ""
+                    )
+                )
+            seen.add(sink.name)
+        return self
+
+    def effective_sinks(self) -> list[SinkConfig]:
+        """Every sink alerts go to: the flat fields' webhook and MQTT sinks, then ``sinks``.
+
+        Computed on each call rather than stored, so a ``model_copy(update=...)`` of a flat
+        field is honoured."""
+        found: list[SinkConfig] = []
+        if self.webhook_url:
+            found.append(
+                WebhookSinkConfig(name=FLAT_WEBHOOK, url=self.webhook_url, timeout_s=self.timeout_s)
+            )
+        if self.mqtt_host:
+            found.append(
+                MqttSinkConfig(
+                    name=FLAT_MQTT,
+                    host=self.mqtt_host,
+                    port=self.mqtt_port,
+                    topic=self.mqtt_topic,
+                    username=self.mqtt_username,
+                    password=self.mqtt_password,
+                    tls=self.mqtt_tls,
+                    ca_file=self.mqtt_ca_file,
+                    home_assistant_discovery=self.home_assistant_discovery,
+                    home_assistant_prefix=self.home_assistant_prefix,
+                    timeout_s=self.timeout_s,
+                )
+            )
+        return [*found, *self.sinks]
