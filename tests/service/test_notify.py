@@ -29,13 +29,16 @@ class Receiver:
     def __init__(self) -> None:
         self.bodies: list[dict[str, object]] = []
         self.fail = False
+        self.retry_after: str | None = None  # sent with the failure when set
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 data = self.rfile.read(int(self.headers["Content-Length"]))
                 if outer.fail:
-                    self.send_response(500)
+                    self.send_response(503 if outer.retry_after else 500)
+                    if outer.retry_after:
+                        self.send_header("Retry-After", outer.retry_after)
                 else:
                     outer.bodies.append(json.loads(data))
                     self.send_response(204)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from paho.mqtt import publish
 from pydantic import Field
 
-from clearsight.notify._message import ConfirmedAlertMessage
-from clearsight.notify._sink import AlertSink, Delivery, SinkConfig
+from clearsight.notify.sinks import AlertSink, ConfirmedAlertMessage, Delivery, SinkConfig
 
 if TYPE_CHECKING:
     from paho.mqtt.publish import AuthParameter, MessagesList

@@ -15,8 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from clearsight.notify._message import ConfirmedAlertMessage
-from clearsight.notify._sink import AlertSink, Delivery, SinkConfig
+from clearsight.notify.sinks import AlertSink, ConfirmedAlertMessage, Delivery, SinkConfig
 
 __all__ = ["SmtpSink", "SmtpSinkConfig", "email_of"]
 

@@ -8,8 +8,7 @@ from typing import Literal
 import httpx
 from pydantic import Field
 
-from clearsight.notify._message import ConfirmedAlertMessage
-from clearsight.notify._sink import AlertSink, Delivery, SinkConfig
+from clearsight.notify.sinks import AlertSink, ConfirmedAlertMessage, Delivery, SinkConfig
 
 __all__ = ["WebhookSink", "WebhookSinkConfig"]
 
