@@ -32,7 +32,7 @@ from tests.service.test_store import CIPHER, alert_for, approved_entry
 
 from clearsight.notify import ConfirmedAlertMessage, Notifier, NotifyConfig, deliver_outbox
 from clearsight.review import Decision, ReviewPolicy
-from clearsight.store import AuditRecord, Database, Role, alerts, deliveries
+from clearsight.store import AuditRecord, Database, Role, accounts, alerts, deliveries
 
 
 def confirmed_alert(db: Database, key: str = "k1") -> str:
@@ -201,6 +201,47 @@ def test_a_sink_gives_up_after_max_attempts_and_the_alert_leaves_the_outbox(
     assert "gave up after 2 failed attempts" in abandoned.reason
     assert deliver_outbox(db, notifier, NOW + timedelta(days=1)) == []
     assert len(good.bodies) == 1 and flaky.bodies == []
+
+
+def test_a_sink_that_is_down_is_tried_once_a_round_not_once_an_alert(
+    tmp_path: Path, receivers: tuple[Receiver, Receiver]
+) -> None:
+    good, flaky = receivers
+    flaky.fail = True
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    notifier = Notifier(
+        NotifyConfig.model_validate(
+            {
+                "sinks": [
+                    {"type": "webhook", "name": "ops", "url": good.url},
+                    {"type": "webhook", "name": "flaky", "url": flaky.url},
+                ]
+            }
+        )
+    )
+    first = confirmed_alert(db, "k1")
+    with db.session() as s:  # a second confirmed alert of the same subject
+        subject = alerts.get_alert(s, first).subject_id
+        second = alerts.ingest_alert(s, CIPHER, alert_for(subject, "k2"), NOW).alert.id
+    policy = ReviewPolicy(required_confirmations=1)
+    with db.session() as s:
+        reviewer = accounts.authenticate(s, "rev1", "correct horse battery")
+        assert reviewer is not None
+        # Confirmed a second later: the outbox goes oldest confirmation first.
+        later = NOW + timedelta(seconds=1)
+        alerts.decide(s, second, reviewer, Decision.CONFIRM, "same face", policy, later)
+    assert deliver_outbox(db, notifier, NOW) == [first, second]
+    assert len(good.bodies) == 2
+    with db.read_session() as s:
+        tried = {a: [r.sink for r in deliveries.deliveries_of(s, a)] for a in (first, second)}
+    assert tried == {first: ["flaky", "ops"], second: ["ops"]}  # flaky: one attempt this round
+    # Next round the first alert waits out its backoff and the second gets its try.
+    assert deliver_outbox(db, notifier, NOW + timedelta(seconds=1)) == []
+    with db.read_session() as s:
+        rows = {r.sink: r.attempts for r in deliveries.deliveries_of(s, second)}
+    assert rows == {"flaky": 1, "ops": 1}
+    db.dispose()
 
 
 def test_a_receivers_retry_after_is_honoured(tmp_path: Path, receivers: Any) -> None:

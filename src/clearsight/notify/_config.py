@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from clearsight.notify._registry import AnySinkConfig
 from clearsight.notify._sink import SinkConfig
 from clearsight.notify.sinks.mqtt import DEFAULT_TOPIC, MqttSinkConfig
-from clearsight.notify.sinks.webhook import WebhookSinkConfig
+from clearsight.notify.sinks.webhook import HTTP_URL, WebhookSinkConfig
 
 # The names the flat fields' sinks take.
 FLAT_WEBHOOK, FLAT_MQTT = "webhook", "mqtt"
@@ -36,6 +36,8 @@ class NotifyConfig(BaseModel):
 
     webhook_url: str | None = Field(
         None,
+        pattern=HTTP_URL,
+        max_length=2000,
         title="Webhook URL",
         description="Shorthand for a `webhook` sink named `webhook` (as `--webhook-url` sets "
         "it): HTTP(S) endpoint that receives a JSON POST for each confirmed alert; None sends "

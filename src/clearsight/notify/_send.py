@@ -52,7 +52,12 @@ def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]
             for item in deliveries.due(session, names, now)
         ]
     delivered: list[str] = []
+    failing: set[str] = set()
     for message, name, failures in work:
+        if name in failing:
+            # One failure per sink and round: a sink that is down is not waited on (its
+            # timeout) once per alert; the rest stay due and go in a later round.
+            continue
         delivery = notifier.sinks[name].send(message)
         with db.session() as session:
             if delivery.ok:
@@ -71,6 +76,7 @@ def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]
             if message.alert_id not in delivered:
                 delivered.append(message.alert_id)
         else:
+            failing.add(name)
             notifier.failures += 1
             log.warning(
                 "sending alert %s to sink %s failed, will retry: %s",

@@ -10,7 +10,10 @@ from pydantic import Field
 
 from clearsight.notify.sinks import AlertSink, ConfirmedAlertMessage, Delivery, SinkConfig
 
-__all__ = ["WebhookSink", "WebhookSinkConfig"]
+__all__ = ["HTTP_URL", "WebhookSink", "WebhookSinkConfig"]
+
+# What a webhook address must look like (the flat `webhook_url` setting checks it too).
+HTTP_URL = r"^https?://"
 
 
 class WebhookSinkConfig(SinkConfig):
@@ -20,7 +23,7 @@ class WebhookSinkConfig(SinkConfig):
         description="A JSON POST of each confirmed alert to `url`.",
     )
     url: str = Field(
-        pattern=r"^https?://",
+        pattern=HTTP_URL,
         max_length=2000,
         title="Webhook URL",
         description="HTTP(S) endpoint that receives the JSON POST; any 2xx answer is delivery.",
