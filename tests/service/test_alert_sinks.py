@@ -12,6 +12,7 @@ import email
 import email.policy
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -241,6 +242,48 @@ def test_a_sink_that_is_down_is_tried_once_a_round_not_once_an_alert(
     with db.read_session() as s:
         rows = {r.sink: r.attempts for r in deliveries.deliveries_of(s, second)}
     assert rows == {"flaky": 1, "ops": 1}
+    db.dispose()
+
+
+def test_a_process_killed_after_a_sink_took_an_alert_sends_it_again_to_that_sink_only(
+    tmp_path: Path, receivers: tuple[Receiver, Receiver]
+) -> None:
+    """At least once, never lost: the deliverer is SIGKILLed while the second sink holds the
+    alert, before it could record that; the next round sends it to that sink again, and the
+    first sink, whose delivery was recorded, is not sent it again."""
+    good, last = receivers
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    alert_id = confirmed_alert(db)
+    sinks = [
+        {"type": "webhook", "name": "ops", "url": good.url},
+        {"type": "webhook", "name": "last", "url": last.url},
+    ]
+    code = textwrap.dedent(
+        f"""
+        from datetime import datetime
+        from pathlib import Path
+        from clearsight.notify import Notifier, NotifyConfig, deliver_outbox
+        from clearsight.store import Database
+        notifier = Notifier(NotifyConfig.model_validate({{"sinks": {sinks!r}}}))
+        db = Database.for_data_dir(Path({str(tmp_path)!r}))
+        deliver_outbox(db, notifier, datetime.fromisoformat({NOW.isoformat()!r}))
+        print("not killed")
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    last.on_body = lambda: os.kill(child.pid, signal.SIGKILL)
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL and "not killed" not in out
+    assert len(good.bodies) == 1 and len(last.bodies) == 1
+    with db.read_session() as s:
+        assert {r.sink for r in deliveries.deliveries_of(s, alert_id)} == {"ops"}
+    last.on_body = lambda: None
+    notifier = Notifier(NotifyConfig.model_validate({"sinks": sinks}))
+    assert deliver_outbox(db, notifier, NOW) == [alert_id]
+    assert len(good.bodies) == 1 and [b["alert_id"] for b in last.bodies] == [alert_id] * 2
+    with db.read_session() as s:
+        assert alerts.confirmed_unnotified(s) == []
     db.dispose()
 
 

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +30,7 @@ class Receiver:
         self.bodies: list[dict[str, object]] = []
         self.fail = False
         self.retry_after: str | None = None  # sent with the failure when set
+        self.on_body: Callable[[], None] = lambda: None  # run after a body is recorded
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,6 +42,7 @@ class Receiver:
                         self.send_header("Retry-After", outer.retry_after)
                 else:
                     outer.bodies.append(json.loads(data))
+                    outer.on_body()
                     self.send_response(204)
                 self.end_headers()
 
