@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clearsight.notify._registry import AnySinkConfig
+from clearsight.notify._registry import AnySinkConfig, sink_types
 from clearsight.notify._sink import SinkConfig
 from clearsight.notify.sinks.mqtt import DEFAULT_TOPIC, MqttSinkConfig
 from clearsight.notify.sinks.webhook import HTTP_URL, WebhookSinkConfig
@@ -30,8 +30,9 @@ class NotifyConfig(BaseModel):
         default_factory=list,
         title="Alert sinks",
         description="Where each confirmed alert goes, one entry per sink, each chosen by its "
-        "`type` (`webhook`, `mqtt`, `smtp`) and named uniquely. Each sink is delivered to, "
-        "retried and backed off on its own: one failing sink never re-sends another's.",
+        f"`type` ({', '.join(f'`{name}`' for name in sink_types())}) and named uniquely. Each "
+        "sink is delivered to, retried and backed off on its own: one failing sink never "
+        "re-sends another's.",
     )
 
     webhook_url: str | None = Field(
