@@ -8,17 +8,23 @@ accepted and become the sinks named ``webhook`` and ``mqtt``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearsight.notify._registry import AnySinkConfig, sink_types
 from clearsight.notify._sink import SinkConfig
-from clearsight.notify.sinks.mqtt import DEFAULT_TOPIC, MqttSinkConfig
+from clearsight.notify.sinks.mqtt import MqttSinkConfig
 from clearsight.notify.sinks.webhook import HTTP_URL, WebhookSinkConfig
 
 # The names the flat fields' sinks take.
 FLAT_WEBHOOK, FLAT_MQTT = "webhook", "mqtt"
 FLAT_FIELDS = {FLAT_WEBHOOK: "webhook_url", FLAT_MQTT: "mqtt_host"}
+
+
+def _mqtt(name: str) -> Any:  # a FieldInfo, which pydantic takes as the field's definition
+    """The ``mqtt`` sink's own definition of its setting ``name``: limits, title, text."""
+    return MqttSinkConfig.model_fields[name]
 
 
 class NotifyConfig(BaseModel):
@@ -51,19 +57,10 @@ class NotifyConfig(BaseModel):
         "other `mqtt_*` and `home_assistant_*` fields are its settings): broker that receives a "
         "message for each confirmed alert; None sends none.",
     )
-    mqtt_port: int = Field(1883, ge=1, le=65535, title="MQTT port", description="Broker port.")
-    mqtt_topic: str = Field(
-        DEFAULT_TOPIC,
-        min_length=1,
-        title="MQTT topic",
-        description="Topic the confirmed-alert messages are published to (QoS 1).",
-    )
-    mqtt_username: str | None = Field(
-        None,
-        max_length=200,
-        title="MQTT user name",
-        description="User name the broker asks for; None connects anonymously.",
-    )
+    # The flat MQTT settings are the `mqtt` sink's own (same limits, titles and descriptions).
+    mqtt_port: int = _mqtt("port")
+    mqtt_topic: str = _mqtt("topic")
+    mqtt_username: str | None = _mqtt("username")
     mqtt_password: str | None = Field(
         None,
         max_length=1000,
@@ -71,30 +68,10 @@ class NotifyConfig(BaseModel):
         description="Password for the MQTT user (the CLI also reads $CLEARSIGHT_MQTT_PASSWORD, so "
         "it need not appear in the process list).",
     )
-    mqtt_tls: bool = Field(
-        False,
-        title="MQTT over TLS",
-        description="Connect to the broker with TLS, checking its certificate (usually port 8883).",
-    )
-    mqtt_ca_file: Path | None = Field(
-        None,
-        title="MQTT CA certificate",
-        description="PEM file of the authority that signed the broker's certificate; None uses "
-        "the system's trusted authorities.",
-    )
-    home_assistant_discovery: bool = Field(
-        False,
-        title="Home Assistant discovery",
-        description="Also publish (retained) a Home Assistant MQTT discovery config, so confirmed "
-        "alerts appear in Home Assistant as an event entity on the alert topic.",
-    )
-    home_assistant_prefix: str = Field(
-        "homeassistant",
-        min_length=1,
-        max_length=100,
-        title="Home Assistant discovery prefix",
-        description="Home Assistant's discovery topic prefix.",
-    )
+    mqtt_tls: bool = _mqtt("tls")
+    mqtt_ca_file: Path | None = _mqtt("ca_file")
+    home_assistant_discovery: bool = _mqtt("home_assistant_discovery")
+    home_assistant_prefix: str = _mqtt("home_assistant_prefix")
     timeout_s: float = Field(
         5.0,
         gt=0,
