@@ -59,31 +59,26 @@ def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]
             # timeout) once per alert; the rest stay due and go in a later round.
             continue
         delivery = notifier.sinks[name].send(message)
-        with db.session() as session:
-            if delivery.ok:
-                deliveries.record_delivered(session, message.alert_id, name, now, names)
-            else:
-                deliveries.record_failed(
-                    session,
-                    message.alert_id,
-                    name,
-                    delivery.detail,
-                    now,
-                    _next_attempt(notifier.settings[name], failures + 1, delivery, now),
-                    names,
-                )
         if delivery.ok:
+            with db.session() as session:
+                deliveries.record_delivered(session, message.alert_id, name, now, names)
             if message.alert_id not in delivered:
                 delivered.append(message.alert_id)
-        else:
-            failing.add(name)
-            notifier.failures += 1
-            log.warning(
-                "sending alert %s to sink %s failed, will retry: %s",
-                message.alert_id,
-                name,
-                delivery.detail,
+            continue
+        failing.add(name)
+        notifier.failures += 1
+        next_at = _next_attempt(notifier.settings[name], failures + 1, delivery, now)
+        with db.session() as session:
+            deliveries.record_failed(
+                session, message.alert_id, name, delivery.detail, now, next_at, names
             )
+        log.warning(
+            "sending alert %s to sink %s failed (%s); %s",
+            message.alert_id,
+            name,
+            delivery.detail,
+            f"next try at {next_at.isoformat()}" if next_at else "gave up",
+        )
     return delivered
 
 
