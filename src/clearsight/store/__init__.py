@@ -9,6 +9,7 @@ from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
 from clearsight.store import _corrections as corrections
+from clearsight.store import _deliveries as deliveries
 from clearsight.store import _history as history
 from clearsight.store import _retention as retention
 from clearsight.store import _sites as sites
@@ -21,6 +22,7 @@ from clearsight.store._reembed import ReembedReport, reembed_watchlist
 from clearsight.store._sealed import SEALED_COLUMNS, blob_replacer, sealed_records
 from clearsight.store._tables import (
     AlertCrop,
+    AlertDelivery,
     AlertRecord,
     ApiToken,
     AuditHead,
@@ -41,6 +43,7 @@ __all__ = [
     "SQLITE_FILE_NAME",
     "AesGcmCipher",
     "AlertCrop",
+    "AlertDelivery",
     "AlertRecord",
     "ApiToken",
     "AuditHead",
@@ -68,6 +71,7 @@ __all__ = [
     "cameras",
     "configured_cipher",
     "corrections",
+    "deliveries",
     "encode_png",
     "history",
     "reembed_watchlist",
