@@ -174,8 +174,8 @@ WatchlistOption = Annotated[
 
 
 def _models(watchlist: Path, config: ClearsightConfig) -> Models:
-    from clearsight.backends import create_models
     from clearsight.bench import Models
+    from clearsight.pipeline import create_models
     from clearsight.watchlist import WatchlistFile
 
     if not watchlist.is_file():
@@ -290,9 +290,9 @@ def cameras_command(
     config: ConfigOption = None,
 ) -> None:
     """Cameras replaying a clip in real time, all on one core: frames kept up, CPU, memory."""
-    from clearsight.backends import create_models
     from clearsight.bench import run_cameras
     from clearsight.config import load_config
+    from clearsight.pipeline import create_models
     from clearsight.watchlist import WatchlistFile
 
     if not video.is_file():
