@@ -23,15 +23,20 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from clearsight.backends import ConfiguredModels, create_enrollment_detector, create_models
 from clearsight.config import ClearsightConfig
-from clearsight.detect import FaceDetector
+from clearsight.detect import FaceDetector, create_enrollment_detector
 from clearsight.enrollment import Face, enroll_face, find_faces
 from clearsight.errors import ImageError, InputError
 from clearsight.ingest import load_image as _load_image_file
 from clearsight.ingest import open_source
 from clearsight.match import estimate_fmr
-from clearsight.pipeline import Pipeline, RunSummary, stream_alerts
+from clearsight.pipeline import (
+    ConfiguredModels,
+    Pipeline,
+    RunSummary,
+    create_models,
+    stream_alerts,
+)
 from clearsight.types import Alert, Embedding, FmrEstimate, Frame, OperatingPoint
 from clearsight.watchlist import WatchlistFile, WatchlistSubject
 

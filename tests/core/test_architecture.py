@@ -17,14 +17,17 @@ ROOT = Path(clearsight.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     "types": set(),
     "errors": set(),
-    "config": {"types", "errors"},
+    # config assembles the detector and embedder sections from the stages' plugin registries
+    # (each plugin's settings live with it); see test_config_reads_only_plugin_settings.
+    "config": {"types", "errors", "models", "detect", "embed"},
     "models": {"errors"},
+    "plugins": {"errors"},
     "ingest": {"types", "config", "errors"},
-    "detect": {"types", "config", "errors", "models"},
+    "detect": {"types", "errors", "models", "plugins"},
     "track": {"types", "config"},
     "motion": {"types", "config"},
     "quality": {"types", "config"},
-    "embed": {"types", "config", "errors", "models"},
+    "embed": {"types", "errors", "models", "plugins"},
     "match": {"types", "config", "errors"},
     "alert": {"types", "config", "policy", "audit"},
     "enrollment": {"types", "config", "errors", "detect", "embed", "quality"},
@@ -112,6 +115,28 @@ def test_import_directions() -> None:
             f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)
         ]
     assert violations == []
+
+
+def test_config_reads_only_plugin_settings_from_the_stages() -> None:
+    """config may import from detect and embed their registries and settings classes only,
+    never a detector or embedder itself."""
+    stages = {"clearsight.detect", "clearsight.embed"}
+    names = {
+        alias.name
+        for path in (ROOT / "config").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module in stages
+        for alias in node.names
+    }
+    assert names, "config no longer reads the plugin registries: update this test"
+    assert (
+        sorted(
+            name
+            for name in names
+            if name not in ("DETECTORS", "EMBEDDERS") and not name.endswith(("Config", "Settings"))
+        )
+        == []
+    )
 
 
 def test_every_public_name_exists() -> None:

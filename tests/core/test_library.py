@@ -15,10 +15,10 @@ from PIL import Image
 from skimage import data
 
 import clearsight
-from clearsight.backends import create_models
 from clearsight.config import ClearsightConfig, MatchConfig
 from clearsight.demo import demo_portraits, write_demo_photos
 from clearsight.errors import EnrollmentError, ImageError, InputError
+from clearsight.pipeline import create_models
 
 pytestmark = pytest.mark.slow
 

@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearsight.backends import create_models
 from clearsight.bench._resources import cpu_seconds, peak_resident_mb, resident_mb
 from clearsight.config import ClearsightConfig, IngestConfig
 from clearsight.errors import InputError
 from clearsight.ingest import FrameRateSampler, VideoFileSource, skip_unreferenced_frames
 from clearsight.match import Gallery
-from clearsight.pipeline import Pipeline
+from clearsight.pipeline import Pipeline, create_models
 
 # How long the parent waits for every camera to load its models before giving up.
 _START_TIMEOUT_S = 300.0
@@ -85,7 +84,9 @@ def _camera(
     """One camera process: load and warm the models, wait for the start, replay the clip."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
-    models = create_models(config)  # whatever the config names, ONNX backends included
+    models = create_models(
+        config
+    )  # whatever the config names, any registered detector and embedder
     pipeline = Pipeline(
         config,
         gallery,

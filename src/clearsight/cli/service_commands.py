@@ -250,18 +250,19 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _configured_model_id(config: ClearsightConfig) -> str:
     """The model id of the embedder the config names (nothing is loaded to learn it)."""
-    from clearsight.backends import create_embedder_from_config
+    from clearsight.embed import create_embedder
 
-    return create_embedder_from_config(config.embed).model_id
+    return create_embedder(config.embed).model_id
 
 
 def _enrolment(config: ClearsightConfig) -> EnrollFunction:
     """The service's enrolment with the pipeline config's detector and embedder, so its
     templates are of the model the cameras run (an ONNX embedder file included)."""
-    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
+    from clearsight.detect import create_enrollment_detector
+    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
 
-    embedder = create_embedder_from_config(config.embed)
+    embedder = create_embedder(config.embed)
     detector = create_enrollment_detector(config.detector)
 
     def enroll(image: npt.NDArray[np.uint8], name: str) -> EnrolledFaceLike:

@@ -6,9 +6,33 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field
 
 from clearsight.embed._align import align_chips
+from clearsight.plugins import PluginSettings
 from clearsight.types import FaceDetections
+
+
+class EmbedderSettings(PluginSettings):
+    """Settings of one embedder plugin (``[embed]`` in a config file, chosen by ``type``)."""
+
+
+class MirroredEmbedderSettings(EmbedderSettings):
+    """Settings of an embedder clearsight ships: its threads and mirror averaging."""
+
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Embedding threads",
+        description="ONNX Runtime threads per process; one per camera worker uses cores best.",
+    )
+    mirror: bool = Field(
+        True,
+        title="Average with the mirror image",
+        description="Embed each chip and its mirror and average them: more accurate, twice "
+        "the cost.",
+    )
 
 
 class Embedder(ABC):

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from clearsight.embed._align import CHIP_SIZE
 from clearsight.embed._base import Embedder
-from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID
+from clearsight.embed._dlib_dat import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_cache import cached_onnx_resnet, convert_dlib_resnet
 from clearsight.errors import InputError
 from clearsight.models import ProcessLocalModel, open_onnx_session

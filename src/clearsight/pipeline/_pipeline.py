@@ -28,10 +28,10 @@ from clearsight.match import (
     Gallery,
     check_point,
     decide_track,
-    model_card,
     operating_point,
 )
 from clearsight.motion import MotionDetector
+from clearsight.pipeline._models import embedder_card
 from clearsight.quality import BestSamples, assess_face, assess_geometry
 from clearsight.track import IouTracker
 from clearsight.types import (
@@ -117,12 +117,11 @@ class Pipeline:
     only while its track is alive and are dropped when the track ends. With an empty
     watchlist no face is even embedded.
 
-    Without ``detector`` and ``embedder`` it builds dlib's from ``config``; the ONNX
-    backends (``detector.type = "scrfd"``, ``embed.runtime = "model"``) are built by
-    ``clearsight.backends.create_models`` and passed in. The card defaults to the
-    embedder's own (``Embedder.card_file``); a card or landmarks of another model are refused.
-    The operating point is the one ``create_models`` built (or, without one, the card's under
-    ``config.match``); every decision and alert carries it.
+    Without ``detector`` and ``embedder`` it builds the ones ``config`` names, whichever
+    plugins they are (``create_models`` builds the same, for callers that share them). The
+    card defaults to the embedder's own (``Embedder.card_file``); a card or landmarks of
+    another model are refused. The operating point is the one ``create_models`` built (or,
+    without one, the card's under ``config.match``); every decision and alert carries it.
     """
 
     def __init__(
@@ -136,7 +135,7 @@ class Pipeline:
     ) -> None:
         self.config = config
         self._embedder = embedder or create_embedder(config.embed)
-        self._card = card or model_card(self._embedder.model_id, self._embedder.card_file())
+        self._card = card or embedder_card(self._embedder)
         if self._card.model_id != self._embedder.model_id:
             raise ConfigError(
                 f"the calibration card is for {self._card.model_id}, the embedder is "
