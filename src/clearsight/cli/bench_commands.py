@@ -203,7 +203,9 @@ def _run_line(figures: ThroughputFigures) -> str:
     return (
         f"{figures.mode:<8} {figures.frames} frames in {figures.wall_s:.1f} s: "
         f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s, "
-        f"{figures.embeddings} embeddings, CPU {figures.cpu_use:.2f} cores "
+        f"{figures.embeddings} embeddings"
+        + (f" (+{figures.screenings} screenings)" if figures.screenings else "")
+        + f", CPU {figures.cpu_use:.2f} cores "
         f"({figures.frames_per_cpu_s:.2f} frames per CPU-second), peak RSS "
         f"{figures.peak_rss_mb:.0f} MB\n         ms per frame: {stages}\n"
         f"         identities: {found or 'none'}"

@@ -53,12 +53,20 @@ class DlibResNetEmbedder(Embedder):
         self.model_id = DLIB_RESNET_MODEL_ID
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, self.mirror)
+
+    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, mirror=False)
+
+    def _embed(
+        self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
+    ) -> npt.NDArray[np.float32]:
         if not chips:
             return np.zeros((0, self.dimensions), np.float32)
         model = load_resnet()
         batch = [np.ascontiguousarray(chip) for chip in chips]
         vectors = np.asarray(model.compute_face_descriptor(batch), np.float32)
-        if self.mirror:
+        if mirror:
             mirrored = [np.ascontiguousarray(chip[:, ::-1]) for chip in chips]
             vectors = vectors + np.asarray(model.compute_face_descriptor(mirrored), np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -88,6 +88,14 @@ class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
         return np.concatenate(parts).astype(np.float32, copy=False)
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, self.mirror)
+
+    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, mirror=False)
+
+    def _embed(
+        self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
+    ) -> npt.NDArray[np.float32]:
         if not chips:
             return np.zeros((0, self.dimensions), np.float32)
         for index, chip in enumerate(chips):
@@ -97,7 +105,7 @@ class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
                     f"({CHIP_SIZE}, {CHIP_SIZE}, 3) from align_chips"
                 )
         stack = np.stack(chips)
-        if self.mirror:
+        if mirror:
             both = self.descriptors(np.concatenate([stack, stack[:, :, ::-1]]))
             vectors = both[: len(stack)] + both[len(stack) :]
         else:

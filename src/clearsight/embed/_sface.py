@@ -186,6 +186,14 @@ class SFaceEmbedder(ProcessLocalModel, Embedder):
         return np.asarray(rows, np.float32)
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, self.mirror)
+
+    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, mirror=False)
+
+    def _embed(
+        self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
+    ) -> npt.NDArray[np.float32]:
         if not chips:
             return np.zeros((0, self.dimensions), np.float32)
         for index, chip in enumerate(chips):
@@ -197,7 +205,7 @@ class SFaceEmbedder(ProcessLocalModel, Embedder):
         self.load()
         stack = np.stack(chips)
         vectors = self._run(stack)
-        if self.mirror:
+        if mirror:
             vectors = vectors + self._run(np.ascontiguousarray(stack[:, :, ::-1]))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         if not bool(np.all(np.isfinite(norms) & (norms > 0))):

@@ -44,6 +44,9 @@ from clearsight.types import (
     iou_matrix,
 )
 
+# How far below the threshold a screened score still earns a closer look (cosine).
+_SCREENING_MARGIN = 0.1
+
 
 @dataclass
 class PipelineStats:
@@ -52,6 +55,7 @@ class PipelineStats:
     frames: int = 0
     faces: int = 0
     embeddings: int = 0
+    screenings: int = 0
     tracks: int = 0
     alerts: int = 0
     full_detections: int = 0
@@ -66,12 +70,25 @@ class PipelineStats:
         return {stage: 1000 * seconds / frames for stage, seconds in self.stage_seconds.items()}
 
 
+# A sample of a track, by its frame: unlike ``id()``, never reused by a later sample once
+# an evicted one is freed.
+_SampleKey = tuple[int, datetime]
+
+
+def _key(sample: FaceSample) -> _SampleKey:
+    return (sample.frame_index, sample.capture_time)
+
+
 @dataclass
 class _TrackState:
     samples: BestSamples
-    embeddings: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
+    embeddings: dict[_SampleKey, npt.NDArray[np.float32]] = field(default_factory=dict)
+    """Full templates (``Embedder.embed``) of kept samples: what a decision is made on."""
+    screened: set[_SampleKey] = field(default_factory=set)
+    """Kept samples screened (``Embedder.screen``) against the watchlist."""
     embedded_count: int = 0
-    best_embedded_quality: float = -1.0
+    """Embeddings spent on the track, screenings included."""
+    best_screened_quality: float = -1.0
     closest_score: float | None = None
     """The best score any of its samples reached against the watchlist so far."""
     alerted: bool = False
@@ -79,24 +96,24 @@ class _TrackState:
     def wants_samples(self, embedding_budget: int) -> bool:
         return not self.alerted and self.embedded_count < embedding_budget
 
-    def worth_embedding(
-        self, pending: list[FaceSample], held: int, match: MatchConfig, closer_look: bool
-    ) -> list[FaceSample]:
-        """Which of the (best-first) samples not yet embedded to embed now; ``held`` is
-        how many of its kept samples are embedded already.
+    def near(self, closer_look_score: float) -> bool:
+        """Has a sample come near a watchlist subject (so the track gets a closer look)?"""
+        return self.closest_score is not None and self.closest_score >= closer_look_score
 
-        First enough samples to decide on; then, for a track whose faces came near a
-        watchlist subject (``closer_look``), every better sample, and for the rest only a
-        sample clearly better than any embedded so far: a face of nobody on the watchlist
-        walking up to the camera improves on every frame, and embedding each step (SFace:
-        66 ms a face) would cost most of the frame time for no change in the decision.
+    def worth_screening(self, samples: list[FaceSample], match: MatchConfig) -> list[FaceSample]:
+        """Which of the (best-first) kept samples to screen now.
+
+        First as many as a decision needs; then only a sample clearly better than any
+        screened so far: a face of nobody on the watchlist walking up to the camera
+        improves on every frame, and embedding each step (SFace: 66 ms a face, mirror
+        included) would cost most of the frame time for no change in the decision.
         """
-        if closer_look:
-            return pending
+        pending = [s for s in samples if _key(s) not in self.screened]
+        held = len(samples) - len(pending)
         if self.embedded_count < match.min_agreeing_samples:
             return pending[: max(0, match.min_agreeing_samples - held)]
         gain = match.better_sample_gain
-        return [s for s in pending if s.quality >= self.best_embedded_quality + gain]
+        return [s for s in pending if s.quality >= self.best_screened_quality + gain]
 
 
 def _crop(
@@ -143,9 +160,12 @@ class Pipeline:
             )
         self.point = point or operating_point(self._card, config.match)
         check_point(self._card, self.point)
-        # Below the operating point: a track scoring this high is worth more samples.
+        # Well below the operating point: a track screened this high gets full templates and
+        # a decision. The margin covers the screening's own error (SFace: 0.05 at most over
+        # 79,800 LFW pairs), should a lax target bring the threshold down to the closer look.
         self._closer_look_score = min(
-            self.point.threshold, self._card.threshold_for_fmr(config.match.closer_look_fmr)
+            self.point.threshold - _SCREENING_MARGIN,
+            self._card.threshold_for_fmr(config.match.closer_look_fmr),
         )
         self._detector = detector or create_detector(config.detector)
         if self._detector.landmark_scheme != self._embedder.landmark_scheme:
@@ -360,33 +380,31 @@ class Pipeline:
         for track_id in sorted(touched):
             state = self._tracks[track_id]
             samples = state.samples.best_first()
-            kept_ids = {id(sample) for sample in samples}
+            kept_ids = {_key(sample) for sample in samples}
             state.embeddings = {k: v for k, v in state.embeddings.items() if k in kept_ids}
+            state.screened &= kept_ids
             match = self.config.match
-            pending = [s for s in samples if id(s) not in state.embeddings]
-            closer_look = (
-                state.closest_score is not None and state.closest_score >= self._closer_look_score
-            )
-            chosen = state.worth_embedding(
-                pending, len(samples) - len(pending), match, closer_look
-            )[: max(0, match.max_embeddings_per_track - state.embedded_count)]
-            if chosen:
+            budget = max(0, match.max_embeddings_per_track - state.embedded_count)
+            if not state.near(self._closer_look_score):
+                self._screen(state, state.worth_screening(samples, match)[:budget], gallery)
+                budget = max(0, match.max_embeddings_per_track - state.embedded_count)
+            if not state.near(self._closer_look_score):
+                continue  # no sample near anyone on the watchlist: nothing to decide
+            pending = [s for s in samples if _key(s) not in state.embeddings][:budget]
+            if pending:
                 with self._timed("embed"):
-                    vectors = self._embedder.embed([s.chip for s in chosen])
-                for sample, vector in zip(chosen, vectors, strict=True):
-                    state.embeddings[id(sample)] = vector
-                state.embedded_count += len(chosen)
-                state.best_embedded_quality = max(
-                    state.best_embedded_quality, *(s.quality for s in chosen)
-                )
-                self.stats.embeddings += len(chosen)
-            embedded = [s for s in samples if id(s) in state.embeddings]
+                    vectors = self._embedder.embed([s.chip for s in pending])
+                for sample, vector in zip(pending, vectors, strict=True):
+                    state.embeddings[_key(sample)] = vector
+                state.embedded_count += len(pending)
+                self.stats.embeddings += len(pending)
+            embedded = [s for s in samples if _key(s) in state.embeddings]
             if len(embedded) < self.config.match.min_agreeing_samples:
                 continue
             with self._timed("match"):
                 decision = decide_track(
                     track_id,
-                    np.stack([state.embeddings[id(s)] for s in embedded]),
+                    np.stack([state.embeddings[_key(s)] for s in embedded]),
                     np.array([s.quality for s in embedded], np.float32),
                     gallery,
                     self._card,
@@ -408,6 +426,20 @@ class Pipeline:
                 alerts.append(alert)
                 self.stats.alerts += 1
         return alerts
+
+    def _screen(self, state: _TrackState, chosen: list[FaceSample], gallery: Gallery) -> None:
+        """Screen ``chosen`` against the watchlist: the track's closest score so far."""
+        if not chosen:
+            return
+        with self._timed("embed"):
+            vectors = self._embedder.screen([s.chip for s in chosen])
+        with self._timed("match"):
+            closest = float(gallery.top_subjects(vectors, 1).scores[:, 0].max())
+        state.screened.update(_key(s) for s in chosen)
+        state.embedded_count += len(chosen)
+        state.best_screened_quality = max(state.best_screened_quality, *(s.quality for s in chosen))
+        state.closest_score = max(state.closest_score or -1.0, closest)
+        self.stats.screenings += len(chosen)
 
     def _repeats_recent_alert(self, alert: Alert) -> bool:
         """Was this subject alerted on this camera less than ``alert.repeat_after_s`` ago?"""
