@@ -223,19 +223,21 @@ class MatchConfig(_Section):
         gt=0,
         lt=1,
         title="Closer-look false match rate",
-        description="A track that has not matched keeps embedding its better samples (up to "
-        "`max_embeddings_per_track`) only while some sample scores at least the card's pooled "
-        "score for this FMR against a subject: a face that might be on the watchlist gets more "
-        "looks, a face clearly of nobody on it does not. 1e-2 keeps 99% of LFW's mated pairs "
-        "for SFace; a larger watchlist puts more tracks under a closer look (CPU, not accuracy).",
+        description="Tracks are first screened on templates without the mirror (half the "
+        "cost); a track gets full templates and a decision only once a screened sample "
+        "scores at least the card's pooled score for this FMR (and 0.1 under the threshold) "
+        "against a subject: a face that might be on the watchlist gets a closer look, a face "
+        "clearly of nobody on it does not. 1e-2 keeps 99% of LFW's mated pairs for SFace; a "
+        "larger watchlist puts more tracks under a closer look (CPU, not accuracy).",
     )
     better_sample_gain: float = Field(
         0.1,
         ge=0,
         le=1,
-        title="Quality gain worth a new embedding",
-        description="A track not under a closer look embeds a new sample only when its quality "
-        "score (0-1) beats the best embedded one's by this much (0 embeds every better sample).",
+        title="Quality gain worth a new screening",
+        description="After the samples a decision needs, a track not under a closer look is "
+        "screened again only on a sample whose quality score (0-1) beats its best screened "
+        "one by this much (0 screens every better sample).",
     )
 
 
