@@ -192,3 +192,28 @@ def test_bench_clip_upscales_a_real_clip_and_loops_it_without_a_cut(
         error = np.abs(shrunk.astype(np.int16) - source[original].astype(np.int16)).mean()
         other = np.abs(shrunk.astype(np.int16) - source[len(source) // 2].astype(np.int16)).mean()
         assert error < other / 3  # the same picture, not another frame of the clip
+
+
+@pytest.mark.slow
+def test_bench_pipeline_prints_both_loops_the_ratio_and_the_load(
+    demo_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command a closing note quotes, with the real default models on the demo clip."""
+    from clearsight.demo import write_demo_photos
+
+    photo = write_demo_photos(tmp_path / "photos")[0]
+    watchlist = tmp_path / "w.db"
+    code, _, err = _run(["enroll", "Eileen Collins", str(photo), "-w", str(watchlist)], capsys)
+    assert code == 0, err
+    code, out, err = _run(
+        ["bench", "pipeline", str(demo_clip), "-w", str(watchlist), "--naive"], capsys
+    )
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "load average" in text and "1 watchlist subjects" in text
+    for mode in ("pipeline", "naive"):
+        line = next(line for line in out.splitlines() if line.startswith(mode))
+        assert "found per frame" in line and "frames per CPU-second" in line
+    assert "screenings" in text  # the pipeline screened its tracks before looking closely
+    assert "x the naive loop's frames/s" in text and "per CPU-second" in text
+    assert "identities the same (pipeline ['Eileen Collins'], naive ['Eileen Collins'])" in text

@@ -202,7 +202,8 @@ def _run_line(figures: ThroughputFigures) -> str:
     found = ", ".join(f"{name} x{count}" for name, count in sorted(figures.identities.items()))
     return (
         f"{figures.mode:<8} {figures.frames} frames in {figures.wall_s:.1f} s: "
-        f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s, "
+        f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s "
+        f"({figures.faces / max(figures.frames, 1):.2f} found per frame), "
         f"{figures.embeddings} embeddings"
         + (f" (+{figures.screenings} screenings)" if figures.screenings else "")
         + f", CPU {figures.cpu_use:.2f} cores "
