@@ -73,3 +73,25 @@ class Embedder(ABC):
         0.05 of the mirrored ones over 79,800 LFW pairs. By default the same as ``embed``.
         """
         return self.embed(chips)
+
+
+class MirroredEmbedder(Embedder):
+    """An embedder that can average each chip's template with its mirror image's.
+
+    ``embed`` mirrors when ``mirror`` is set; ``screen`` never does (half the cost). A
+    subclass implements ``_embed`` once for both.
+    """
+
+    mirror: bool = True
+
+    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, self.mirror)
+
+    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        return self._embed(chips, mirror=False)
+
+    @abstractmethod
+    def _embed(
+        self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
+    ) -> npt.NDArray[np.float32]:
+        """(N, dimensions) float32 unit rows; with ``mirror`` averaged with the mirror's."""

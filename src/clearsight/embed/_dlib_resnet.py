@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from clearsight.embed._base import Embedder, MirroredEmbedderSettings
+from clearsight.embed._base import Embedder, MirroredEmbedder, MirroredEmbedderSettings
 from clearsight.embed._dlib_dat import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_resnet import OnnxResNetEmbedder
 from clearsight.models import load_resnet
@@ -38,7 +38,7 @@ class DlibResNetEmbedConfig(MirroredEmbedderSettings):
     """dlib's chips are cut from its own five landmarks (eye corners, nose base)."""
 
 
-class DlibResNetEmbedder(Embedder):
+class DlibResNetEmbedder(MirroredEmbedder):
     """dlib's 128-D ResNet run by dlib, the reference model.
 
     With ``mirror`` each chip's descriptor is averaged with its mirror image's: measured on LFW
@@ -51,12 +51,6 @@ class DlibResNetEmbedder(Embedder):
     def __init__(self, mirror: bool = True) -> None:
         self.mirror = mirror
         self.model_id = DLIB_RESNET_MODEL_ID
-
-    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, self.mirror)
-
-    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, mirror=False)
 
     def _embed(
         self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool

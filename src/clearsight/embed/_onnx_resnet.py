@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.embed._align import CHIP_SIZE
-from clearsight.embed._base import Embedder
+from clearsight.embed._base import MirroredEmbedder
 from clearsight.embed._dlib_dat import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_cache import cached_onnx_resnet, convert_dlib_resnet
 from clearsight.errors import InputError
@@ -25,7 +25,7 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
+class OnnxResNetEmbedder(ProcessLocalModel, MirroredEmbedder):
     """dlib's ResNet (``dlib_face_recognition_resnet_model_v1``) run by ONNX Runtime.
 
     The same weights, read from the same bundled file and computed by the same network; its
@@ -86,12 +86,6 @@ class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
             for start in range(0, len(chips), self.batch_size)
         ]
         return np.concatenate(parts).astype(np.float32, copy=False)
-
-    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, self.mirror)
-
-    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, mirror=False)
 
     def _embed(
         self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from clearsight.embed._align import arcface_chips
-from clearsight.embed._base import Embedder, MirroredEmbedderSettings
+from clearsight.embed._base import MirroredEmbedder, MirroredEmbedderSettings
 from clearsight.embed._onnx_cache import cached_conversion
 from clearsight.errors import InputError, ModelError
 from clearsight.models import (
@@ -130,7 +130,7 @@ def fold_sface(source: Path) -> bytes:
     return bytes(model.SerializeToString())
 
 
-class SFaceEmbedder(ProcessLocalModel, Embedder):
+class SFaceEmbedder(ProcessLocalModel, MirroredEmbedder):
     """SFace through ONNX Runtime on ArcFace-aligned 112 px chips; one thread by default,
     since each camera worker has its own process and core."""
 
@@ -184,12 +184,6 @@ class SFaceEmbedder(ProcessLocalModel, Embedder):
         # The graph's batch is fixed at one chip.
         rows = [self._session.run(None, {name: blob[i : i + 1]})[0][0] for i in range(len(blob))]
         return np.asarray(rows, np.float32)
-
-    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, self.mirror)
-
-    def screen(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        return self._embed(chips, mirror=False)
 
     def _embed(
         self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
