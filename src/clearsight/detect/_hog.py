@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
@@ -59,6 +58,8 @@ class HogFaceDetector(DlibDetector):
     def _run(
         self, image: npt.NDArray[np.uint8]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        import cv2  # imported with the model, not with its settings
+
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         rects, scores, _ = load_hog_detector().run(gray, self._upsample, 0.0)
         return rects_to_boxes(rects), np.asarray(scores, np.float32)

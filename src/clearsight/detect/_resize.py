@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -14,6 +13,8 @@ def shrink_image(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.N
     samples every source pixel below a factor of two), gives the same anti-aliasing for
     a fraction of the cost.
     """
+    import cv2  # imported with the model, not with its settings
+
     current: npt.NDArray[np.uint8] = image
     while current.shape[1] >= 2 * width and current.shape[0] >= 2 * height:
         half = (current.shape[1] // 2, current.shape[0] // 2)

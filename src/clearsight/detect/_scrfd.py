@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
@@ -69,6 +68,8 @@ def letterbox(
     image: npt.NDArray[np.uint8], width: int, height: int
 ) -> tuple[npt.NDArray[np.uint8], float]:
     """``image`` scaled to fit (top-left) in a black width x height canvas, and the scale."""
+    import cv2  # imported with the model, not with its settings
+
     scale = min(width / image.shape[1], height / image.shape[0])
     resized = cv2.resize(
         image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
@@ -138,6 +139,8 @@ class ScrfdDetector(FaceDetector):
         points: FloatArray,
         image: npt.NDArray[np.uint8],
     ) -> FaceDetections:
+        import cv2  # imported with the model, not with its settings
+
         if len(boxes) == 0:
             return FaceDetections.empty()
         height, width = image.shape[:2]

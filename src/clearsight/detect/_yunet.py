@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
@@ -93,6 +92,8 @@ class YunetFaceDetector(ProcessLocalModel, FaceDetector):
 
     def load(self) -> None:
         """Check and load the model now rather than on the first frame."""
+        import cv2  # imported with the model, not with its settings
+
         if self._net is None:
             cv2.setNumThreads(self.config.threads)
             path = str(packaged_model_path(YUNET_MODEL))

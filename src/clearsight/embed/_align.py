@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -76,6 +75,8 @@ def arcface_chips(
     image: npt.NDArray[np.uint8], detections: FaceDetections, size: int = 112
 ) -> list[npt.NDArray[np.uint8]]:
     """One size x size RGB chip per face, aligned from its InsightFace-order landmarks."""
+    import cv2  # imported with the model, not with its settings
+
     if len(detections) and bool(np.isnan(detections.landmarks).any()):
         raise ValueError("arcface_chips needs five landmarks per face")
     target = ARCFACE_POINTS * (size / 112.0)

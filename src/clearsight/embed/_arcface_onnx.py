@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -133,6 +132,8 @@ class OnnxEmbedder(Embedder):
         return arcface_chips(image, detections, self._config.input_size)
 
     def _blob(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        import cv2  # imported with the model, not with its settings
+
         size = self._config.input_size
         batch = np.stack(
             [
