@@ -29,8 +29,8 @@ from tests.service.webkit import (
 )
 
 from clearsight.audit import AuditAction
+from clearsight.service import LoginLimiter
 from clearsight.store import SQLITE_FILE_NAME, AuditRecord, Database, Role, accounts, sites
-from clearsight.web._limits import LoginLimiter
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,13 @@
 Loading a file (``load_config``) is separate from validating values (the models themselves).
 """
 
-from clearsight.config._backends import OnnxEmbedderConfig, OnnxModelFile, ScrfdDetectorConfig
-from clearsight.config._load import load_config, read_config_file
+from clearsight.config._backends import (
+    CONFIG_DIR,
+    OnnxEmbedderConfig,
+    OnnxModelFile,
+    ScrfdDetectorConfig,
+)
+from clearsight.config._load import DEPLOYMENT_SECTIONS, load_config, read_config_file
 from clearsight.config._models import (
     AlertConfig,
     ClearsightConfig,
@@ -21,6 +26,8 @@ from clearsight.config._models import (
 )
 
 __all__ = [
+    "CONFIG_DIR",
+    "DEPLOYMENT_SECTIONS",
     "AlertConfig",
     "ClearsightConfig",
     "CnnDetectorConfig",

@@ -1,4 +1,4 @@
-"""Everything a request handler needs, built once per app from the settings."""
+"""Everything a use case needs, built once per service from the deployment config."""
 
 from __future__ import annotations
 
@@ -6,19 +6,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from clearsight.notify import Notifier
 from clearsight.review import ReviewPolicy
-from clearsight.store import BlobCipher, Database, IdentityCipher, configured_cipher
-from clearsight.store._types import utcnow
-from clearsight.store._watchlist import ExpiryRule
+from clearsight.service._limits import LoginLimiter
+from clearsight.service._settings import DeploymentConfig, ServiceSettings
+from clearsight.store import (
+    BlobCipher,
+    Database,
+    ExpiryRule,
+    IdentityCipher,
+    configured_cipher,
+    utcnow,
+)
 from clearsight.types import Embedding
-from clearsight.web._limits import LoginLimiter
-from clearsight.web._settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from clearsight.privacy import RedactionDetector
+    from clearsight.service.subject_access import SubjectCase
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +46,7 @@ EnrollFunction = Callable[[npt.NDArray[np.uint8], str], EnrolledFaceLike]
 
 
 def _real_enroll(image: npt.NDArray[np.uint8], name: str) -> EnrolledFaceLike:
-    # Imported when first used: enrolment loads dlib models, the web package does not.
+    # Imported when first used: enrolment loads the face models, the service does not.
     from clearsight.enrollment import enroll_face
 
     return enroll_face(image, name)
@@ -64,8 +73,20 @@ def make_cipher(settings: ServiceSettings) -> BlobCipher:
 
 
 @dataclass
+class ServiceState:
+    """What the running service remembers between requests (lost on restart, by design)."""
+
+    anchored_head: tuple[int, str] | None = None
+    """The audit chain head last appended to the anchor file."""
+    subject_cases: dict[str, SubjectCase] = field(default_factory=dict)
+    """Open subject-access cases by id (kept for ``CASE_TTL``)."""
+    redaction_detector: RedactionDetector | None = None
+    """Loaded on the first subject-access export, then reused."""
+
+
+@dataclass
 class ServiceContext:
-    settings: ServiceSettings
+    config: DeploymentConfig
     db: Database
     cipher: BlobCipher
     hooks: Hooks
@@ -73,30 +94,38 @@ class ServiceContext:
     limiter: LoginLimiter
     policy: ReviewPolicy
     expiry: ExpiryRule
-    state: dict[str, Any] = field(default_factory=dict)
+    camera_model_id: str | None = None
+    """Embedding model the pipeline sections name (the settings page shows its operating
+    point); None when the service runs without cameras' models known."""
+    state: ServiceState = field(default_factory=ServiceState)
     # Called after a change that may alter a site's approved watchlist (approval, expiry);
-    # ``clearsight serve --nats`` sets it to publish the lists to the cluster's workers.
+    # a service that joined the cluster sets it to publish the lists to the workers.
     on_watchlist_change: Callable[[], None] = lambda: None
 
-    @classmethod
-    def build(cls, settings: ServiceSettings, hooks: Hooks) -> ServiceContext:
-        from clearsight.web._startup import open_database
+    @property
+    def settings(self) -> ServiceSettings:
+        return self.config.service
 
-        db = open_database(settings)
+    @classmethod
+    def build(
+        cls, config: DeploymentConfig, hooks: Hooks, camera_model_id: str | None = None
+    ) -> ServiceContext:
+        from clearsight.service._startup import open_database
+
+        settings = config.service
         return cls(
-            settings=settings,
-            db=db,
+            config=config,
+            db=open_database(settings),
             cipher=make_cipher(settings),
             hooks=hooks,
-            notifier=hooks.notifier or Notifier(settings.notify),
+            notifier=hooks.notifier or Notifier(config.notify),
             limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
-            policy=ReviewPolicy(
-                settings.required_confirmations, timedelta(hours=settings.review_window_hours)
-            ),
+            policy=ReviewPolicy(config.review.required_confirmations, config.review_window),
             expiry=ExpiryRule(
-                timedelta(days=settings.watchlist_default_expiry_days),
-                timedelta(days=settings.watchlist_max_expiry_days),
+                timedelta(days=config.review.watchlist_default_expiry_days),
+                timedelta(days=config.review.watchlist_max_expiry_days),
             ),
+            camera_model_id=camera_model_id,
         )
 
     def now(self) -> datetime:

@@ -1,8 +1,10 @@
-"""Roles, the permissions each role holds, and API-token scopes (a subset of permissions)."""
+"""Who acts (a ``Principal``), the permissions each role holds, and API-token scopes (a
+subset of permissions)."""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from clearsight.store import Role
 
@@ -70,3 +72,20 @@ def parse_scopes(text: str) -> frozenset[Permission]:
     if unknown:
         raise ValueError(f"unknown scopes {unknown}; known: {sorted(known)}")
     return frozenset(Permission(name) for name in names)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    username: str
+    role: Role
+    permissions: frozenset[Permission]
+    csrf_token: str | None
+    """Set for browser sessions; None for API tokens."""
+    pending_approval: bool = False
+    """The account's role and sites wait for a second admin (it holds only ``account``)."""
+    must_change_password: bool = False
+    """An admin reset the password: until it is changed only the password page opens."""
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions

@@ -10,17 +10,22 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent
-from clearsight.errors import NotFoundError
+from clearsight.errors import NotFoundError, UploadTooLargeError
 from clearsight.ingest import UPLOAD_FORMATS, decode_image
 from clearsight.notify import deliver_outbox
 from clearsight.review import Decision
+from clearsight.service._context import ServiceContext
+from clearsight.service._permissions import Principal
 from clearsight.store import (
     AlertCrop,
     AlertRecord,
+    DecisionOutcome,
+    EnrolledPhoto,
+    EntryDraft,
+    IngestResult,
     ReferencePhoto,
     User,
     WatchlistEntry,
@@ -32,11 +37,7 @@ from clearsight.store import (
     sites,
     watchlist,
 )
-from clearsight.store._alerts import DecisionOutcome, IngestResult
-from clearsight.store._watchlist import EnrolledPhoto, EntryDraft
 from clearsight.types import Alert
-from clearsight.web._auth import Principal
-from clearsight.web._context import ServiceContext
 
 log = logging.getLogger(__name__)
 _outbox_lock = threading.Lock()
@@ -49,11 +50,12 @@ class Upload:
 
 
 def decode_upload(ctx: ServiceContext, upload: Upload) -> npt.NDArray[np.uint8]:
-    """Pixels of an uploaded image, or 413/400 with the reason (not an image, a bomb...)."""
+    """Pixels of an uploaded image; UploadTooLargeError over the limit, ImageError with the
+    reason (not an image, a bomb...)."""
     limit = ctx.settings.max_upload_bytes
     if len(upload.data) > limit:
-        raise HTTPException(
-            413, f"{upload.filename}: {len(upload.data)} bytes, over the {limit}-byte upload limit"
+        raise UploadTooLargeError(
+            f"{upload.filename}: {len(upload.data)} bytes, over the {limit}-byte upload limit"
         )
     # ImageError -> 400 with its message; EPS, PDF and the like never reach a decoder.
     return decode_image(upload.data, upload.filename, UPLOAD_FORMATS)
@@ -154,7 +156,7 @@ def maintain(ctx: ServiceContext) -> None:
         watchlist.purge_expired(session, now)
     ctx.on_watchlist_change()
     with ctx.db.session() as session:
-        retention.apply_retention(session, ctx.settings.retention, now)
+        retention.apply_retention(session, ctx.config.retention, now)
     with ctx.db.session() as session:
         accounts.purge_expired_sessions(session, now)
     run_outbox(ctx)
@@ -168,10 +170,10 @@ def anchor_audit_head(ctx: ServiceContext) -> tuple[int, str]:
         seq, digest = audit_log.head(session)
     log.info("audit chain head: %d %s", seq, digest)
     path = ctx.settings.audit_anchor_file
-    if path is not None and ctx.state.get("anchored") != (seq, digest):
+    if path is not None and ctx.state.anchored_head != (seq, digest):
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"{ctx.now().isoformat()} {seq} {digest}\n")
-        ctx.state["anchored"] = (seq, digest)
+        ctx.state.anchored_head = (seq, digest)
     return seq, digest
 
 

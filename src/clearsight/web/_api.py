@@ -9,7 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
 from clearsight.review import AlertStatus
+from clearsight.service import Permission, Principal
+from clearsight.service import usecases as services
 from clearsight.store import (
+    AuditFilter,
+    CameraFields,
+    EntryDraft,
     ReasonCategory,
     User,
     accounts,
@@ -19,14 +24,9 @@ from clearsight.store import (
     sites,
     watchlist,
 )
-from clearsight.store._audit_log import AuditFilter
-from clearsight.store._cameras import CameraFields
-from clearsight.store._watchlist import EntryDraft
 from clearsight.types import Alert, FmrEstimate, OperatingPoint
-from clearsight.web import _services as services
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._openapi import PUBLIC, openapi_document
-from clearsight.web._permissions import Permission
 from clearsight.web._schemas import (
     AlertIn,
     AlertOut,

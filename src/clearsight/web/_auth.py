@@ -11,35 +11,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from clearsight.service import ROLE_PERMISSIONS, Permission, Principal, ServiceContext
 from clearsight.store import Role, User, accounts
-from clearsight.web._context import ServiceContext
-from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
 
 SESSION_COOKIE = "cs_session"
 PRE_SESSION_COOKIE = "cs_csrf"  # double-submit token for the sign-in and set-up forms
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    username: str
-    role: Role
-    permissions: frozenset[Permission]
-    csrf_token: str | None
-    """Set for browser sessions; None for API tokens."""
-    pending_approval: bool = False
-    """The account's role and sites wait for a second admin (it holds only ``account``)."""
-    must_change_password: bool = False
-    """An admin reset the password: until it is changed only the password page opens."""
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
 
 
 class PasswordChangeRequiredError(Exception):

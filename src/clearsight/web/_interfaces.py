@@ -15,14 +15,13 @@ from sqlalchemy import func, select
 from starlette.staticfiles import StaticFiles
 
 from clearsight.review import AlertStatus
+from clearsight.service import Permission, Principal, usecases
 from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord, history, sites
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._home import home_counts
 from clearsight.web._openapi import openapi_document
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 from clearsight.web._schemas import AlertOut
-from clearsight.web._services import acting_user
 
 router = APIRouter()
 P = Permission
@@ -70,7 +69,7 @@ def review_queue(
     """Pending alerts of the caller's sites, newest first, each with the caller's own decision
     (null while they have not decided)."""
     ctx = service(request)
-    allowed = sites.sites_of(acting_user(ctx, principal))
+    allowed = sites.sites_of(usecases.acting_user(ctx, principal))
     with ctx.db.read_session() as s:
         pending = history.search(
             s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, 500

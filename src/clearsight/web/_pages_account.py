@@ -12,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import ClearsightError, InputError, PolicyError
-from clearsight.store import ApiToken, Role, User, accounts, audit_log, cameras
+from clearsight.service import Permission, Principal, parse_scopes
+from clearsight.store import ApiToken, CameraFields, Role, User, accounts, audit_log, cameras
 from clearsight.store import sites as store_sites
-from clearsight.store._cameras import CameraFields
 from clearsight.web._auth import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
-    Principal,
     check_pre_session_csrf,
     current_principal,
     pre_session_token,
@@ -28,7 +27,6 @@ from clearsight.web._auth import (
 from clearsight.web._forms import refused_form
 from clearsight.web._home import home_counts
 from clearsight.web._limits import client_address
-from clearsight.web._permissions import Permission, parse_scopes
 from clearsight.web._render import render
 from clearsight.web._schemas import VendorRiskOut
 

@@ -13,14 +13,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clearsight.errors import ClearsightError
+from clearsight.service import Permission, Principal, usecases
 from clearsight.store import ReasonCategory, Role, accounts, corrections, watchlist
 from clearsight.store import cameras as store_cameras
-from clearsight.web._auth import SESSION_COOKIE, Principal, require, service
+from clearsight.web._auth import SESSION_COOKIE, require, service
 from clearsight.web._errors import refusal
 from clearsight.web._forms import refused_form
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
-from clearsight.web._services import acting_user
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -165,7 +164,7 @@ def watchlist_reject(
     principal: Principal = _as(P.WATCHLIST_APPROVE),
 ) -> Response:
     ctx = service(request)
-    approver = acting_user(ctx, principal)
+    approver = usecases.acting_user(ctx, principal)
     with ctx.db.session() as s:
         corrections.reject_entry(s, entry_id, approver, ctx.now(), reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
@@ -179,7 +178,7 @@ def watchlist_withdraw(
     principal: Principal = _as(P.WATCHLIST_ENROL),
 ) -> Response:
     ctx = service(request)
-    enroller = acting_user(ctx, principal)
+    enroller = usecases.acting_user(ctx, principal)
     with ctx.db.session() as s:
         corrections.withdraw_entry(s, entry_id, enroller, ctx.now(), reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
@@ -242,7 +241,7 @@ def watchlist_edit(
     try:
         if reason_category not in ReasonCategory.__members__.values():
             raise HTTPException(400, f"reason {reason_category!r}: not a listed reason")
-        enroller = acting_user(ctx, principal)
+        enroller = usecases.acting_user(ctx, principal)
         edit = corrections.EntryEdit(
             name, ReasonCategory(reason_category), incident_ref, notes, site
         )

@@ -14,12 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.review import AlertStatus
+from clearsight.service import Permission, Principal, usecases
 from clearsight.store import User, alerts, audit_log, history, sites, watchlist
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._display import parse_when
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
-from clearsight.web._services import DecisionView, acting_user, visible_alert
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -60,7 +59,7 @@ def events_page(
     where = history.HistoryFilter(
         bounds["since"], bounds["until"], camera.strip(), site.strip(), subject.strip(), chosen
     )
-    allowed = sites.sites_of(acting_user(ctx, principal))
+    allowed = sites.sites_of(usecases.acting_user(ctx, principal))
     with ctx.db.read_session() as s:
         rows = [] if errors else history.search(s, where, allowed, PAGE_ROWS)
         total = 0 if errors else history.count(s, where, allowed)
@@ -97,15 +96,15 @@ def event_page(
     """One alert with its decisions. A pending alert's decisions stay hidden from a reviewer
     who has not decided it, as on the review screen, so each review stays independent."""
     ctx = service(request)
-    allowed = sites.sites_of(acting_user(ctx, principal))
+    allowed = sites.sites_of(usecases.acting_user(ctx, principal))
     with ctx.db.session() as s:
-        record = visible_alert(s, allowed, alert_id)
+        record = usecases.visible_alert(s, allowed, alert_id)
         entry = watchlist.get_entry(s, record.subject_id)
         decisions = []
         for row in alerts.decisions_of(s, alert_id):
             reviewer = s.get(User, row.reviewer_id)
             decisions.append(
-                DecisionView(
+                usecases.DecisionView(
                     reviewer.username if reviewer else row.reviewer_id,
                     row.decision,
                     row.comment,

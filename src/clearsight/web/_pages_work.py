@@ -15,16 +15,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
 from clearsight.errors import ClearsightError
 from clearsight.review import AlertStatus, Decision
-from clearsight.store import ReasonCategory, alerts, audit_log, history, watchlist
-from clearsight.store._audit_log import AuditFilter
-from clearsight.store._watchlist import EntryDraft
-from clearsight.web import _services as services
+from clearsight.service import Permission, Principal
+from clearsight.service import usecases as services
+from clearsight.store import (
+    AuditFilter,
+    EntryDraft,
+    ReasonCategory,
+    alerts,
+    audit_log,
+    history,
+    watchlist,
+)
 from clearsight.web._api import read_uploads
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._display import parse_when
 from clearsight.web._fmr_words import describe_estimate, describe_point
 from clearsight.web._forms import refused_form
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 from clearsight.web._schemas import MAX_STORED_INT
 
@@ -57,7 +63,7 @@ def watchlist_new(request: Request, principal: Principal = _as(P.WATCHLIST_ENROL
         "watchlist_new.html",
         principal,
         reasons=list(ReasonCategory),
-        max_days=ctx.settings.watchlist_max_expiry_days,
+        max_days=ctx.config.review.watchlist_max_expiry_days,
     )
 
 
@@ -106,7 +112,7 @@ def watchlist_create(
             },
             ENROL_HINTS,
             reasons=list(ReasonCategory),
-            max_days=ctx.settings.watchlist_max_expiry_days,
+            max_days=ctx.config.review.watchlist_max_expiry_days,
         )
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
 
@@ -189,7 +195,7 @@ def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) 
         principal,
         alerts=pending,
         decided=decided,
-        required=ctx.settings.required_confirmations,
+        required=ctx.config.review.required_confirmations,
     )
 
 
@@ -208,7 +214,7 @@ def review_screen(
         point_words=describe_point(detail.alert),
         decided=decided,
         decisions=list(Decision),
-        required=service(request).settings.required_confirmations,
+        required=service(request).config.review.required_confirmations,
     )
 
 

@@ -9,10 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from clearsight.service import Permission, Principal
 from clearsight.store import accounts
 from clearsight.web import _display as display
-from clearsight.web._auth import Principal
-from clearsight.web._permissions import Permission
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
