@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from tests.points import ESTIMATE, POINT
 from tests.service.conftest import PG_URL, drop_pg_schema, make_pg_database
 from tests.service.test_openapi_fuzz import _free_port
-from tests.service.webkit import add_user, fake_enroll, seed_entry
+from tests.service.webkit import add_user, fake_enroll, seed_entry, serve_process
 
 from clearsight.privacy import build_notice
 from clearsight.review import Decision
@@ -100,34 +99,6 @@ def _seed(config_file: Path, now: datetime) -> dict[str, str]:
     return made
 
 
-def _serve(config_file: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from clearsight.cli import main; main()",
-            "serve",
-            "--config",
-            str(config_file),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("the service did not start within 90 s")
-
-
 def test_serve_upkeep_and_the_sign_use_the_files_retention_periods(
     config_file: Path, tmp_path: Path
 ) -> None:
@@ -142,7 +113,7 @@ def test_serve_upkeep_and_the_sign_use_the_files_retention_periods(
         return {name for name, i in made.items() if i in with_crops}, statuses
 
     assert state()[0] == set(made)  # nothing is deleted before the service runs
-    server = _serve(config_file, _free_port())
+    server = serve_process(_free_port(), "--config", str(config_file))
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and "rejected_long_ago" in state()[0]:

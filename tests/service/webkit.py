@@ -6,9 +6,13 @@ import base64
 import hashlib
 import io
 import re
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from fastapi import FastAPI
@@ -204,3 +208,31 @@ def review_team(
         add_user(app, name, Role.REVIEWER)
     entry_id = seed_entry(app, "enr", "adm")
     return entry_id, {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+
+
+def serve_process(port: int, *args: str) -> subprocess.Popen[bytes]:
+    """``clearsight serve --port PORT ARGS...`` as its own process, once it answers."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("the service did not start within 90 s")
