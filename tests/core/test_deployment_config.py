@@ -155,3 +155,16 @@ def test_the_configuration_page_is_what_the_model_generates() -> None:
     end = page.index("<!-- end of generated reference -->")
     # Regenerate with: clearsight config reference, pasted between the two markers.
     assert page[start:end] == config_reference()
+
+
+def test_worker_reads_the_cluster_section_and_its_flags_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked before the worker reaches for NATS: the file's key, or the flag, is named."""
+    path = tmp_path / "c.toml"
+    path.write_text('[cluster]\nnamespace = "no spaces"\n', encoding="utf-8")
+    code, _, err = run(["worker", "--config", str(path)], capsys)
+    assert code == 2 and f"{path}: cluster.namespace:" in err
+    path.write_text('[cluster]\nnamespace = "north"\n', encoding="utf-8")
+    code, _, err = run(["worker", "--config", str(path), "--dead-after", "-1"], capsys)
+    assert code == 2 and "--dead-after: Input should be greater than 0" in err

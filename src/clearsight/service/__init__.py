@@ -28,6 +28,7 @@ from clearsight.service._context import (
     make_cipher,
 )
 from clearsight.service._example import config_reference, example_config
+from clearsight.service._home import HomeCounts, home_counts
 from clearsight.service._limits import LoginLimiter
 from clearsight.service._load import (
     EffectiveSetting,
@@ -47,6 +48,7 @@ __all__ = [
     "EnrollFunction",
     "EnrolledFaceLike",
     "FlagValue",
+    "HomeCounts",
     "Hooks",
     "LoginLimiter",
     "Overrides",
@@ -64,6 +66,7 @@ __all__ = [
     "configured_model_id",
     "example_config",
     "explain_config",
+    "home_counts",
     "load_deployment_config",
     "make_cipher",
     "open_database",

@@ -15,10 +15,9 @@ from sqlalchemy import func, select
 from starlette.staticfiles import StaticFiles
 
 from clearsight.review import AlertStatus
-from clearsight.service import Permission, Principal, usecases
+from clearsight.service import Permission, Principal, home_counts, usecases
 from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord, history, sites
 from clearsight.web._auth import require, service
-from clearsight.web._home import home_counts
 from clearsight.web._openapi import openapi_document
 from clearsight.web._render import render
 from clearsight.web._schemas import AlertOut

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import ClearsightError, InputError, PolicyError
-from clearsight.service import Permission, Principal, parse_scopes
+from clearsight.service import Permission, Principal, home_counts, parse_scopes
 from clearsight.store import ApiToken, CameraFields, Role, User, accounts, audit_log, cameras
 from clearsight.store import sites as store_sites
 from clearsight.web._auth import (
@@ -25,7 +25,6 @@ from clearsight.web._auth import (
     service,
 )
 from clearsight.web._forms import refused_form
-from clearsight.web._home import home_counts
 from clearsight.web._limits import client_address
 from clearsight.web._render import render
 from clearsight.web._schemas import VendorRiskOut

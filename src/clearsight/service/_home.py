@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 
 from clearsight.review import AlertStatus
-from clearsight.service import Permission, Principal, ServiceContext, usecases
+from clearsight.service._context import ServiceContext
+from clearsight.service._permissions import Permission, Principal
+from clearsight.service.usecases import acting_user
 from clearsight.store import Camera, EntryStatus, WatchlistEntry, history, sites
 
 PROBLEM_STATES = ("reconnecting", "backoff")
@@ -48,7 +50,7 @@ def home_counts(ctx: ServiceContext, principal: Principal) -> HomeCounts:
                 or 0
             )
         if principal.can(Permission.ALERTS_REVIEW):
-            allowed = sites.sites_of(usecases.acting_user(ctx, principal))
+            allowed = sites.sites_of(acting_user(ctx, principal))
             waiting = history.awaiting(s, principal.user_id, allowed)
             values["alerts_awaiting_you"] = len(waiting)
             values["newest_alert_id"] = waiting[0].id if waiting else None
