@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from clearsight.config import CONFIG_DIR, ClearsightConfig, read_config_file
 from clearsight.errors import ConfigError
-from clearsight.service._settings import DeploymentConfig
+from clearsight.service._settings import DEPLOYMENT_DIR, DeploymentConfig
 
 Source = Literal["default", "file", "flag"]
 
@@ -101,7 +101,8 @@ def _merged(
     from_file = _file_table(path, pipeline_file)
     merged = copy.deepcopy(from_file)
     for key, given in overrides.items():
-        _set(merged, key, given.value)
+        # A path on the command line means one from the working directory, not the file's.
+        _set(merged, key, given.value.resolve() if isinstance(given.value, Path) else given.value)
     return from_file, merged
 
 
@@ -118,6 +119,8 @@ def load_deployment_config(
     # Relative model and card paths mean the files beside the file that names them.
     anchor = pipeline_file or path
     context = {CONFIG_DIR: anchor.parent.resolve()} if anchor else {}
+    if path is not None:
+        context[DEPLOYMENT_DIR] = path.parent.resolve()
     try:
         return DeploymentConfig.model_validate(merged, context=context)
     except ValidationError as error:

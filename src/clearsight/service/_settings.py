@@ -13,13 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from clearsight.cluster import ClusterConfig
 from clearsight.config import ClearsightConfig
 from clearsight.notify import NotifyConfig
 from clearsight.policy import RetentionPolicy
 from clearsight.privacy import PrivacyConfig
+
+# The validation context key the loader sets to the deployment file's folder.
+DEPLOYMENT_DIR = "deployment_dir"
 
 
 class ServiceSettings(BaseModel):
@@ -31,7 +34,8 @@ class ServiceSettings(BaseModel):
         Path("clearsight-data"),
         title="Data directory",
         description="Holds the SQLite database (unless database_url is set) and nothing else "
-        "the service needs to find again.",
+        "the service needs to find again; a relative path in a config file is read from the "
+        "file's folder.",
     )
     database_url: str | None = Field(
         None,
@@ -144,6 +148,17 @@ class ServiceSettings(BaseModel):
         description="Embedding model of the templates published to workers; None uses the "
         "model the pipeline's [embed] section names.",
     )
+
+    @field_validator("data_dir", "key_file", "audit_anchor_file", mode="after")
+    @classmethod
+    def _beside_the_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        """``~`` expanded; a relative path in a config file means one beside that file,
+        wherever the command runs (flags give paths from the working directory)."""
+        if path is None:
+            return None
+        path = path.expanduser()
+        folder = (info.context or {}).get(DEPLOYMENT_DIR)
+        return path if path.is_absolute() or folder is None else Path(folder) / path
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
