@@ -27,8 +27,7 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Service data directory holding the SQLite database [default: clearsight-data; "
-        "config: service.data_dir].",
+        help="Service data directory holding the SQLite database [config: service.data_dir].",
     ),
 ]
 DatabaseUrl = Annotated[

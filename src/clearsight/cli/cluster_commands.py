@@ -71,16 +71,14 @@ def worker(
         str | None,
         typer.Option(
             "--nats",
-            help=f"NATS server URL(s), comma-separated [default: {_DEFAULT_NATS}; config: "
-            "cluster.nats_url].",
+            help="NATS server URL(s), comma-separated [config: cluster.nats_url].",
         ),
     ] = None,
     namespace: Annotated[
         str | None,
         typer.Option(
             "--namespace",
-            help="Prefix of the cluster's buckets, stream and subjects [default: clearsight; "
-            "config: cluster.namespace].",
+            help="Prefix of the cluster's buckets, stream and subjects [config: cluster.namespace].",
         ),
     ] = None,
     data_dir: Annotated[
@@ -100,15 +98,13 @@ def worker(
     buffer_alerts: Annotated[
         int | None,
         typer.Option(
-            help="Most alerts buffered on disk while NATS is unreachable [default: 100000; "
-            "config: cluster.outbox_max_alerts]."
+            help="Most alerts buffered on disk while NATS is unreachable [config: cluster.outbox_max_alerts]."
         ),
     ] = None,
     dead_after: Annotated[
         float | None,
         typer.Option(
-            help="Seconds without a heartbeat before a worker counts as dead [default: 4; "
-            "config: cluster.dead_after_s]."
+            help="Seconds without a heartbeat before a worker counts as dead [config: cluster.dead_after_s]."
         ),
     ] = None,
     fence_after: Annotated[

@@ -33,14 +33,9 @@ def serve(
     data_dir: DataDir = None,
     host: Annotated[
         str | None,
-        typer.Option(
-            help="Address to bind; keep 127.0.0.1 unless needed [default: 127.0.0.1; "
-            "config: service.host]."
-        ),
+        typer.Option(help="Address to bind; keep 127.0.0.1 unless needed [config: service.host]."),
     ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="TCP port [default: 8080; config: service.port].")
-    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [config: service.port].")] = None,
     database_url: DatabaseUrl = None,
     key_file: Annotated[
         Path | None,
@@ -69,13 +64,12 @@ def serve(
     ] = None,
     mqtt_port: Annotated[
         int | None,
-        typer.Option(help="MQTT broker port [default: 1883; config: notify.mqtt_port]."),
+        typer.Option(help="MQTT broker port [config: notify.mqtt_port]."),
     ] = None,
     mqtt_topic: Annotated[
         str | None,
         typer.Option(
-            help="Topic the confirmed alerts are published to [default: "
-            "clearsight/alerts/confirmed; config: notify.mqtt_topic]."
+            help="Topic the confirmed alerts are published to [config: notify.mqtt_topic]."
         ),
     ] = None,
     mqtt_user: Annotated[
@@ -113,7 +107,7 @@ def serve(
     confirmations: Annotated[
         int | None,
         typer.Option(
-            help="Distinct reviewers needed to confirm an alert [default: 2; config: "
+            help="Distinct reviewers needed to confirm an alert [config: "
             "review.required_confirmations]."
         ),
     ] = None,
@@ -121,8 +115,7 @@ def serve(
         bool | None,
         typer.Option(
             "--cameras/--no-cameras",
-            help="Run a worker process for each enabled camera [default: cameras; config: "
-            "service.cameras].",
+            help="Run a worker process for each enabled camera [config: service.cameras].",
         ),
     ] = None,
     pipeline_config: Annotated[
@@ -152,8 +145,7 @@ def serve(
     nats_namespace: Annotated[
         str | None,
         typer.Option(
-            help="Cluster namespace (as given to `clearsight worker`) [default: clearsight; "
-            "config: cluster.namespace]."
+            help="Cluster namespace (as given to `clearsight worker`) [config: cluster.namespace]."
         ),
     ] = None,
     nats_model: Annotated[
