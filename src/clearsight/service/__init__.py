@@ -37,7 +37,15 @@ from clearsight.service._load import (
     explain_config,
     load_deployment_config,
 )
-from clearsight.service._permissions import ROLE_PERMISSIONS, Permission, Principal, parse_scopes
+from clearsight.service._permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Principal,
+    parse_scopes,
+    powers_of,
+    principal_of_session,
+    principal_of_token,
+)
 from clearsight.service._settings import DeploymentConfig, ReviewSettings, ServiceSettings
 from clearsight.service._startup import open_database, open_existing_database, prepare
 
@@ -72,7 +80,10 @@ __all__ = [
     "open_database",
     "open_existing_database",
     "parse_scopes",
+    "powers_of",
     "prepare",
+    "principal_of_session",
+    "principal_of_token",
     "require_encryption",
     "subject_access",
     "usecases",

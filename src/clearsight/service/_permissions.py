@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from clearsight.store import Role
+from clearsight.store import Role, User, accounts
+
+if TYPE_CHECKING:
+    from clearsight.service._context import ServiceContext
 
 
 class Permission(enum.StrEnum):
@@ -89,3 +93,50 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+
+def powers_of(user: User) -> frozenset[Permission]:
+    """The role's permissions once a second admin approved the account's role and sites;
+    until then only ``account`` (sign in, see the home page)."""
+    if not accounts.is_approved(user):
+        return frozenset({Permission.ACCOUNT})
+    return ROLE_PERMISSIONS[Role(user.role)]
+
+
+def principal_of_token(ctx: ServiceContext, secret: str) -> Principal | None:
+    """Who an API token acts for, with the scopes it was given that the role still holds;
+    None when the token is unknown, expired or revoked."""
+    with ctx.db.read_session() as session:
+        found = accounts.find_api_token(session, secret, ctx.now())
+        if found is None:
+            return None
+        user, scopes = found
+        allowed = powers_of(user) & {
+            Permission(s) for s in scopes if s in Permission.__members__.values()
+        }
+        return Principal(
+            user.id,
+            user.username,
+            Role(user.role),
+            frozenset(allowed),
+            None,
+            not accounts.is_approved(user),
+        )
+
+
+def principal_of_session(ctx: ServiceContext, secret: str) -> Principal | None:
+    """Who a browser session belongs to (with its CSRF token); None when it has ended."""
+    with ctx.db.read_session() as session:
+        found = accounts.find_session(session, secret, ctx.now())
+        if found is None:
+            return None
+        user, row = found
+        return Principal(
+            user.id,
+            user.username,
+            Role(user.role),
+            powers_of(user),
+            row.csrf_token,
+            pending_approval=not accounts.is_approved(user),
+            must_change_password=user.must_change_password,
+        )
