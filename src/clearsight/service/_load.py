@@ -44,11 +44,15 @@ class EffectiveSetting:
     """The file's path or the flag's name; empty for a default."""
 
 
+def _is_legacy(raw: Mapping[str, Any]) -> bool:
+    privacy = raw.get("privacy")
+    return isinstance(privacy, dict) and "retention" in privacy
+
+
 def _legacy_privacy_retention(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """Files written for the privacy commands kept the retention policy in
     ``[privacy.retention]``; it is the deployment's ``[retention]`` now (one place)."""
-    privacy = raw.get("privacy")
-    if not isinstance(privacy, dict) or "retention" not in privacy:
+    if not _is_legacy(raw):
         return raw
     if "retention" in raw:
         raise ConfigError(
@@ -56,18 +60,10 @@ def _legacy_privacy_retention(raw: dict[str, Any], path: Path) -> dict[str, Any]
             "only [retention]"
         )
     raw = dict(raw)
-    privacy = dict(privacy)
+    privacy = dict(raw["privacy"])
     raw["retention"] = privacy.pop("retention")
     raw["privacy"] = privacy
     return raw
-
-
-def _lifted_retention(path: Path | None) -> bool:
-    """Whether ``path`` keeps its retention policy in the older ``[privacy.retention]``."""
-    if path is None:
-        return False
-    privacy = read_config_file(path).get("privacy")
-    return isinstance(privacy, dict) and "retention" in privacy
 
 
 def _set(table: dict[str, Any], key: str, value: object) -> None:
@@ -127,10 +123,10 @@ def load_deployment_config(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         for key, given in overrides.items():
-            if where == key or where.startswith(key + "."):
+            if _within(where, key):
                 raise ConfigError(f"{given.flag}: {first['msg']}") from error
         origin = _origin(where, path, pipeline_file)
-        if _lifted_retention(path) and first["loc"][:1] == ("retention",):
+        if path is not None and _within(where, "retention") and _is_legacy(read_config_file(path)):
             where = f"privacy.{where}"  # named as the file wrote it
         key = f"{where}: " if where else ""
         raise ConfigError(f"{origin or 'config'}: {key}{first['msg']}") from error
