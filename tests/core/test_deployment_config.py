@@ -170,3 +170,17 @@ def test_worker_reads_the_cluster_section_and_its_flags_override(
     path.write_text('[cluster]\nnamespace = "north"\n', encoding="utf-8")
     code, _, err = run(["worker", "--config", str(path), "--dead-after", "-1"], capsys)
     assert code == 2 and "--dead-after: Input should be greater than 0" in err
+
+
+def test_camera_processes_get_the_pipeline_sections_without_the_services_secrets() -> None:
+    config = DeploymentConfig.model_validate(
+        {
+            "detector": {"type": "hog"},
+            "embed": {"type": "dlib"},
+            "notify": {"mqtt_password": "hunter2-secret"},
+        }
+    )
+    pipeline = config.pipeline
+    assert type(pipeline) is ClearsightConfig and pipeline.detector.type == "hog"
+    assert "hunter2-secret" not in pipeline.model_dump_json()
+    assert "hunter2-secret" in config.model_dump_json()  # the whole config holds it

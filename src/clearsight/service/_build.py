@@ -133,7 +133,7 @@ def build_service(config: DeploymentConfig, hooks: Hooks | None = None) -> Servi
         service.cameras = CameraRuntime(
             context.db,
             lambda camera_id, alert: ingest(context, alert, (), camera_id),
-            config,
+            config.pipeline,
             cipher=context.cipher,
         )
     if cipher_for_cluster is not None:

@@ -228,6 +228,13 @@ class DeploymentConfig(ClearsightConfig):
     )
 
     @property
+    def pipeline(self) -> ClearsightConfig:
+        """The pipeline's sections alone: what camera processes get (no service secrets)."""
+        return ClearsightConfig(
+            **{name: getattr(self, name) for name in ClearsightConfig.model_fields}
+        )
+
+    @property
     def review_window(self) -> timedelta:
         """How long a pending alert waits for its reviewers before it expires."""
         return timedelta(hours=self.retention.pending_expiry_hours)
