@@ -3,8 +3,8 @@
 ``load_deployment_config(path, flags)`` reads the one ``DeploymentConfig``;
 ``build_service(config)`` composes the context (database, cipher, notifier, policies), the
 camera workers and the link to the cluster; ``usecases`` holds what the web routes do (ingest,
-decide, maintain...), each in one transaction; ``subject_access`` the privacy officer's
-searches. The web package turns a context into routes and pages; the CLI parses flags.
+decide, maintain...), each in one transaction; ``corrections`` the fixing of what was
+entered; ``subject_access`` the privacy officer's searches. The web package turns a context into routes and pages; the CLI parses flags.
 
 The cluster link (NATS) is imported only by a service that joins the cluster:
 ``clearsight.service.cluster_link`` holds it, so importing this package loads no NATS client.
@@ -72,6 +72,7 @@ __all__ = [
     "config_reference",
     "configured_enrolment",
     "configured_model_id",
+    "corrections",
     "example_config",
     "explain_config",
     "home_counts",
