@@ -33,6 +33,7 @@ from clearsight.store import (
     alerts,
     audit_log,
     encode_png,
+    history,
     retention,
     sites,
     watchlist,
@@ -266,8 +267,11 @@ class AlertDetail:
     decisions: tuple[DecisionView, ...]
 
 
-def alert_detail(ctx: ServiceContext, principal: Principal, alert_id: str) -> AlertDetail:
-    """Everything the review screen shows; opening it is audited."""
+def alert_detail(
+    ctx: ServiceContext, principal: Principal, alert_id: str, purpose: str = "review"
+) -> AlertDetail:
+    """Everything the review screen (or the history's page, ``purpose`` "history") shows;
+    opening it is audited with that purpose."""
     allowed = reviewer_sites(ctx, principal)
     with ctx.db.session() as session:
         record = visible_alert(session, allowed, alert_id)
@@ -293,8 +297,36 @@ def alert_detail(ctx: ServiceContext, principal: Principal, alert_id: str) -> Al
         audit_log.append(
             session,
             AuditEvent(
-                principal.username, AuditAction.ALERT_VIEWED, "alert", alert_id, reason="review"
+                principal.username, AuditAction.ALERT_VIEWED, "alert", alert_id, reason=purpose
             ),
             at=ctx.now(),
         )
     return detail
+
+
+@dataclass(frozen=True)
+class EventHistory:
+    """One page of the event history, limited to the caller's sites."""
+
+    rows: list[AlertRecord]
+    total: int
+    camera_names: dict[str, str]
+    sites: list[str]
+
+
+def event_history(
+    ctx: ServiceContext, principal: Principal, where: history.HistoryFilter | None, limit: int
+) -> EventHistory:
+    """The alerts ``where`` selects (none for a filter the form refused, ``None``), newest
+    first, with the cameras and sites to filter by."""
+    allowed = reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
+        rows = [] if where is None else history.search(s, where, allowed, limit)
+        total = 0 if where is None else history.count(s, where, allowed)
+        known_sites = [x for x in history.known_sites(s) if not allowed or x in allowed]
+        return EventHistory(rows, total, history.camera_names(s), known_sites)
+
+
+def camera_names(ctx: ServiceContext) -> dict[str, str]:
+    with ctx.db.read_session() as s:
+        return history.camera_names(s)
