@@ -16,7 +16,7 @@ from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import NotFoundError, UploadTooLargeError
 from clearsight.ingest import UPLOAD_FORMATS, decode_image
 from clearsight.notify import deliver_outbox
-from clearsight.review import Decision
+from clearsight.review import AlertStatus, Decision
 from clearsight.service._context import ServiceContext
 from clearsight.service._permissions import Principal
 from clearsight.store import (
@@ -330,3 +330,23 @@ def event_history(
 def camera_names(ctx: ServiceContext) -> dict[str, str]:
     with ctx.db.read_session() as s:
         return history.camera_names(s)
+
+
+def review_queue(
+    ctx: ServiceContext, principal: Principal, limit: int
+) -> list[tuple[AlertRecord, str | None]]:
+    """Pending alerts of the caller's sites, newest first, each with the caller's own
+    decision (None while they have not decided)."""
+    allowed = reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
+        pending = history.search(
+            s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, limit
+        )
+        mine = history.decided_by(s, principal.user_id, [a.id for a in pending])
+        return [(alert, mine.get(alert.id)) for alert in pending]
+
+
+def single_admin_trial(ctx: ServiceContext) -> bool:
+    """Whether fewer than two approved admins exist (every page says so)."""
+    with ctx.db.read_session() as s:
+        return accounts.single_admin_trial(s)

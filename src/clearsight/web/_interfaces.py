@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from clearsight.review import AlertStatus
 from clearsight.service import Permission, Principal, home_counts, usecases
-from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord, history, sites
+from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord
 from clearsight.web._auth import require, service
 from clearsight.web._openapi import openapi_document
 from clearsight.web._render import render
@@ -67,17 +67,10 @@ def review_queue(
 ) -> list[QueueAlertOut]:
     """Pending alerts of the caller's sites, newest first, each with the caller's own decision
     (null while they have not decided)."""
-    ctx = service(request)
-    allowed = sites.sites_of(usecases.acting_user(ctx, principal))
-    with ctx.db.read_session() as s:
-        pending = history.search(
-            s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, 500
-        )
-        mine = history.decided_by(s, principal.user_id, [a.id for a in pending])
-        return [
-            QueueAlertOut(**AlertOut.of(a).model_dump(), your_decision=mine.get(a.id))
-            for a in pending
-        ]
+    return [
+        QueueAlertOut(**AlertOut.of(alert).model_dump(), your_decision=mine)
+        for alert, mine in usecases.review_queue(service(request), principal, 500)
+    ]
 
 
 @router.get("/metrics", tags=["service"], response_class=Response)
