@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from clearsight.audit import AuditAction, AuditEvent
+from clearsight.audit import AuditAction, AuditEvent, ChainEntry, ChainReport
 from clearsight.errors import NotFoundError, UploadTooLargeError
 from clearsight.ingest import UPLOAD_FORMATS, decode_image
 from clearsight.notify import deliver_outbox
@@ -22,6 +22,7 @@ from clearsight.service._permissions import Principal
 from clearsight.store import (
     AlertCrop,
     AlertRecord,
+    AuditFilter,
     DecisionOutcome,
     EnrolledPhoto,
     EntryDraft,
@@ -350,3 +351,71 @@ def single_admin_trial(ctx: ServiceContext) -> bool:
     """Whether fewer than two approved admins exist (every page says so)."""
     with ctx.db.read_session() as s:
         return accounts.single_admin_trial(s)
+
+
+def watchlist_entries(ctx: ServiceContext, status: str = "") -> list[WatchlistEntry]:
+    """Every watchlist entry, or those in ``status``."""
+    with ctx.db.read_session() as s:
+        return [e for e in watchlist.list_entries(s) if not status or e.status == status]
+
+
+def view_entry(ctx: ServiceContext, principal: Principal, entry_id: str) -> WatchlistEntry:
+    """A watchlist entry; viewing it is audited."""
+    with ctx.db.session() as s:
+        entry = watchlist.get_entry(s, entry_id)
+        audit_log.append(
+            s,
+            AuditEvent(
+                principal.username,
+                AuditAction.WATCHLIST_VIEWED,
+                "watchlist_entry",
+                entry_id,
+                reason="watchlist page",
+            ),
+        )
+        return entry
+
+
+def awaiting_review(
+    ctx: ServiceContext, principal: Principal
+) -> tuple[list[AlertRecord], dict[str, str]]:
+    """Pending alerts of the reviewer's sites and the decisions the reviewer gave them."""
+    allowed = reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
+        pending = alerts.list_alerts(s, AlertStatus.PENDING, sites=allowed)
+        return pending, history.decided_by(s, principal.user_id, [a.id for a in pending])
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[ChainEntry]
+    total: int
+    chain: ChainReport
+
+
+def audit_page(ctx: ServiceContext, where: AuditFilter | None, limit: int) -> AuditPage:
+    """The audit entries ``where`` selects (none for a refused filter, ``None``) and the
+    chain's verification."""
+    with ctx.db.read_session() as s:
+        entries = [] if where is None else audit_log.search(s, where, limit)
+        total = 0 if where is None else audit_log.count(s, where)
+        return AuditPage(entries, total, audit_log.verify(s))
+
+
+def export_audit(
+    ctx: ServiceContext, principal: Principal, where: AuditFilter, filter_text: str
+) -> list[ChainEntry]:
+    """Every audit entry ``where`` selects; the export is itself recorded in the log."""
+    with ctx.db.session() as s:
+        entries = audit_log.search(s, where, None)
+        audit_log.append(
+            s,
+            AuditEvent(
+                principal.username,
+                AuditAction.AUDIT_EXPORTED,
+                "audit",
+                "csv",
+                details={"rows": str(len(entries)), "filter": filter_text or "none"},
+            ),
+        )
+        return entries
