@@ -300,19 +300,20 @@ def audit_verify(
     """Check every link of the hash chain, that every alert, watchlist entry and decision has
     its audit entry and the reverse, and any anchored heads; name what is wrong (exit code 2)."""
     from clearsight.errors import AuditIntegrityError
+    from clearsight.service.usecases import check_audit
     from clearsight.store import audit_log
 
     anchors = _read_anchors(anchor) if anchor else []
     db = stored_database(data_dir, database_url)
     try:
-        with db.session() as session:
-            report = audit_log.verify(session)
-            problems = audit_log.verify_records(session) if report.ok else []
-            for seq, digest in anchors:
-                why = audit_log.check_anchor(session, seq, digest)
-                if why:
-                    problems.append(why)
-            seq, digest = audit_log.head(session)
+        check = check_audit(db)
+        report, problems, (seq, digest) = check.chain, check.record_problems, check.head
+        if report.ok:
+            with db.read_session() as session:
+                for anchored_seq, anchored_digest in anchors:
+                    why = audit_log.check_anchor(session, anchored_seq, anchored_digest)
+                    if why:
+                        problems.append(why)
     finally:
         db.dispose()
     if not report.ok:

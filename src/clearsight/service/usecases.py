@@ -10,6 +10,7 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent, ChainEntry, ChainReport
@@ -23,16 +24,21 @@ from clearsight.store import (
     AlertCrop,
     AlertRecord,
     AuditFilter,
+    Camera,
+    CameraFields,
+    Database,
     DecisionOutcome,
     EnrolledPhoto,
     EntryDraft,
     IngestResult,
     ReferencePhoto,
+    Role,
     User,
     WatchlistEntry,
     accounts,
     alerts,
     audit_log,
+    cameras,
     encode_png,
     history,
     retention,
@@ -419,3 +425,97 @@ def export_audit(
             ),
         )
         return entries
+
+
+# Users, cameras, watchlist and alerts as the JSON API reads and changes them -------------
+
+
+def users(ctx: ServiceContext) -> list[User]:
+    with ctx.db.read_session() as s:
+        return list(s.scalars(select(User).order_by(User.username)))
+
+
+def create_user(
+    ctx: ServiceContext, principal: Principal, username: str, password: str, role: Role
+) -> User:
+    """A new account set up by ``principal``; it holds no power until a second admin
+    approves it."""
+    with ctx.db.session() as s:
+        return accounts.create_user(s, username, password, role, principal.username)
+
+
+def approve_user(ctx: ServiceContext, principal: Principal, user_id: str, reason: str) -> User:
+    with ctx.db.session() as s:
+        actor = accounts.get_user(s, principal.user_id)
+        return accounts.approve_user(s, user_id, actor, ctx.now(), reason)
+
+
+def set_user_sites(
+    ctx: ServiceContext, principal: Principal, user_id: str, chosen: frozenset[str]
+) -> User:
+    """Limit a user to the alerts of these sites (empty: every site); audited."""
+    with ctx.db.session() as s:
+        actor = accounts.get_user(s, principal.user_id)
+        return sites.set_user_sites(s, user_id, chosen, actor, ctx.now())
+
+
+def camera_list(ctx: ServiceContext) -> list[Camera]:
+    with ctx.db.read_session() as s:
+        return list(cameras.list_cameras(s))
+
+
+def create_camera(ctx: ServiceContext, principal: Principal, fields: CameraFields) -> Camera:
+    with ctx.db.session() as s:
+        return cameras.create_camera(s, fields, principal.username, ctx.now())
+
+
+def update_camera(
+    ctx: ServiceContext, principal: Principal, camera_id: str, fields: CameraFields
+) -> Camera:
+    with ctx.db.session() as s:
+        return cameras.update_camera(s, camera_id, fields, principal.username, ctx.now())
+
+
+def entry(ctx: ServiceContext, entry_id: str) -> WatchlistEntry:
+    with ctx.db.read_session() as s:
+        return watchlist.get_entry(s, entry_id)
+
+
+def alert_list(
+    ctx: ServiceContext, principal: Principal, status: AlertStatus | None, limit: int
+) -> list[AlertRecord]:
+    """Newest first; a reviewer limited to sites gets only those sites' alerts."""
+    allowed = reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
+        return list(alerts.list_alerts(s, status, limit, allowed))
+
+
+def alert(ctx: ServiceContext, principal: Principal, alert_id: str) -> AlertRecord:
+    """NotFoundError for an alert of a site the caller is not assigned to."""
+    allowed = reviewer_sites(ctx, principal)
+    with ctx.db.read_session() as s:
+        return visible_alert(s, allowed, alert_id)
+
+
+def audit_entries(ctx: ServiceContext, where: AuditFilter, limit: int) -> list[ChainEntry]:
+    with ctx.db.read_session() as s:
+        return audit_log.search(s, where, limit)
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """The hash chain's verification, the records that disagree with it, and its head."""
+
+    chain: ChainReport
+    record_problems: list[str]
+    head: tuple[int, str]
+
+
+def check_audit(db: Database) -> AuditCheck:
+    """Verify every link of the chain and, when it holds, that every alert, watchlist entry
+    and decision has its audit entry and the reverse (``clearsight audit verify`` and the
+    API's ``/audit/verify``)."""
+    with db.read_session() as s:
+        report = audit_log.verify(s)
+        problems = audit_log.verify_records(s) if report.ok else []
+        return AuditCheck(report, problems, audit_log.head(s))
