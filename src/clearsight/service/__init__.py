@@ -4,13 +4,14 @@
 ``build_service(config)`` composes the context (database, cipher, notifier, policies), the
 camera workers and the link to the cluster; ``usecases`` holds what the web routes do (ingest,
 decide, maintain...), each in one transaction; ``corrections`` the fixing of what was
-entered; ``subject_access`` the privacy officer's searches. The web package turns a context into routes and pages; the CLI parses flags.
+entered; ``accounts`` signing in, set-up and API tokens; ``subject_access`` the privacy
+officer's searches. The web package turns a context into routes and pages; the CLI parses flags.
 
 The cluster link (NATS) is imported only by a service that joins the cluster:
 ``clearsight.service.cluster_link`` holds it, so importing this package loads no NATS client.
 """
 
-from clearsight.service import subject_access, usecases
+from clearsight.service import accounts, corrections, subject_access, usecases
 from clearsight.service._build import (
     Service,
     build_service,
@@ -67,6 +68,7 @@ __all__ = [
     "ServiceContext",
     "ServiceSettings",
     "ServiceState",
+    "accounts",
     "build_service",
     "cluster_cipher",
     "config_reference",
