@@ -10,7 +10,7 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearsight.audit import AuditAction, AuditEvent, ChainEntry, ChainReport
@@ -32,6 +32,7 @@ from clearsight.store import (
     EntryDraft,
     IngestResult,
     ReferencePhoto,
+    ReviewDecisionRecord,
     Role,
     User,
     WatchlistEntry,
@@ -519,3 +520,50 @@ def check_audit(db: Database) -> AuditCheck:
         report = audit_log.verify(s)
         problems = audit_log.verify_records(s) if report.ok else []
         return AuditCheck(report, problems, audit_log.head(s))
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    """What the service's /metrics reports, counted in one read."""
+
+    cameras_by_state: dict[str, int]
+    analysed_fps: dict[str, float]
+    """Per enabled camera, by name."""
+    alerts_by_status: dict[str, int]
+    decisions_by_kind: dict[str, int]
+    undelivered: int
+    """Confirmed alerts whose notification is not delivered yet."""
+    notify_failures: int
+    """Failed notification attempts since the service started."""
+
+
+def service_figures(ctx: ServiceContext) -> ServiceFigures:
+    with ctx.db.read_session() as s:
+        states = s.execute(select(Camera.status, func.count()).group_by(Camera.status)).all()
+        fps = s.execute(
+            select(Camera.name, Camera.analysed_fps).where(Camera.enabled.is_(True))
+        ).all()
+        by_status = s.execute(
+            select(AlertRecord.status, func.count()).group_by(AlertRecord.status)
+        ).all()
+        kinds = s.execute(
+            select(ReviewDecisionRecord.decision, func.count()).group_by(
+                ReviewDecisionRecord.decision
+            )
+        ).all()
+        undelivered = s.scalar(
+            select(func.count())
+            .select_from(AlertRecord)
+            .where(
+                AlertRecord.status == AlertStatus.CONFIRMED.value,
+                AlertRecord.notified_at.is_(None),
+            )
+        )
+    return ServiceFigures(
+        {str(state): int(count) for state, count in states},
+        {str(name): float(value or 0.0) for name, value in fps},
+        {str(status): int(count) for status, count in by_status},
+        {str(kind): int(count) for kind, count in kinds},
+        int(undelivered or 0),
+        ctx.notifier.failures,
+    )
