@@ -140,6 +140,18 @@ def test_no_package_imports_another_packages_private_module() -> None:
     assert violations == []
 
 
+def test_web_routes_open_no_store_transaction() -> None:
+    """Web is routes and pages: what a request does to the store is a use case of
+    clearsight.service, in one transaction there."""
+    opened = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "web").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".db.session(" in line or ".db.read_session(" in line
+    ]
+    assert opened == []
+
+
 def test_importing_the_web_loads_no_cluster_client() -> None:
     """The NATS and PostgreSQL clients load only in a service that joins a cluster."""
     code = (
