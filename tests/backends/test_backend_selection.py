@@ -1,4 +1,4 @@
-"""The ONNX backends chosen by config, end to end: a config naming ``scrfd`` and an ONNX
+"""The ONNX-file plugins chosen by config, end to end: a config naming ``scrfd`` and an ONNX
 embedder file, the pipeline cutting 112x112 ArcFace chips through the embedder and using
 the embedder's own card, enrolment, the service's enrolment hook, and the CLI."""
 
@@ -25,28 +25,26 @@ from tests.backends.tiny_onnx import (
     textured_image,
 )
 
-from clearsight.backends import (
-    OnnxEmbedder,
-    ScrfdDetector,
-    arcface_chips,
-    create_detector_from_config,
-    create_embedder_from_config,
-    create_models,
-)
 from clearsight.config import (
     ClearsightConfig,
-    EmbedConfig,
+    DlibResNetEmbedConfig,
     HogDetectorConfig,
     OnnxEmbedderConfig,
     ScrfdDetectorConfig,
     load_config,
 )
-from clearsight.detect import HogFaceDetector, YunetFaceDetector, create_detector
-from clearsight.embed import OnnxResNetEmbedder, SFaceEmbedder, create_embedder
+from clearsight.detect import HogFaceDetector, ScrfdDetector, YunetFaceDetector, create_detector
+from clearsight.embed import (
+    OnnxEmbedder,
+    OnnxResNetEmbedder,
+    SFaceEmbedder,
+    arcface_chips,
+    create_embedder,
+)
 from clearsight.enrollment import enroll_face
 from clearsight.errors import ConfigError, EnrollmentError, StoreError
 from clearsight.match import Gallery, load_card, operating_point
-from clearsight.pipeline import Pipeline
+from clearsight.pipeline import Pipeline, create_models
 from clearsight.quality import assess_face
 from clearsight.types import Frame
 from clearsight.watchlist import WatchlistFile
@@ -109,7 +107,7 @@ def config(settings: dict[str, Any]) -> ClearsightConfig:
 # --- config ------------------------------------------------------------------------------
 
 
-def test_a_config_file_naming_both_backends_loads_and_round_trips(
+def test_a_config_file_naming_both_onnx_files_loads_and_round_trips(
     tmp_path: Path, settings: dict[str, Any]
 ) -> None:
     path = tmp_path / "c.toml"
@@ -163,15 +161,20 @@ def test_bad_backend_settings_are_refused_naming_the_key(
         load_config(path)
 
 
-def test_dlib_factories_point_at_the_backends_for_onnx_settings(config: ClearsightConfig) -> None:
-    with pytest.raises(ConfigError, match=r"clearsight\.backends\.create_detector_from_config"):
-        create_detector(config.detector)
-    with pytest.raises(ConfigError, match=r"clearsight\.backends\.create_embedder_from_config"):
-        create_embedder(config.embed)
-    with pytest.raises(ConfigError, match="create_detector_from_config"):
-        Pipeline(
-            config, Gallery.build(MODEL_ID, []), embedder=create_embedder_from_config(config.embed)
-        )
+def test_the_factories_and_a_pipeline_given_no_models_build_the_configured_onnx_files(
+    config: ClearsightConfig,
+) -> None:
+    assert isinstance(create_detector(config.detector), ScrfdDetector)
+    assert isinstance(create_embedder(config.embed), OnnxEmbedder)
+    models = create_models(config)
+    reference = enroll_face(
+        textured_image(FRAME, 99), "ref", detector=models.detector, embedder=models.embedder
+    )
+    gallery = Gallery.build(MODEL_ID, [("s1", "Ada", reference.embedding.vector)])
+    pipeline = Pipeline(config, gallery)  # detector, embedder and card from the config
+    alerts = [alert for frame in _frames(4) for alert in pipeline.process(frame)]
+    assert [a.subject_name for a in alerts] == ["Ada"]
+    assert pipeline.point == models.point and pipeline.point.model_id == MODEL_ID
 
 
 def test_create_models_builds_what_the_config_names_with_the_embedders_card(
@@ -191,8 +194,8 @@ def test_create_models_builds_what_the_config_names_with_the_embedders_card(
     assert isinstance(dlib.detector, HogFaceDetector)
     assert isinstance(dlib.embedder, OnnxResNetEmbedder)
     assert dlib.card.model_id == "dlib-resnet-v1"
-    assert isinstance(create_detector_from_config(HogDetectorConfig()), HogFaceDetector)
-    assert isinstance(create_embedder_from_config(EmbedConfig(type="dlib")), OnnxResNetEmbedder)
+    assert isinstance(create_detector(HogDetectorConfig()), HogFaceDetector)
+    assert isinstance(create_embedder(DlibResNetEmbedConfig()), OnnxResNetEmbedder)
 
 
 def test_an_embedder_card_of_another_model_is_refused_before_any_frame(
@@ -388,7 +391,7 @@ def _clearsight(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_enrols_and_watches_with_a_config_naming_both_backends(
+def test_cli_enrols_and_watches_with_a_config_naming_both_onnx_files(
     tmp_path: Path, settings: dict[str, Any]
 ) -> None:
     config = tmp_path / "onnx.toml"

@@ -1,4 +1,4 @@
-"""ONNX backends with tiny models built here by ``onnx.helper``: loading, hash refusal,
+"""The ONNX-file plugins (SCRFD detector, ArcFace-style embedder) with tiny models built here by ``onnx.helper``: loading, hash refusal,
 decoding of SCRFD outputs, embedder preprocessing and normalisation, calibration cards."""
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ from tests.backends.tiny_onnx import embedder_model as _embedder_model
 from tests.backends.tiny_onnx import expected_embedding as _expected_embedding
 from tests.backends.tiny_onnx import scrfd_model
 
-from clearsight.backends import (
-    ARCFACE_POINTS,
-    OnnxEmbedder,
-    OnnxEmbedderConfig,
-    OnnxModelFile,
-    ScrfdDetector,
-    ScrfdDetectorConfig,
-    arcface_chips,
-)
+from clearsight.config import OnnxEmbedderConfig, OnnxModelFile, ScrfdDetectorConfig
+from clearsight.detect import ScrfdDetector
+from clearsight.embed import ARCFACE_POINTS, OnnxEmbedder, arcface_chips
 from clearsight.errors import ConfigError, ModelError
+from clearsight.pipeline import embedder_card
 from clearsight.types import FaceDetections
 
 
@@ -63,14 +58,14 @@ def test_embedder_refuses_a_file_whose_hash_differs(tmp_path: Path) -> None:
 def test_embedder_card_must_be_measured_for_the_same_model(tmp_path: Path) -> None:
     model = _embedder_model(tmp_path / "e.onnx")
     embedder = _embedder(tmp_path, model)
-    assert embedder.card().model_id == "tiny-arcface"
+    assert embedder_card(embedder).model_id == "tiny-arcface"
     other = OnnxEmbedderConfig(
         model=model, model_id="tiny-arcface", card=_card(tmp_path, "dlib-resnet-v1")
     )
     with pytest.raises(
         ConfigError, match="card is for dlib-resnet-v1, the embedder is tiny-arcface"
     ):
-        OnnxEmbedder(other).card()
+        embedder_card(OnnxEmbedder(other))
 
 
 def test_model_file_config_refuses_a_malformed_digest(tmp_path: Path) -> None:

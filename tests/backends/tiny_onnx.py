@@ -12,9 +12,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from tests.card_groups import groups_of
 
-from clearsight.backends import ARCFACE_POINTS, OnnxModelFile
+from clearsight.embed import ARCFACE_POINTS
 from clearsight.match import build_card
-from clearsight.models import sha256_of
+from clearsight.models import OnnxModelFile, sha256_of
 
 WEIGHTS = np.random.default_rng(3).standard_normal((3, 8)).astype(np.float32)
 STRIDES = (8, 16, 32)

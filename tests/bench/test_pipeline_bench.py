@@ -152,6 +152,9 @@ def test_bench_search_prints_figures(capsys: pytest.CaptureFixture[str], tmp_pat
         (["bench", "search", "--sizes", "lots"], "--sizes 'lots': expected numbers"),
         (["bench", "search", "--index", "annoy"], "unknown backend 'annoy'"),
         (["bench", "pipeline", "clip.mp4", "-w", "missing.db"], "missing.db: no such watchlist"),
+        (["bench", "clip", "missing.mp4", "out.mp4"], "missing.mp4: no such video file"),
+        (["bench", "clip", "notes.txt", "out.mp4"], "notes.txt: not a readable video"),
+        (["bench", "clip", "notes.txt", "out.mp4", "--width", "1921"], "must be even"),
     ],
 )
 def test_bench_commands_refuse_bad_input_in_one_line(
@@ -159,7 +162,58 @@ def test_bench_commands_refuse_bad_input_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a video")
     code, _, err = _run(argv, capsys)
     assert code == 2
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_bench_clip_upscales_a_real_clip_and_loops_it_without_a_cut(
+    noisy_clip: Path, tmp_path: Path
+) -> None:
+    """The 1080p benchmark clip keeps the source's pictures: each frame is the source frame
+    enlarged, and a loop plays back the way it came."""
+    import av
+    import cv2
+
+    from clearsight.bench import upscale_clip
+
+    with av.open(str(noisy_clip)) as container:
+        source = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    summary = upscale_clip(noisy_clip, tmp_path / "big.mp4", 640, 480, loops=2)
+    assert (summary.width, summary.height, summary.frames) == (640, 480, 2 * len(source))
+    with av.open(str(summary.path)) as container:
+        written = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(written) == 2 * len(source) and written[0].shape == (480, 640, 3)
+    for index in (0, len(source) - 1, len(source), 2 * len(source) - 1):
+        original = index if index < len(source) else 2 * len(source) - 1 - index
+        shrunk = cv2.resize(written[index], source[0].shape[1::-1], interpolation=cv2.INTER_AREA)
+        error = np.abs(shrunk.astype(np.int16) - source[original].astype(np.int16)).mean()
+        other = np.abs(shrunk.astype(np.int16) - source[len(source) // 2].astype(np.int16)).mean()
+        assert error < other / 3  # the same picture, not another frame of the clip
+
+
+@pytest.mark.slow
+def test_bench_pipeline_prints_both_loops_the_ratio_and_the_load(
+    demo_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command a closing note quotes, with the real default models on the demo clip."""
+    from clearsight.demo import write_demo_photos
+
+    photo = write_demo_photos(tmp_path / "photos")[0]
+    watchlist = tmp_path / "w.db"
+    code, _, err = _run(["enroll", "Eileen Collins", str(photo), "-w", str(watchlist)], capsys)
+    assert code == 0, err
+    code, out, err = _run(
+        ["bench", "pipeline", str(demo_clip), "-w", str(watchlist), "--naive"], capsys
+    )
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "load average" in text and "1 watchlist subjects" in text
+    for mode in ("pipeline", "naive"):
+        line = next(line for line in out.splitlines() if line.startswith(mode))
+        assert "found per frame" in line and "frames per CPU-second" in line
+    assert "screenings" in text  # the pipeline screened its tracks before looking closely
+    assert "x the naive loop's frames/s" in text and "per CPU-second" in text
+    assert "identities the same (pipeline ['Eileen Collins'], naive ['Eileen Collins'])" in text

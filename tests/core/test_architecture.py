@@ -17,20 +17,37 @@ ROOT = Path(clearsight.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     "types": set(),
     "errors": set(),
-    "config": {"types", "errors"},
+    # config assembles the detector and embedder sections from the stages' plugin registries
+    # (each plugin's settings live with it); see test_config_reads_only_plugin_settings.
+    "config": {"types", "errors", "models", "detect", "embed"},
     "models": {"errors"},
     "crypto": {"errors"},
+    "plugins": {"errors"},
     "ingest": {"types", "config", "errors"},
-    "detect": {"types", "config", "errors", "models"},
+    "detect": {"types", "errors", "models", "plugins"},
     "track": {"types", "config"},
     "motion": {"types", "config"},
     "quality": {"types", "config"},
-    "embed": {"types", "config", "errors", "models"},
+    "embed": {"types", "errors", "models", "plugins"},
     "match": {"types", "config", "errors"},
     "alert": {"types", "config", "policy", "audit"},
     "enrollment": {"types", "config", "errors", "detect", "embed", "quality"},
     "watchlist": {"types", "errors", "match"},
     "demo": {"types"},
+    # The library API (clearsight/_library.py, exported by clearsight/__init__.py): recipes
+    # over the stages, used by the CLI; no stage imports it.
+    "_library": {
+        "types",
+        "config",
+        "errors",
+        "backends",
+        "detect",
+        "enrollment",
+        "ingest",
+        "match",
+        "pipeline",
+        "watchlist",
+    },
     "pipeline": {
         "types",
         "config",
@@ -73,6 +90,9 @@ def _imports(path: Path) -> set[str]:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "clearsight" and node.level == 0:
+            # `from clearsight import compare`: the library API, re-exported by the package.
+            names = [f"clearsight._library.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         for name in names:
@@ -123,6 +143,7 @@ def test_import_directions() -> None:
         else:
             bad = imported & FORBIDDEN.get(package, set())
         bad |= imported & {"cli"} if package != "cli" else set()
+        bad |= imported & {"_library"} if package != "cli" else set()
         violations += [
             f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)
         ]
@@ -162,6 +183,28 @@ def test_importing_the_web_loads_no_cluster_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_config_reads_only_plugin_settings_from_the_stages() -> None:
+    """config may import from detect and embed their registries and settings classes only,
+    never a detector or embedder itself."""
+    stages = {"clearsight.detect", "clearsight.embed"}
+    names = {
+        alias.name
+        for path in (ROOT / "config").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module in stages
+        for alias in node.names
+    }
+    assert names, "config no longer reads the plugin registries: update this test"
+    assert (
+        sorted(
+            name
+            for name in names
+            if name not in ("DETECTORS", "EMBEDDERS") and not name.endswith(("Config", "Settings"))
+        )
+        == []
+    )
 
 
 def test_every_public_name_exists() -> None:

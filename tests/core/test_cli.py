@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from clearsight.backends import create_models
 from clearsight.config import ClearsightConfig, load_config
+from clearsight.pipeline import create_models
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,13 @@ from PIL import Image
 
 from clearsight.config import IngestConfig
 from clearsight.errors import ImageError, SourceDisconnectedError, VideoError
-from clearsight.ingest import ImageFolderSource, decode_image, load_image, open_source
+from clearsight.ingest import (
+    FrameRateSampler,
+    ImageFolderSource,
+    decode_image,
+    load_image,
+    open_source,
+)
 from clearsight.ingest._sources import _LatestFrameSource
 
 
@@ -65,6 +71,36 @@ def test_video_file_frames_carry_increasing_capture_times(demo_clip: Path) -> No
 def test_max_fps_skips_frames(demo_clip: Path) -> None:
     frames = list(open_source(str(demo_clip), IngestConfig(max_fps=2.5)))
     assert 18 <= len(frames) <= 22
+
+
+def test_frame_rate_sampler_keeps_the_rate_on_average_and_restarts_after_a_gap() -> None:
+    sampler = FrameRateSampler(5.0)
+    offsets = [i / 12.5 for i in range(125)]  # 10 s of a 12.5 frames/s camera
+    kept = [t for t in offsets if sampler.keep(t)]
+    # "0.2 s since the last kept frame" would keep every third frame: 42.
+    assert len(kept) == 50
+    assert max(np.diff(kept)) <= 0.24 + 1e-9
+    # A stream that jumps ahead (a reconnect) does not burst to catch up.
+    later = [100 + i / 12.5 for i in range(25)]  # 2 s
+    assert sum(sampler.keep(t) for t in later) == 10
+    assert all(FrameRateSampler(None).keep(t) for t in offsets)
+
+
+def test_max_fps_skips_unreferenced_frames_in_the_decoder_and_keeps_the_right_pictures(
+    demo_clip: Path,
+) -> None:
+    """At half the clip's rate the decoder skips frames nothing refers to; the frames kept
+    are the clip's own, numbered and timed as in the full decode."""
+    every = {f.index: f for f in open_source(str(demo_clip))}
+    skipping = list(open_source(str(demo_clip), IngestConfig(max_fps=5)))
+    decoding_all = list(
+        open_source(str(demo_clip), IngestConfig(max_fps=5, skip_unreferenced_frames=False))
+    )
+    assert len(skipping) == len(decoding_all) == 40  # 5 a second of an 8 s clip at 10
+    for frame in skipping:
+        same = every[frame.index]
+        assert frame.capture_time == same.capture_time
+        assert np.array_equal(frame.image, same.image)
 
 
 def test_corrupt_video_is_a_clear_error(tmp_path: Path) -> None:

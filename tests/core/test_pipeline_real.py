@@ -80,7 +80,7 @@ def test_non_matches_leave_nothing_on_disk(
     before = sorted(os.listdir(tmp_path))
     alerts, pipeline = _run(demo_clip, gallery, embedder)
     assert alerts == []
-    assert pipeline.stats.embeddings > 0  # the faces really were compared
+    assert pipeline.stats.screenings > 0  # the faces really were compared
     assert sorted(os.listdir(tmp_path)) == before
     assert os.listdir(scratch) == []
     assert pipeline._tracks == {}  # and nothing of them is left in memory after the stream
@@ -112,4 +112,53 @@ def test_hamilton_clip_with_only_obama_enrolled(clips_dir: Path, embedder: Embed
     obama = enroll_face(load_image(clips_dir / "obama.jpg"), "obama", embedder=embedder)
     gallery = Gallery.build(embedder.model_id, [("obama", "Barack Obama", obama.embedding.vector)])
     alerts, pipeline = _run(clips_dir / "short_hamilton_clip.mp4", gallery, embedder)
-    assert alerts == [] and pipeline.stats.embeddings > 0
+    assert alerts == [] and pipeline.stats.screenings > 0  # compared, and near nobody
+
+
+def test_a_face_of_nobody_on_the_watchlist_is_screened_only_when_clearly_better(
+    demo_clip: Path, embedder: Embedder
+) -> None:
+    """Two portraits walk up to the camera, improving on every frame, and match nobody:
+    each track is screened (no mirror) on enough samples to decide on, then only on a
+    clearly better one, and never gets full templates; a closer look at every track
+    (full templates of every better sample) costs several times as much for the same
+    decision."""
+    stranger = np.random.default_rng(0).normal(size=128).astype(np.float32)
+    gallery = Gallery.build(embedder.model_id, [("s1", "Nobody In This Clip", stranger)])
+    default = ClearsightConfig()
+    alerts, pipeline = _run(demo_clip, gallery, embedder)
+    every_better = ClearsightConfig(
+        match=MatchConfig(closer_look_fmr=0.999, better_sample_gain=0.0)
+    )
+    eager = Pipeline(every_better, gallery, embedder=embedder)
+    eager_alerts: list[Alert] = []
+    run_source(open_source(str(demo_clip)), eager, eager_alerts.append)
+    assert alerts == eager_alerts == []
+    tracks = pipeline.stats.tracks
+    assert tracks == eager.stats.tracks == 2
+    # Enough to decide on (min_agreeing_samples) and a few clear steps up in quality.
+    steps = int(1 / default.match.better_sample_gain)
+    assert pipeline.stats.embeddings == 0
+    assert 2 * tracks <= pipeline.stats.screenings <= (2 + steps) * tracks
+    assert eager.stats.embeddings >= 2 * pipeline.stats.screenings
+
+
+def test_screening_never_hides_a_match_the_full_templates_would_find(
+    demo_clip: Path, embedder: Embedder, portrait_templates: dict[str, np.ndarray]
+) -> None:
+    """The enrolled walker is screened, looked at closely and alerted on, at the same
+    track and with the same decision as when every sample gets a full template."""
+    enrolled = "Grace Hopper"
+    gallery = Gallery.build(embedder.model_id, [("s1", enrolled, portrait_templates[enrolled])])
+    alerts, pipeline = _run(demo_clip, gallery, embedder)
+    eager = Pipeline(
+        ClearsightConfig(match=MatchConfig(closer_look_fmr=0.999, better_sample_gain=0.0)),
+        gallery,
+        embedder=embedder,
+    )
+    eager_alerts: list[Alert] = []
+    run_source(open_source(str(demo_clip)), eager, eager_alerts.append)
+    assert [a.subject_name for a in alerts] == [a.subject_name for a in eager_alerts]
+    assert [a.subject_name for a in alerts] == [enrolled]
+    assert pipeline.stats.screenings > 0 and pipeline.stats.embeddings > 0
+    assert pipeline.stats.embeddings + pipeline.stats.screenings < eager.stats.embeddings

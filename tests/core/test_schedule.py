@@ -9,7 +9,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from clearsight.config import ClearsightConfig, EmbedConfig, HogDetectorConfig, ScheduleConfig
+from clearsight.config import (
+    ClearsightConfig,
+    DlibResNetEmbedConfig,
+    HogDetectorConfig,
+    ScheduleConfig,
+)
 from clearsight.detect import (
     FaceDetector,
     HogFaceDetector,
@@ -108,7 +113,7 @@ def test_whole_frame_searches_follow_capture_time_not_frame_count(
     detector = _CountingDetector()
     config = ClearsightConfig(
         detector=HogDetectorConfig(),
-        embed=EmbedConfig(type="dlib"),
+        embed=DlibResNetEmbedConfig(),
         schedule=ScheduleConfig(full_frame_interval_s=interval),
     )
     pipeline = Pipeline(

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from clearsight.config import QualityConfig, TrackConfig
-from clearsight.quality import BestSamples, assess_face
+from clearsight.quality import BestSamples, assess_face, assess_geometry
 from clearsight.track import IouTracker, iou_matrix
 from clearsight.types import FaceDetections, FaceSample
 
@@ -70,6 +70,26 @@ def test_quality_refuses_small_blurred_and_turned_faces() -> None:
     turned[4] = [88, 80]  # nose under one eye: a profile view
     profile = assess_face(120, turned, chip, config)
     assert not profile.usable and "turned" in profile.reason
+
+
+def test_geometry_alone_bounds_the_score_and_refuses_what_the_chip_would() -> None:
+    """The pipeline cuts a chip only for a face whose size and pose could make the cut:
+    the ceiling must never be below the score the chip then gives."""
+    config = QualityConfig(min_face_px=60, min_sharpness=20, max_yaw=0.45)
+    turned = FRONTAL.copy()
+    turned[4] = [88, 80]
+    for width, points in ((40, FRONTAL), (70, FRONTAL), (180, FRONTAL), (120, turned)):
+        geometry = assess_geometry(width, points, config)
+        for seed in range(3):
+            chip = _textured_chip(seed)
+            for image in (chip, cv2.GaussianBlur(chip, (5, 5), 1.5)):
+                face = assess_face(width, points, image, config)
+                assert face.score <= geometry.score_ceiling + 1e-9
+                if not geometry.usable:
+                    assert not face.usable and face.reason == geometry.reason
+    assert not assess_geometry(40, FRONTAL, config).usable
+    assert not assess_geometry(120, turned, config).usable
+    assert assess_geometry(180, FRONTAL, config).score_ceiling == 1.0
 
 
 def test_larger_sharper_faces_score_higher() -> None:

@@ -111,6 +111,25 @@ def test_sface_tells_the_same_person_from_another(
     assert len(cached) == 2 and cached[1] == cached[0] + ".sha256"
 
 
+def test_screening_skips_the_mirror_and_stays_close_to_the_full_template(
+    tmp_path: Path, obama_and_biden: tuple[np.ndarray, np.ndarray]
+) -> None:
+    detector = YunetFaceDetector()
+    mirrored = SFaceEmbedder(mirror=True, cache_dir=tmp_path)
+    plain = SFaceEmbedder(mirror=False, cache_dir=tmp_path)
+    chips = [mirrored.cut_chips(image, detector.detect(image))[0] for image in obama_and_biden]
+    screened, full = mirrored.screen(chips), mirrored.embed(chips)
+    np.testing.assert_array_equal(screened, plain.embed(chips))  # the mirror, and only it, skipped
+    assert not np.allclose(screened, full)
+    # Against mirrored templates (as enrolled), a screening scores within a few hundredths.
+    for probe in range(2):
+        for gallery in range(2):
+            assert (
+                abs(float(screened[probe] @ full[gallery]) - float(full[probe] @ full[gallery]))
+                < 0.08
+            )
+
+
 def test_chips_of_the_wrong_size_are_refused() -> None:
     from clearsight.errors import InputError
 

@@ -455,15 +455,17 @@ def test_mqtt_user_topic_and_home_assistant_discovery(tmp_path: Path) -> None:
             home_assistant_prefix=prefix,
         )
         message = ConfirmedAlertMessage("a1", "e1", "Jo", "door", None, "t", "t", 0.9, 1e-4)
-        assert Notifier(config).send(message) == ["mqtt"]
+        sent = Notifier(config).send(message)
+        assert list(sent) == ["mqtt"] and sent["mqtt"].ok, sent
         assert got.wait(5), received
         discovery = f"{prefix}/event/clearsight/clearsight_confirmed_alert/config"
         announced = json.loads(received[discovery][0])
         assert announced["state_topic"] == topic and announced["event_types"] == ["alert.confirmed"]
         assert json.loads(received[topic][0])["alert_id"] == "a1"
         # TLS is really asked for: the plain test broker cannot complete a handshake.
-        with pytest.raises(OSError):
-            Notifier(config.model_copy(update={"mqtt_tls": True, "timeout_s": 3})).send(message)
+        tls = Notifier(config.model_copy(update={"mqtt_tls": True, "timeout_s": 3}))
+        refused = tls.send(message)["mqtt"]  # an OSError (ssl.SSLError), reported, not raised
+        assert not refused.ok and refused.detail, refused
     finally:
         client.publish(
             f"{prefix}/event/clearsight/clearsight_confirmed_alert/config", b"", retain=True

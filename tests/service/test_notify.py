@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.service.webkit import alert_body, api_token, make_app, review_team
 
-from clearsight.notify import NotifyConfig
+from clearsight.notify import NotifyConfig, deliver_outbox
 from clearsight.service.usecases import run_outbox
 from clearsight.store import alerts
 
@@ -29,15 +29,20 @@ class Receiver:
     def __init__(self) -> None:
         self.bodies: list[dict[str, object]] = []
         self.fail = False
+        self.retry_after: str | None = None  # sent with the failure when set
+        self.on_body: Callable[[], None] = lambda: None  # run after a body is recorded
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 data = self.rfile.read(int(self.headers["Content-Length"]))
                 if outer.fail:
-                    self.send_response(500)
+                    self.send_response(503 if outer.retry_after else 500)
+                    if outer.retry_after:
+                        self.send_header("Retry-After", outer.retry_after)
                 else:
                     outer.bodies.append(json.loads(data))
+                    outer.on_body()
                     self.send_response(204)
                 self.end_headers()
 
@@ -161,7 +166,10 @@ def test_failed_delivery_stays_in_the_outbox_and_is_retried(
         with ctx.db.session() as s:
             assert [a.id for a in alerts.confirmed_unnotified(s)] == [alert_id]
         receiver.fail = False
-        assert run_outbox(ctx) == [alert_id]
+        # Retried after the sink's backoff, not in every round before it.
+        assert run_outbox(ctx) == [] and receiver.bodies == []
+        backoff = ctx.notifier.settings["webhook"].retry.backoff(1)
+        assert deliver_outbox(ctx.db, ctx.notifier, ctx.now() + backoff) == [alert_id]
         assert [b["alert_id"] for b in receiver.bodies] == [alert_id]
         with ctx.db.session() as s:
             assert alerts.confirmed_unnotified(s) == []

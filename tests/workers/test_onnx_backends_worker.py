@@ -10,10 +10,10 @@ from tests.backends.test_backend_selection import FRAME, MODEL_ID, _frames, _wri
 from tests.backends.tiny_onnx import textured_image
 from tests.workers.conftest import Recorder
 
-from clearsight.backends import create_models
 from clearsight.config import ClearsightConfig
 from clearsight.enrollment import enroll_face
 from clearsight.match import Gallery
+from clearsight.pipeline import create_models
 from clearsight.workers import CameraSpec, Supervisor, SupervisorOptions, WorkerState
 
 

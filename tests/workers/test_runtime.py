@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from clearsight.backends import create_models
 from clearsight.config import ClearsightConfig, IngestConfig
 from clearsight.demo import demo_portraits
 from clearsight.enrollment import enroll_face
+from clearsight.pipeline import create_models
 from clearsight.store import (
     AlertRecord,
     Camera,

@@ -43,6 +43,7 @@ class AuditAction(enum.StrEnum):
     ALERT_REJECTED = "alert.rejected"
     ALERT_EXPIRED = "alert.expired"
     ALERT_NOTIFIED = "alert.notified"
+    ALERT_NOTIFY_ABANDONED = "alert.notify_abandoned"
     ALERT_EVIDENCE_DELETED = "alert.evidence_deleted"
     FACE_IMAGE_VIEWED = "face_image.viewed"
     AUDIT_EXPORTED = "audit.exported"

@@ -1,6 +1,8 @@
-"""Benchmarks that print figures, never pass/fail: gallery search, pipeline, alert latency."""
+"""Benchmarks that print figures, never pass/fail: gallery search, pipeline, alert latency,
+match rates of small and blurred faces."""
 
 from clearsight.bench._cameras_bench import CameraFigures, CamerasFigures, run_cameras
+from clearsight.bench._clip import ClipSummary, upscale_clip
 from clearsight.bench._pipeline_bench import (
     LatencyFigures,
     Models,
@@ -9,6 +11,19 @@ from clearsight.bench._pipeline_bench import (
     run_naive,
     run_pipeline,
     warm_up,
+)
+from clearsight.bench._quality_bench import (
+    BLUR_SERIES,
+    SIZE_SERIES,
+    Degradation,
+    QualityProbe,
+    QualityRow,
+    degrade,
+    lfw_protocol_images,
+    load_probes,
+    pooled_threshold,
+    probe_rows,
+    run_quality,
 )
 from clearsight.bench._resources import (
     Percentiles,
@@ -39,14 +54,20 @@ from clearsight.bench._synthetic import (
 )
 
 __all__ = [
+    "BLUR_SERIES",
     "PRESETS",
+    "SIZE_SERIES",
     "CameraFigures",
     "CamerasFigures",
+    "ClipSummary",
+    "Degradation",
     "EmbeddingModel",
     "IndexPreset",
     "LatencyFigures",
     "Models",
     "Percentiles",
+    "QualityProbe",
+    "QualityRow",
     "ScoreProfile",
     "SearchFigures",
     "SearchPlan",
@@ -54,21 +75,28 @@ __all__ = [
     "SyntheticSet",
     "ThroughputFigures",
     "cpu_seconds",
+    "degrade",
     "embed_people_folder",
     "fit_embedding_model",
     "ivf_lists",
+    "lfw_protocol_images",
     "load_average",
+    "load_probes",
     "load_seed",
     "peak_resident_mb",
+    "pooled_threshold",
+    "probe_rows",
     "random_set",
     "resident_mb",
     "run_cameras",
     "run_latency",
     "run_naive",
     "run_pipeline",
+    "run_quality",
     "run_search_bench",
     "score_profile",
     "synthetic_set",
     "thread_limit",
+    "upscale_clip",
     "warm_up",
 ]

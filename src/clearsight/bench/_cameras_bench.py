@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearsight.backends import create_models
 from clearsight.bench._resources import cpu_seconds, peak_resident_mb, resident_mb
-from clearsight.config import ClearsightConfig
+from clearsight.config import ClearsightConfig, IngestConfig
 from clearsight.errors import InputError
-from clearsight.ingest import VideoFileSource
+from clearsight.ingest import FrameRateSampler, VideoFileSource, skip_unreferenced_frames
 from clearsight.match import Gallery
-from clearsight.pipeline import Pipeline
+from clearsight.pipeline import Pipeline, create_models
 
 # How long the parent waits for every camera to load its models before giving up.
 _START_TIMEOUT_S = 300.0
@@ -61,20 +60,15 @@ class CamerasFigures:
         return sum(c.cpu_s for c in self.cameras) / self.wall_s if self.wall_s else 0.0
 
 
-def _frames_offered(path: Path, fps: float | None) -> int:
-    """Frames a camera at ``fps`` would deliver over the clip (all of them without a cap)."""
+def _frames_offered(path: Path, config: IngestConfig) -> int:
+    """Frames a camera capped at ``max_fps`` would analyse over the clip (all without a cap)."""
     import av
 
+    sampler = FrameRateSampler(config.max_fps)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        times = [float(f.time or 0.0) for f in container.decode(stream)]
-    if not fps:
-        return len(times)
-    kept, last = 0, -1e9
-    for offset in times:
-        if offset - last >= 1.0 / fps - 1e-6:
-            kept, last = kept + 1, offset
-    return kept
+        skip_unreferenced_frames(stream, config)
+        return sum(sampler.keep(float(f.time or 0.0)) for f in container.decode(stream))
 
 
 def _camera(
@@ -90,7 +84,9 @@ def _camera(
     """One camera process: load and warm the models, wait for the start, replay the clip."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
-    models = create_models(config)  # whatever the config names, ONNX backends included
+    models = create_models(
+        config
+    )  # whatever the config names, any registered detector and embedder
     pipeline = Pipeline(
         config,
         gallery,
@@ -130,7 +126,7 @@ def run_cameras(
     """Replay ``path`` on ``cameras`` processes at once, all pinned to ``cpu`` if given."""
     if cpu is not None and cpu not in os.sched_getaffinity(0):
         raise InputError(f"--cpu {cpu}: not one of this machine's cores {os.sched_getaffinity(0)}")
-    offered = _frames_offered(path, config.ingest.max_fps)
+    offered = _frames_offered(path, config.ingest)
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(cameras + 1)
     start = context.Barrier(cameras + 1)

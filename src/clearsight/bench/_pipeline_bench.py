@@ -60,6 +60,8 @@ class ThroughputFigures:
     peak_rss_mb: float
     stage_ms: Mapping[str, float] = field(default_factory=dict)
     identities: Mapping[str, int] = field(default_factory=dict)
+    screenings: int = 0
+    """Templates without the mirror, to tell which tracks need full ones (pipeline only)."""
 
     @property
     def analysed_fps(self) -> float:
@@ -142,7 +144,7 @@ def run_pipeline(
     stages = {"decode wait": 1000 * decode[0] / max(stats.frames, 1), **stats.ms_per_frame()}
     return ThroughputFigures(
         "pipeline", spec, stats.frames, stats.faces, stats.embeddings, wall,
-        cpu_seconds() - cpu, peak_resident_mb(), stages, dict(found),
+        cpu_seconds() - cpu, peak_resident_mb(), stages, dict(found), stats.screenings,
     )  # fmt: skip
 
 

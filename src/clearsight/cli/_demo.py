@@ -12,11 +12,9 @@ from clearsight.types import Alert
 
 def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     """Build the synthetic clip, enrol Eileen Collins only, watch the clip and show the alerts."""
-    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
+    from clearsight import Watchlist
     from clearsight.cli._watch import alert_json, run_watch
     from clearsight.demo import build_demo_clip, demo_portraits
-    from clearsight.enrollment import enroll_face
-    from clearsight.watchlist import WatchlistFile
 
     console = Console()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -28,14 +26,8 @@ def run_demo(workdir: Path, config: ClearsightConfig) -> list[Alert]:
     console.print(
         f"Demo camera clip: {clip} (two people walk past: {collins.name}, then {hopper.name})"
     )
-    embedder = create_embedder_from_config(config.embed)
-    detector = create_enrollment_detector(config.detector)
-    enrolled = enroll_face(
-        collins.image, collins.name, config.quality, detector=detector, embedder=embedder
-    )
     watchlist_path.unlink(missing_ok=True)
-    with WatchlistFile(watchlist_path) as store:
-        store.add(collins.name, [(enrolled.embedding, "demo:skimage.data.astronaut")])
+    Watchlist(watchlist_path, config).enroll(collins.name, [collins.image])
     console.print(
         f"Watchlist {watchlist_path}: {collins.name} enrolled ({collins.credit}); "
         f"{hopper.name} is not enrolled."

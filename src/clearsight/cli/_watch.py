@@ -50,25 +50,14 @@ def run_watch(
     on_alert: Callable[[Alert], None],
     progress: bool,
 ) -> RunSummary:
-    from clearsight.backends import create_models
-    from clearsight.ingest import open_source
-    from clearsight.pipeline import Pipeline, run_source
-    from clearsight.watchlist import WatchlistFile
+    """``clearsight.watch`` over ``spec``, each alert to ``on_alert``, with a progress bar."""
+    from clearsight import watch
 
-    models = create_models(config)
-    with WatchlistFile(watchlist) as store:
-        gallery = store.matchable_gallery(models.model_id)
-    pipeline = Pipeline(
-        config,
-        gallery,
-        card=models.card,
-        detector=models.detector,
-        embedder=models.embedder,
-        point=models.point,
-    )
-    source = open_source(spec, config.ingest)
     if not progress:
-        return run_source(source, pipeline, on_alert)
+        with watch(spec, watchlist, config) as run:
+            for alert in run:
+                on_alert(alert)
+        return run.summary
     with Progress(
         TextColumn("[bold]watching[/bold] {task.description}"),
         BarColumn(),
@@ -81,4 +70,7 @@ def run_watch(
         def on_frame(_: Frame) -> None:
             bar.advance(task)
 
-        return run_source(source, pipeline, on_alert, on_frame)
+        with watch(spec, watchlist, config, on_frame) as run:
+            for alert in run:
+                on_alert(alert)
+        return run.summary

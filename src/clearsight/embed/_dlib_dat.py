@@ -35,7 +35,10 @@ import numpy.typing as npt
 
 from clearsight.errors import ModelError
 
-__all__ = ["DlibResNet", "Layer", "read_dlib_resnet", "resnet_v1_layout"]
+__all__ = ["DLIB_RESNET_MODEL_ID", "DlibResNet", "Layer", "read_dlib_resnet", "resnet_v1_layout"]
+
+DLIB_RESNET_MODEL_ID = "dlib-resnet-v1"
+"""The model id of ``dlib_face_recognition_resnet_model_v1.dat``, whichever runtime runs it."""
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.embed._align import CHIP_SIZE
-from clearsight.embed._base import Embedder
-from clearsight.embed._dlib import DLIB_RESNET_MODEL_ID
+from clearsight.embed._base import MirroredEmbedder
+from clearsight.embed._dlib_dat import DLIB_RESNET_MODEL_ID
 from clearsight.embed._onnx_cache import cached_onnx_resnet, convert_dlib_resnet
 from clearsight.errors import InputError
 from clearsight.models import ProcessLocalModel, open_onnx_session
@@ -25,7 +25,7 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
+class OnnxResNetEmbedder(ProcessLocalModel, MirroredEmbedder):
     """dlib's ResNet (``dlib_face_recognition_resnet_model_v1``) run by ONNX Runtime.
 
     The same weights, read from the same bundled file and computed by the same network; its
@@ -87,7 +87,9 @@ class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
         ]
         return np.concatenate(parts).astype(np.float32, copy=False)
 
-    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+    def _embed(
+        self, chips: Sequence[npt.NDArray[np.uint8]], mirror: bool
+    ) -> npt.NDArray[np.float32]:
         if not chips:
             return np.zeros((0, self.dimensions), np.float32)
         for index, chip in enumerate(chips):
@@ -97,7 +99,7 @@ class OnnxResNetEmbedder(ProcessLocalModel, Embedder):
                     f"({CHIP_SIZE}, {CHIP_SIZE}, 3) from align_chips"
                 )
         stack = np.stack(chips)
-        if self.mirror:
+        if mirror:
             both = self.descriptors(np.concatenate([stack, stack[:, :, ::-1]]))
             vectors = both[: len(stack)] + both[len(stack) :]
         else:

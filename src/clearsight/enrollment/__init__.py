@@ -1,5 +1,20 @@
-"""Enrolment: a reference photo checked and turned into a template, or refused with the reason."""
+"""Enrolment: a reference photo checked and turned into a template, or refused with the reason;
+and every face of a photo with its quality and template."""
 
-from clearsight.enrollment._enroll import EnrolledFace, enroll_face, reference_detector
+from clearsight.enrollment._enroll import (
+    REFERENCE_MIN_FACE_PX,
+    EnrolledFace,
+    Face,
+    enroll_face,
+    find_faces,
+    reference_detector,
+)
 
-__all__ = ["EnrolledFace", "enroll_face", "reference_detector"]
+__all__ = [
+    "REFERENCE_MIN_FACE_PX",
+    "EnrolledFace",
+    "Face",
+    "enroll_face",
+    "find_faces",
+    "reference_detector",
+]

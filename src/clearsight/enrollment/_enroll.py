@@ -9,8 +9,31 @@ from clearsight.config import HogDetectorConfig, QualityConfig, YunetDetectorCon
 from clearsight.detect import FaceDetector, HogFaceDetector, YunetFaceDetector
 from clearsight.embed import Embedder, create_embedder
 from clearsight.errors import ConfigError, EnrollmentError
-from clearsight.quality import assess_face
+from clearsight.quality import FaceQuality, assess_face
 from clearsight.types import Embedding
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """One face found in a photo: where it is, how usable it is, and its template."""
+
+    box: tuple[float, float, float, float]
+    """x1 y1 x2 y2 in pixels."""
+    landmarks: npt.NDArray[np.float32]
+    """(5, 2) x y points in the detector's landmark scheme (for YuNet, InsightFace's: the
+    eye on the image's left, the other eye, the nose tip, the mouth corners)."""
+    detection_score: float
+    """The detector's confidence."""
+    quality: FaceQuality
+    """Size, sharpness and pose, and whether the face is usable (else the reason)."""
+    embedding: Embedding
+    """The face's template, to compare with another face's."""
+    chip: npt.NDArray[np.uint8]
+    """The aligned RGB chip the embedder read."""
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,25 +63,19 @@ def reference_detector(landmark_scheme: str) -> FaceDetector:
     raise ConfigError(f"no reference-photo detector gives {landmark_scheme} landmarks")
 
 
-def enroll_face(
+def find_faces(
     image: npt.NDArray[np.uint8],
-    name: str,
     quality: QualityConfig | None = None,
     detector: FaceDetector | None = None,
     embedder: Embedder | None = None,
-) -> EnrolledFace:
-    """Check that ``image`` holds exactly one usable face and return its template.
+) -> list[Face]:
+    """Every face in ``image`` with its quality under ``quality`` and its template.
 
-    ``name`` (the file name or upload name) goes into the error message. The chip is cut
-    by the embedder (``Embedder.cut_chips``) from the detector's landmarks, so the two must
-    use the same landmark scheme; without ``detector`` the reference-photo detector for the
-    embedder's scheme is used (YuNet for SFace, dlib's HOG for dlib's ResNet).
+    The chip is cut by the embedder (``Embedder.cut_chips``) from the detector's landmarks,
+    so the two must use the same landmark scheme; without ``detector`` the reference-photo
+    detector for the embedder's scheme is used (YuNet for SFace, dlib's HOG for dlib's ResNet).
     """
     quality = quality or QualityConfig()
-    if quality.min_face_px < REFERENCE_MIN_FACE_PX:
-        quality = QualityConfig.model_validate(
-            {**quality.model_dump(), "min_face_px": REFERENCE_MIN_FACE_PX}
-        )
     embedder = embedder or create_embedder()
     if detector is None:
         detector = reference_detector(embedder.landmark_scheme)
@@ -69,30 +86,65 @@ def enroll_face(
         )
     detections = detector.detect(image)
     if len(detections) == 0:
-        raise EnrollmentError(f"{name}: no face found")
-    if len(detections) > 1:
-        raise EnrollmentError(
-            f"{name}: {len(detections)} faces found; a reference photo must show exactly one person"
+        return []
+    chips = embedder.cut_chips(image, detections)
+    vectors = embedder.embed(chips)
+    faces = []
+    for index, (chip, vector) in enumerate(zip(chips, vectors, strict=True)):
+        x1, y1, x2, y2 = (float(v) for v in detections.boxes[index])
+        assessment = assess_face(
+            float(detections.widths[index]),
+            detections.landmarks[index],
+            chip,
+            quality,
+            embedder.landmark_scheme,
         )
-    chip = embedder.cut_chips(image, detections)[0]
-    assessment = assess_face(
-        float(detections.widths[0]),
-        detections.landmarks[0],
-        chip,
-        quality,
-        embedder.landmark_scheme,
-    )
-    if not assessment.usable:
-        raise EnrollmentError(f"{name}: {assessment.reason}")
-    vector = embedder.embed([chip])[0]
-    x1, y1, x2, y2 = (float(v) for v in detections.boxes[0])
+        faces.append(
+            Face(
+                box=(x1, y1, x2, y2),
+                landmarks=detections.landmarks[index],
+                detection_score=float(detections.scores[index]),
+                quality=assessment,
+                embedding=Embedding(vector, embedder.model_id),
+                chip=chip,
+            )
+        )
+    return faces
+
+
+def enroll_face(
+    image: npt.NDArray[np.uint8],
+    name: str,
+    quality: QualityConfig | None = None,
+    detector: FaceDetector | None = None,
+    embedder: Embedder | None = None,
+) -> EnrolledFace:
+    """Check that ``image`` holds exactly one usable face and return its template.
+
+    ``name`` (the file name or upload name) goes into the error message. The detector and
+    embedder are ``find_faces``'s; the face is held to a reference photo's size bar
+    (``REFERENCE_MIN_FACE_PX``) whatever ``quality`` says.
+    """
+    quality = quality or QualityConfig()
+    if quality.min_face_px < REFERENCE_MIN_FACE_PX:
+        quality = QualityConfig.model_validate(
+            {**quality.model_dump(), "min_face_px": REFERENCE_MIN_FACE_PX}
+        )
+    faces = find_faces(image, quality, detector, embedder)
+    if not faces:
+        raise EnrollmentError(f"{name}: no face found")
+    if len(faces) > 1:
+        raise EnrollmentError(
+            f"{name}: {len(faces)} faces found; a reference photo must show exactly one person"
+        )
+    face = faces[0]
+    if not face.quality.usable:
+        raise EnrollmentError(f"{name}: {face.quality.reason}")
+    x1, y1, x2, y2 = face.box
     pad_x, pad_y = 0.4 * (x2 - x1), 0.4 * (y2 - y1)
     crop = image[
         max(0, int(y1 - pad_y)) : int(y2 + pad_y) + 1, max(0, int(x1 - pad_x)) : int(x2 + pad_x) + 1
     ]
     return EnrolledFace(
-        embedding=Embedding(vector, embedder.model_id),
-        chip=chip,
-        crop=np.ascontiguousarray(crop),
-        box=(x1, y1, x2, y2),
+        embedding=face.embedding, chip=face.chip, crop=np.ascontiguousarray(crop), box=face.box
     )

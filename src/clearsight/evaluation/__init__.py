@@ -7,6 +7,7 @@ Nothing here loads a model or touches a file on import; the work runs when asked
 from clearsight.evaluation._bootstrap import bootstrap_impostor_rate, bootstrap_mated_rate
 from clearsight.evaluation._cache import EmbeddingCache, default_cache_dir
 from clearsight.evaluation._calibrate import card_from_statistics
+from clearsight.evaluation._configured import embed_with_config
 from clearsight.evaluation._datasets import (
     ImageSet,
     PairProtocol,
@@ -134,6 +135,7 @@ __all__ = [
     "detector_config_from_spec",
     "embed_dataset",
     "embed_images",
+    "embed_with_config",
     "equal_error_rate",
     "evaluate_detector",
     "evaluate_fairness",

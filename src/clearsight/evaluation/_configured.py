@@ -46,10 +46,11 @@ def configured_keys(config: ClearsightConfig, model_id: str) -> tuple[str, str]:
 
 @functools.cache
 def _models(config_json: str):  # type: ignore[no-untyped-def]
-    from clearsight.backends import create_detector_from_config, create_embedder_from_config
+    from clearsight.detect import create_detector
+    from clearsight.embed import create_embedder
 
     config = ClearsightConfig.model_validate_json(config_json)
-    return create_detector_from_config(config.detector), create_embedder_from_config(config.embed)
+    return create_detector(config.detector), create_embedder(config.embed)
 
 
 def _embed_one(config_json: str, key: str, name: str, data: bytes) -> _Outcome:

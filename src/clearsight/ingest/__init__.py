@@ -7,6 +7,7 @@ from clearsight.ingest._image import (
     decode_image,
     load_image,
 )
+from clearsight.ingest._rate import FrameRateSampler, skip_unreferenced_frames
 from clearsight.ingest._sources import (
     ConnectionProblem,
     DeviceSource,
@@ -23,6 +24,7 @@ __all__ = [
     "UPLOAD_FORMATS",
     "ConnectionProblem",
     "DeviceSource",
+    "FrameRateSampler",
     "FrameSource",
     "ImageFolderSource",
     "StreamSource",
@@ -30,4 +32,5 @@ __all__ = [
     "decode_image",
     "load_image",
     "open_source",
+    "skip_unreferenced_frames",
 ]

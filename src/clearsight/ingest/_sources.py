@@ -23,6 +23,7 @@ from clearsight.config import IngestConfig
 from clearsight.errors import ImageError, SourceDisconnectedError, VideoError
 from clearsight.ingest._image import load_image
 from clearsight.ingest._prefetch import prefetch
+from clearsight.ingest._rate import FrameRateSampler, skip_unreferenced_frames
 from clearsight.types import Frame
 
 logger = logging.getLogger(__name__)
@@ -99,15 +100,18 @@ class VideoFileSource(FrameSource):
                 stream.codec_context.thread_count = 1
             else:
                 stream.thread_type = "AUTO"
-            min_gap = 1.0 / self._config.max_fps if self._config.max_fps else 0.0
-            last_kept = -1e9
+            skipping = skip_unreferenced_frames(stream, self._config)
+            rate = float(stream.average_rate or stream.guessed_rate or 25)
+            sampler = FrameRateSampler(self._config.max_fps)
             wall_start = time.monotonic()
             index = 0
             try:
                 for frame in container.decode(stream):  # type: ignore[attr-defined]
-                    offset = float(frame.time) if frame.time is not None else index / 25.0
+                    offset = float(frame.time) if frame.time is not None else index / rate
+                    # With frames skipped by the decoder, a frame's number comes from its time.
+                    number = round(offset * rate) if skipping else index
                     index += 1
-                    if offset - last_kept < min_gap - 1e-6:
+                    if not sampler.keep(offset):
                         continue
                     if self._config.realtime:
                         lag = time.monotonic() - wall_start - offset
@@ -115,12 +119,11 @@ class VideoFileSource(FrameSource):
                             continue  # behind real time: drop, as a live camera would
                         if lag < 0:
                             time.sleep(-lag)
-                    last_kept = offset
                     yield Frame(
                         image=frame.to_ndarray(format="rgb24"),
                         capture_time=self._start + timedelta(seconds=offset),
                         source=self.name,
-                        index=index - 1,
+                        index=number,
                     )
             except av.error.FFmpegError as error:
                 raise VideoError(
@@ -294,8 +297,15 @@ class StreamSource(_LatestFrameSource):
         container = _open_container(self.url, options)
         try:
             stream = container.streams.video[0]  # type: ignore[attr-defined]
+            skip_unreferenced_frames(stream, self._config)
+            # Frames over ``max_fps`` are dropped here, before their colour conversion, and
+            # frames the analysis is too slow for are dropped by the newest-frame slot.
+            sampler = FrameRateSampler(self._config.max_fps)
+            started = time.monotonic()
             for frame in container.decode(stream):  # type: ignore[attr-defined]
-                yield frame.to_ndarray(format="rgb24")
+                offset = float(frame.time) if frame.time is not None else time.monotonic() - started
+                if sampler.keep(offset):
+                    yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as error:
             raise SourceDisconnectedError(f"{self.url}: stream dropped ({error})") from error
         finally:
@@ -320,9 +330,15 @@ class DeviceSource(_LatestFrameSource):
         capture = cv2.VideoCapture(self.device)
         if not capture.isOpened():
             raise SourceDisconnectedError(f"{self.name}: cannot open camera device")
+        sampler = FrameRateSampler(self._config.max_fps)
+        started = time.monotonic()
         try:
             while True:
-                ok, bgr = capture.read()
+                if not capture.grab():
+                    raise SourceDisconnectedError(f"{self.name}: camera stopped delivering frames")
+                if not sampler.keep(time.monotonic() - started):
+                    continue  # grabbed to keep the device's queue fresh, never converted
+                ok, bgr = capture.retrieve()
                 if not ok:
                     raise SourceDisconnectedError(f"{self.name}: camera stopped delivering frames")
                 yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

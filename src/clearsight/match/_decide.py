@@ -38,8 +38,9 @@ def decide_track(
     best_score = hits.scores[:, 0]
     runner_up = np.maximum(hits.scores[:, 1], -1.0)
     votes = (best_score >= threshold) & (best_score - runner_up > config.tie_margin)
+    closest = float(best_score.max())
     if not bool(votes.any()):
-        return TrackDecision(track_id, None, count, 0, "no sample passed the threshold")
+        return TrackDecision(track_id, None, count, 0, "no sample passed the threshold", closest)
     weights = np.maximum(np.asarray(qualities, np.float64), 1e-6)
     tallies: dict[int, float] = {}
     for subject in np.unique(best[votes]):
@@ -56,9 +57,10 @@ def decide_track(
             count,
             agreeing,
             f"only {agreeing} of {count} samples agree (need {config.min_agreeing_samples})",
+            closest,
         )
     if len(ranked) > 1 and int((votes & (best == ranked[1])).sum()) >= agreeing:
-        return TrackDecision(track_id, None, count, agreeing, "tie between subjects")
+        return TrackDecision(track_id, None, count, agreeing, "tie between subjects", closest)
     score = float(np.average(best_score[winner_mask], weights=weights[winner_mask]))
     candidate = Candidate(
         subject_id=gallery.subject_ids[winner],
@@ -66,4 +68,4 @@ def decide_track(
         score=score,
         estimate=estimate_fmr(card, point, score),
     )
-    return TrackDecision(track_id, candidate, count, agreeing, "match")
+    return TrackDecision(track_id, candidate, count, agreeing, "match", closest)

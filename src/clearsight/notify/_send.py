@@ -1,168 +1,94 @@
-"""Delivering confirmed alerts: a webhook (httpx) and an MQTT message (paho-mqtt).
+"""Delivering confirmed alerts to every configured sink, each on its own schedule.
 
 Only confirmed alerts reach here: ``deliver_outbox`` reads the store's outbox, which holds
-confirmed alerts only, and marks each delivered alert so it is sent once. A failed delivery
-leaves the alert in the outbox for the next attempt.
+confirmed alerts only, and records each sink's delivery so each sink is sent each alert once.
+A failed delivery is tried again at that sink after its backoff; the other sinks are not
+touched by it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import ssl
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-import httpx
-from paho.mqtt import publish
-
-if TYPE_CHECKING:
-    from paho.mqtt.publish import AuthParameter, MessagesList
 
 from clearsight.notify._config import NotifyConfig
-from clearsight.review import AlertStatus
-from clearsight.store import AlertRecord, Database, alerts
+from clearsight.notify._message import ConfirmedAlertMessage
+from clearsight.notify._sink import AlertSink, Delivery, SinkConfig
+from clearsight.store import Database, deliveries
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ConfirmedAlertMessage:
-    """What is sent onward: no face images, only what the people who act need."""
-
-    alert_id: str
-    subject_id: str
-    subject_name: str
-    source: str
-    camera_id: str | None
-    capture_time: str
-    confirmed_at: str
-    score: float
-    estimated_fmr: float
-
-    @classmethod
-    def of(cls, record: AlertRecord) -> ConfirmedAlertMessage:
-        if record.status != AlertStatus.CONFIRMED.value or record.settled_at is None:
-            raise ValueError(
-                f"alert {record.id} is {record.status}; only confirmed alerts are sent"
-            )
-        return cls(
-            alert_id=record.id,
-            subject_id=record.subject_id,
-            subject_name=record.subject_name,
-            source=record.source,
-            camera_id=record.camera_id,
-            capture_time=record.capture_time.isoformat(),
-            confirmed_at=record.settled_at.isoformat(),
-            score=record.score,
-            estimated_fmr=record.estimated_fmr,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps({"event": "alert.confirmed", **asdict(self)}, sort_keys=True)
-
-
 class Notifier:
-    """Sends one message to every configured channel; raises if any channel fails."""
+    """The configured sinks, opened; counts the failed attempts since start."""
 
     def __init__(self, config: NotifyConfig) -> None:
         self.config = config
+        self.settings: dict[str, SinkConfig] = {s.name: s for s in config.effective_sinks()}
+        self.sinks: dict[str, AlertSink] = {n: s.open() for n, s in self.settings.items()}
         self.failures = 0
         """Delivery attempts that failed since start (each is retried later)."""
 
     @property
     def channels(self) -> list[str]:
-        names = []
-        if self.config.webhook_url:
-            names.append("webhook")
-        if self.config.mqtt_host:
-            names.append("mqtt")
-        return names
+        """The sinks' names, in configuration order."""
+        return list(self.sinks)
 
-    def send(self, message: ConfirmedAlertMessage) -> list[str]:
-        body = message.to_json()
-        if self.config.webhook_url:
-            response = httpx.post(
-                self.config.webhook_url,
-                content=body,
-                timeout=self.config.timeout_s,
-                headers={"Content-Type": "application/json"},
-                follow_redirects=False,
-            )
-            response.raise_for_status()
-        if self.config.mqtt_host:
-            self._publish(self.config.mqtt_host, message, body)
-        return self.channels
-
-    def _publish(self, host: str, message: ConfirmedAlertMessage, body: str) -> None:
-        messages: MessagesList = []
-        if self.config.home_assistant_discovery:
-            topic, announcement = home_assistant_discovery(self.config)
-            messages.append((topic, announcement, 1, True))
-        messages.append((self.config.mqtt_topic, body, 1, False))
-        config = self.config
-        auth: AuthParameter | None = None
-        if config.mqtt_username:
-            auth = {"username": config.mqtt_username, "password": config.mqtt_password or ""}
-        tls = None
-        if config.mqtt_tls:  # the broker's certificate and host name are checked
-            tls = ssl.create_default_context(
-                cafile=str(config.mqtt_ca_file) if config.mqtt_ca_file else None
-            )
-        publish.multiple(
-            messages,
-            hostname=host,
-            port=config.mqtt_port,
-            client_id=f"clearsight-{message.alert_id[:8]}",
-            keepalive=max(5, int(config.timeout_s)),
-            auth=auth,
-            tls=tls,  # type: ignore[arg-type]  # paho documents an SSLContext here too
-        )
-
-
-HOME_ASSISTANT_OBJECT = "clearsight_confirmed_alert"
-
-
-def home_assistant_discovery(config: NotifyConfig) -> tuple[str, str]:
-    """(topic, payload) announcing confirmed alerts to Home Assistant as an ``event`` entity
-    that fires ``alert.confirmed`` on the alert topic (the message's ``event`` field)."""
-    payload = {
-        "name": "Confirmed alert",
-        "unique_id": HOME_ASSISTANT_OBJECT,
-        "object_id": HOME_ASSISTANT_OBJECT,
-        "state_topic": config.mqtt_topic,
-        "event_types": ["alert.confirmed"],
-        "value_template": "{{ {'event_type': value_json.event, 'subject': value_json.subject_name,"
-        " 'source': value_json.source, 'alert_id': value_json.alert_id} | tojson }}",
-        "device": {
-            "identifiers": ["clearsight"],
-            "name": "clearsight",
-            "manufacturer": "clearsight",
-            "model": "face recognition service",
-        },
-    }
-    topic = f"{config.home_assistant_prefix}/event/clearsight/{HOME_ASSISTANT_OBJECT}/config"
-    return topic, json.dumps(payload, sort_keys=True)
+    def send(self, message: ConfirmedAlertMessage) -> dict[str, Delivery]:
+        """Send ``message`` to every sink once, now, outside the outbox (nothing is recorded
+        or retried): each sink's name and how its delivery went."""
+        return {name: sink.send(message) for name, sink in self.sinks.items()}
 
 
 def deliver_outbox(db: Database, notifier: Notifier, now: datetime) -> list[str]:
-    """Send every confirmed, not yet notified alert; returns the ids delivered."""
-    if not notifier.channels:
+    """Send each confirmed alert to each sink it is due at; returns the ids of the alerts
+    some sink took in this round."""
+    names = notifier.channels
+    if not names:
         return []
     with db.session() as session:
-        pending = [
-            ConfirmedAlertMessage.of(record) for record in alerts.confirmed_unnotified(session)
+        work = [
+            (ConfirmedAlertMessage.of(item.alert), item.sink, item.failures)
+            for item in deliveries.due(session, names, now)
         ]
-    delivered = []
-    for message in pending:
-        try:
-            channels = notifier.send(message)
-        except (httpx.HTTPError, OSError, ValueError) as error:
-            notifier.failures += 1
-            log.warning("notifying alert %s failed, will retry: %s", message.alert_id, error)
+    delivered: list[str] = []
+    failing: set[str] = set()
+    for message, name, failures in work:
+        if name in failing:
+            # One failure per sink and round: a sink that is down is not waited on (its
+            # timeout) once per alert; the rest stay due and go in a later round.
             continue
+        delivery = notifier.sinks[name].send(message)
+        if delivery.ok:
+            with db.session() as session:
+                deliveries.record_delivered(session, message.alert_id, name, now, names)
+            if message.alert_id not in delivered:
+                delivered.append(message.alert_id)
+            continue
+        failing.add(name)
+        notifier.failures += 1
+        next_at = _next_attempt(notifier.settings[name], failures + 1, delivery, now)
         with db.session() as session:
-            alerts.mark_notified(session, message.alert_id, channels, now)
-        delivered.append(message.alert_id)
+            deliveries.record_failed(
+                session, message.alert_id, name, delivery.detail, now, next_at, names
+            )
+        log.warning(
+            "sending alert %s to sink %s failed (%s); %s",
+            message.alert_id,
+            name,
+            delivery.detail,
+            f"next try at {next_at.isoformat()}" if next_at else "gave up",
+        )
     return delivered
+
+
+def _next_attempt(
+    sink: SinkConfig, failures: int, delivery: Delivery, now: datetime
+) -> datetime | None:
+    """When the sink is tried again after its ``failures``-th failure in a row; None: never."""
+    if sink.retry.gives_up_after(failures):
+        return None
+    wait = sink.retry.backoff(failures)
+    if delivery.retry_after is not None:  # the receiver asked for longer
+        wait = max(wait, delivery.retry_after)
+    return now + wait

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.alert import build_alert
-from clearsight.config import ClearsightConfig
+from clearsight.config import ClearsightConfig, MatchConfig
 from clearsight.detect import (
     FaceDetector,
     create_detector,
@@ -28,11 +28,11 @@ from clearsight.match import (
     Gallery,
     check_point,
     decide_track,
-    model_card,
     operating_point,
 )
 from clearsight.motion import MotionDetector
-from clearsight.quality import BestSamples, assess_face
+from clearsight.pipeline._models import embedder_card
+from clearsight.quality import BestSamples, assess_face, assess_geometry
 from clearsight.track import IouTracker
 from clearsight.types import (
     Alert,
@@ -44,6 +44,9 @@ from clearsight.types import (
     iou_matrix,
 )
 
+# How far below the threshold a screened score still earns a closer look (cosine).
+_SCREENING_MARGIN = 0.1
+
 
 @dataclass
 class PipelineStats:
@@ -52,6 +55,7 @@ class PipelineStats:
     frames: int = 0
     faces: int = 0
     embeddings: int = 0
+    screenings: int = 0
     tracks: int = 0
     alerts: int = 0
     full_detections: int = 0
@@ -66,15 +70,50 @@ class PipelineStats:
         return {stage: 1000 * seconds / frames for stage, seconds in self.stage_seconds.items()}
 
 
+# A sample of a track, by its frame: unlike ``id()``, never reused by a later sample once
+# an evicted one is freed.
+_SampleKey = tuple[int, datetime]
+
+
+def _key(sample: FaceSample) -> _SampleKey:
+    return (sample.frame_index, sample.capture_time)
+
+
 @dataclass
 class _TrackState:
     samples: BestSamples
-    embeddings: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
+    embeddings: dict[_SampleKey, npt.NDArray[np.float32]] = field(default_factory=dict)
+    """Full templates (``Embedder.embed``) of kept samples: what a decision is made on."""
+    screened: set[_SampleKey] = field(default_factory=set)
+    """Kept samples screened (``Embedder.screen``) against the watchlist."""
     embedded_count: int = 0
+    """Embeddings spent on the track, screenings included."""
+    best_screened_quality: float = -1.0
+    closest_score: float | None = None
+    """The best score any of its samples reached against the watchlist so far."""
     alerted: bool = False
 
     def wants_samples(self, embedding_budget: int) -> bool:
         return not self.alerted and self.embedded_count < embedding_budget
+
+    def near(self, closer_look_score: float) -> bool:
+        """Has a sample come near a watchlist subject (so the track gets a closer look)?"""
+        return self.closest_score is not None and self.closest_score >= closer_look_score
+
+    def worth_screening(self, samples: list[FaceSample], match: MatchConfig) -> list[FaceSample]:
+        """Which of the (best-first) kept samples to screen now.
+
+        First as many as a decision needs; then only a sample clearly better than any
+        screened so far: a face of nobody on the watchlist walking up to the camera
+        improves on every frame, and embedding each step (SFace: 66 ms a face, mirror
+        included) would cost most of the frame time for no change in the decision.
+        """
+        pending = [s for s in samples if _key(s) not in self.screened]
+        held = len(samples) - len(pending)
+        if self.embedded_count < match.min_agreeing_samples:
+            return pending[: max(0, match.min_agreeing_samples - held)]
+        gain = match.better_sample_gain
+        return [s for s in pending if s.quality >= self.best_screened_quality + gain]
 
 
 def _crop(
@@ -95,12 +134,11 @@ class Pipeline:
     only while its track is alive and are dropped when the track ends. With an empty
     watchlist no face is even embedded.
 
-    Without ``detector`` and ``embedder`` it builds dlib's from ``config``; the ONNX
-    backends (``detector.type = "scrfd"``, ``embed.runtime = "model"``) are built by
-    ``clearsight.backends.create_models`` and passed in. The card defaults to the
-    embedder's own (``Embedder.card_file``); a card or landmarks of another model are refused.
-    The operating point is the one ``create_models`` built (or, without one, the card's under
-    ``config.match``); every decision and alert carries it.
+    Without ``detector`` and ``embedder`` it builds the ones ``config`` names, whichever
+    plugins they are (``create_models`` builds the same, for callers that share them). The
+    card defaults to the embedder's own (``Embedder.card_file``); a card or landmarks of
+    another model are refused. The operating point is the one ``create_models`` built (or,
+    without one, the card's under ``config.match``); every decision and alert carries it.
     """
 
     def __init__(
@@ -114,7 +152,7 @@ class Pipeline:
     ) -> None:
         self.config = config
         self._embedder = embedder or create_embedder(config.embed)
-        self._card = card or model_card(self._embedder.model_id, self._embedder.card_file())
+        self._card = card or embedder_card(self._embedder)
         if self._card.model_id != self._embedder.model_id:
             raise ConfigError(
                 f"the calibration card is for {self._card.model_id}, the embedder is "
@@ -122,6 +160,13 @@ class Pipeline:
             )
         self.point = point or operating_point(self._card, config.match)
         check_point(self._card, self.point)
+        # Well below the operating point: a track screened this high gets full templates and
+        # a decision. The margin covers the screening's own error (SFace: 0.05 at most over
+        # 79,800 LFW pairs), should a lax target bring the threshold down to the closer look.
+        self._closer_look_score = min(
+            self.point.threshold - _SCREENING_MARGIN,
+            self._card.threshold_for_fmr(config.match.closer_look_fmr),
+        )
         self._detector = detector or create_detector(config.detector)
         if self._detector.landmark_scheme != self._embedder.landmark_scheme:
             raise ConfigError(
@@ -281,6 +326,27 @@ class Pipeline:
                 # Detection left them out (tracking needs boxes only): found now, on the
                 # full-resolution frame, for these faces alone.
                 candidates = locate_landmarks(frame.image, candidates)
+            # Size and pose first: a chip is cut only for a face that could be usable and
+            # could enter its track's best samples even if perfectly sharp.
+            scheme = self._embedder.landmark_scheme
+            promising = [
+                row
+                for row in range(len(candidates))
+                if (
+                    geometry := assess_geometry(
+                        float(candidates.widths[row]),
+                        candidates.landmarks[row],
+                        self.config.quality,
+                        scheme,
+                    )
+                ).usable
+                and self._tracks[int(candidates.track_ids[row])].samples.would_keep(
+                    geometry.score_ceiling
+                )
+            ]
+            if not promising:
+                return touched
+            candidates = candidates[np.array(promising)]
             chips = self._embedder.cut_chips(frame.image, candidates)
             for row, chip in enumerate(chips):
                 track_id = int(candidates.track_ids[row])
@@ -314,29 +380,39 @@ class Pipeline:
         for track_id in sorted(touched):
             state = self._tracks[track_id]
             samples = state.samples.best_first()
-            kept_ids = {id(sample) for sample in samples}
+            kept_ids = {_key(sample) for sample in samples}
             state.embeddings = {k: v for k, v in state.embeddings.items() if k in kept_ids}
-            pending = [s for s in samples if id(s) not in state.embeddings]
-            if pending and state.embedded_count < self.config.match.max_embeddings_per_track:
+            state.screened &= kept_ids
+            match = self.config.match
+            budget = max(0, match.max_embeddings_per_track - state.embedded_count)
+            if not state.near(self._closer_look_score):
+                self._screen(state, state.worth_screening(samples, match)[:budget], gallery)
+                budget = max(0, match.max_embeddings_per_track - state.embedded_count)
+            if not state.near(self._closer_look_score):
+                continue  # no sample near anyone on the watchlist: nothing to decide
+            pending = [s for s in samples if _key(s) not in state.embeddings][:budget]
+            if pending:
                 with self._timed("embed"):
                     vectors = self._embedder.embed([s.chip for s in pending])
                 for sample, vector in zip(pending, vectors, strict=True):
-                    state.embeddings[id(sample)] = vector
+                    state.embeddings[_key(sample)] = vector
                 state.embedded_count += len(pending)
                 self.stats.embeddings += len(pending)
-            embedded = [s for s in samples if id(s) in state.embeddings]
+            embedded = [s for s in samples if _key(s) in state.embeddings]
             if len(embedded) < self.config.match.min_agreeing_samples:
                 continue
             with self._timed("match"):
                 decision = decide_track(
                     track_id,
-                    np.stack([state.embeddings[id(s)] for s in embedded]),
+                    np.stack([state.embeddings[_key(s)] for s in embedded]),
                     np.array([s.quality for s in embedded], np.float32),
                     gallery,
                     self._card,
                     self.point,
                     self.config.match,
                 )
+            if decision.best_score is not None:
+                state.closest_score = max(state.closest_score or -1.0, decision.best_score)
             if decision.candidate is not None:
                 state.alerted = True
                 # Evidence is of the matched subject only; the rest of the samples go.
@@ -350,6 +426,20 @@ class Pipeline:
                 alerts.append(alert)
                 self.stats.alerts += 1
         return alerts
+
+    def _screen(self, state: _TrackState, chosen: list[FaceSample], gallery: Gallery) -> None:
+        """Screen ``chosen`` against the watchlist: the track's closest score so far."""
+        if not chosen:
+            return
+        with self._timed("embed"):
+            vectors = self._embedder.screen([s.chip for s in chosen])
+        with self._timed("match"):
+            closest = float(gallery.top_subjects(vectors, 1).scores[:, 0].max())
+        state.screened.update(_key(s) for s in chosen)
+        state.embedded_count += len(chosen)
+        state.best_screened_quality = max(state.best_screened_quality, *(s.quality for s in chosen))
+        state.closest_score = max(state.closest_score or -1.0, closest)
+        self.stats.screenings += len(chosen)
 
     def _repeats_recent_alert(self, alert: Alert) -> bool:
         """Was this subject alerted on this camera less than ``alert.repeat_after_s`` ago?"""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from clearsight.ingest import FrameSource
@@ -20,6 +20,28 @@ class RunSummary:
     def threshold(self) -> float:
         return self.point.threshold
 
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> RunSummary:
+        """What ``pipeline`` has done so far."""
+        stats = pipeline.stats
+        return cls(stats.frames, stats.faces, stats.tracks, stats.alerts, pipeline.point)
+
+
+def stream_alerts(
+    source: FrameSource,
+    pipeline: Pipeline,
+    on_frame: Callable[[Frame], None] | None = None,
+) -> Generator[Alert, None, None]:
+    """Every alert of ``source``'s frames through ``pipeline``, as they are raised, then the
+    alerts of the tracks still open when the source ends. The source is open while the
+    iterator is, and closed when it ends or is closed."""
+    with source:
+        for frame in source:
+            yield from pipeline.process(frame)
+            if on_frame is not None:
+                on_frame(frame)
+    yield from pipeline.flush()
+
 
 def run_source(
     source: FrameSource,
@@ -28,13 +50,6 @@ def run_source(
     on_frame: Callable[[Frame], None] | None = None,
 ) -> RunSummary:
     """Feed every frame of ``source`` through ``pipeline``; ``on_alert`` gets each alert."""
-    with source:
-        for frame in source:
-            for alert in pipeline.process(frame):
-                on_alert(alert)
-            if on_frame is not None:
-                on_frame(frame)
-    for alert in pipeline.flush():
+    for alert in stream_alerts(source, pipeline, on_frame):
         on_alert(alert)
-    stats = pipeline.stats
-    return RunSummary(stats.frames, stats.faces, stats.tracks, stats.alerts, pipeline.point)
+    return RunSummary.of(pipeline)

@@ -49,6 +49,50 @@ def sharpness_of(chip: npt.NDArray[np.uint8]) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+# How the quality score weighs its three terms (they sum to 1).
+_SIZE_WEIGHT, _SHARPNESS_WEIGHT, _POSE_WEIGHT = 0.4, 0.3, 0.3
+
+
+@dataclass(frozen=True)
+class FaceGeometry:
+    """What a face's box and landmarks alone say of its quality, before any chip is cut.
+
+    ``score_ceiling`` is the highest quality score the face can reach (a perfectly sharp
+    chip): a track that keeps only better samples need not cut a chip for one below it.
+    """
+
+    width_px: float
+    yaw: float
+    score_ceiling: float
+    usable: bool
+    reason: str
+
+
+def assess_geometry(
+    width_px: float,
+    landmarks: npt.NDArray[np.float32],
+    config: QualityConfig,
+    landmark_scheme: str = "dlib",
+) -> FaceGeometry:
+    """Size and pose from the box and landmarks: cheap, so it runs on every face."""
+    yaw = _yaw_from_landmarks(landmarks, landmark_scheme)
+    ceiling = _score(width_px, float("inf"), yaw, config)
+    if width_px < config.min_face_px:
+        reason = f"face is {width_px:.0f} px wide, under {config.min_face_px} px"
+        return FaceGeometry(width_px, yaw, ceiling, False, reason)
+    if yaw > config.max_yaw:
+        reason = f"head turned too far (yaw {yaw:.2f} > {config.max_yaw})"
+        return FaceGeometry(width_px, yaw, ceiling, False, reason)
+    return FaceGeometry(width_px, yaw, ceiling, True, "ok")
+
+
+def _score(width_px: float, sharpness: float, yaw: float, config: QualityConfig) -> float:
+    size_term = min(1.0, width_px / (3 * config.min_face_px))
+    sharp_term = min(1.0, sharpness / (5 * max(config.min_sharpness, 1e-6)))
+    pose_term = max(0.0, 1.0 - yaw / config.max_yaw)
+    return size_term * _SIZE_WEIGHT + sharp_term * _SHARPNESS_WEIGHT + pose_term * _POSE_WEIGHT
+
+
 def assess_face(
     width_px: float,
     landmarks: npt.NDArray[np.float32],
@@ -61,37 +105,10 @@ def assess_face(
     ``chip`` is the aligned chip of any size (dlib's 150 px, ArcFace's 112 px);
     ``landmark_scheme`` names the order of ``landmarks`` (``dlib`` or ``insightface``).
     """
+    geometry = assess_geometry(width_px, landmarks, config, landmark_scheme)
     sharpness = sharpness_of(chip)
-    yaw = _yaw_from_landmarks(landmarks, landmark_scheme)
-    size_term = min(1.0, width_px / (3 * config.min_face_px))
-    sharp_term = min(1.0, sharpness / (5 * max(config.min_sharpness, 1e-6)))
-    pose_term = max(0.0, 1.0 - yaw / config.max_yaw)
-    score = size_term * 0.4 + sharp_term * 0.3 + pose_term * 0.3
-    if width_px < config.min_face_px:
-        return FaceQuality(
-            width_px,
-            sharpness,
-            yaw,
-            score,
-            False,
-            f"face is {width_px:.0f} px wide, under {config.min_face_px} px",
-        )
-    if sharpness < config.min_sharpness:
-        return FaceQuality(
-            width_px,
-            sharpness,
-            yaw,
-            score,
-            False,
-            f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})",
-        )
-    if yaw > config.max_yaw:
-        return FaceQuality(
-            width_px,
-            sharpness,
-            yaw,
-            score,
-            False,
-            f"head turned too far (yaw {yaw:.2f} > {config.max_yaw})",
-        )
-    return FaceQuality(width_px, sharpness, yaw, score, True, "ok")
+    score = _score(width_px, sharpness, geometry.yaw, config)
+    if width_px >= config.min_face_px and sharpness < config.min_sharpness:
+        reason = f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})"
+        return FaceQuality(width_px, sharpness, geometry.yaw, score, False, reason)
+    return FaceQuality(width_px, sharpness, geometry.yaw, score, geometry.usable, geometry.reason)

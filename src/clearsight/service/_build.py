@@ -33,18 +33,19 @@ log = logging.getLogger(__name__)
 
 def configured_model_id(config: ClearsightConfig) -> str:
     """The model id of the embedder the pipeline sections name (nothing is loaded)."""
-    from clearsight.backends import create_embedder_from_config
+    from clearsight.embed import create_embedder
 
-    return create_embedder_from_config(config.embed).model_id
+    return create_embedder(config.embed).model_id
 
 
 def configured_enrolment(config: ClearsightConfig) -> EnrollFunction:
     """Enrolment with the pipeline's detector and embedder, so the service's templates are of
     the model the cameras run (an ONNX embedder file included); models load on first use."""
-    from clearsight.backends import create_embedder_from_config, create_enrollment_detector
+    from clearsight.detect import create_enrollment_detector
+    from clearsight.embed import create_embedder
     from clearsight.enrollment import enroll_face
 
-    embedder = create_embedder_from_config(config.embed)
+    embedder = create_embedder(config.embed)
     detector = create_enrollment_detector(config.detector)
 
     def enroll(image: npt.NDArray[np.uint8], name: str) -> EnrolledFaceLike:

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from clearsight.config import CONFIG_DIR, ClearsightConfig, read_config_file
+from clearsight.config import ClearsightConfig, read_config_file
 from clearsight.errors import ConfigError
+from clearsight.models import CONFIG_DIR
 from clearsight.service._settings import DEPLOYMENT_DIR, DeploymentConfig
 
 Source = Literal["default", "file", "flag"]

@@ -9,6 +9,7 @@ from clearsight.store import _alerts as alerts
 from clearsight.store import _audit_log as audit_log
 from clearsight.store import _cameras as cameras
 from clearsight.store import _corrections as corrections
+from clearsight.store import _deliveries as deliveries
 from clearsight.store import _history as history
 from clearsight.store import _retention as retention
 from clearsight.store import _sites as sites
@@ -28,6 +29,7 @@ from clearsight.store._sealed import SEALED_COLUMNS, blob_replacer, sealed_recor
 from clearsight.store._subject_records import Erasure, ErasureRequest
 from clearsight.store._tables import (
     AlertCrop,
+    AlertDelivery,
     AlertRecord,
     ApiToken,
     AuditHead,
@@ -49,6 +51,7 @@ __all__ = [
     "SQLITE_FILE_NAME",
     "AesGcmCipher",
     "AlertCrop",
+    "AlertDelivery",
     "AlertRecord",
     "ApiToken",
     "AuditFilter",
@@ -85,6 +88,7 @@ __all__ = [
     "cameras",
     "configured_cipher",
     "corrections",
+    "deliveries",
     "encode_png",
     "history",
     "reembed_watchlist",

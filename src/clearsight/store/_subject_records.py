@@ -24,6 +24,7 @@ from clearsight.store._blobs import BlobCipher
 from clearsight.store._enums import EntryStatus
 from clearsight.store._tables import (
     AlertCrop,
+    AlertDelivery,
     AlertRecord,
     ReferencePhoto,
     ReviewDecisionRecord,
@@ -145,6 +146,7 @@ def _erase_alert(session: Session, alert: AlertRecord, request: ErasureRequest) 
     crops = len(alert.crops)
     session.execute(delete(ReviewDecisionRecord).where(ReviewDecisionRecord.alert_id == alert.id))
     session.execute(delete(AlertCrop).where(AlertCrop.alert_id == alert.id))
+    session.execute(delete(AlertDelivery).where(AlertDelivery.alert_id == alert.id))
     session.expire(alert)
     session.delete(alert)
     _audit_log.append(

@@ -194,6 +194,23 @@ class AlertCrop(Base):
     image: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
+class AlertDelivery(Base):
+    """One confirmed alert's delivery to one sink (by the sink's configured name): the
+    attempts so far, when it is next due, and how it ended. No row yet means never tried."""
+
+    __tablename__ = "alert_deliveries"
+    alert_id: Mapped[str] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sink: Mapped[str] = mapped_column(String(100), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when the sink's retry policy gave up (max_attempts); the alert is not sent there.
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ReviewDecisionRecord(Base):
     __tablename__ = "review_decisions"
     __table_args__ = (UniqueConstraint("alert_id", "reviewer_id", name="uq_decision_per_reviewer"),)

@@ -110,6 +110,9 @@ class TrackDecision:
     samples_used: int
     agreeing_samples: int
     reason: str
+    best_score: float | None = None
+    """The highest score any sample reached against any subject (None without samples): how
+    close a track that did not match came, so a caller can spend more samples on it."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -123,10 +123,9 @@ def _run(
     """Analyse frames until the source ends (False) or a stop is requested (True)."""
     source = open_camera_source(spec.source, spec.config.ingest)
     # Imported here: the supervisor's process never loads detectors or embedders.
-    from clearsight.backends import create_models
-    from clearsight.pipeline import Pipeline
+    from clearsight.pipeline import Pipeline, create_models
 
-    models = create_models(spec.config)  # dlib's models or the configured ONNX backends
+    models = create_models(spec.config)  # whichever detector and embedder it names
     pipeline = Pipeline(
         spec.config,
         gallery,

@@ -9,22 +9,53 @@ left eye, right eye, nose tip, left and right mouth corner (as seen in the image
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field
 
-from clearsight.backends._config import ScrfdDetectorConfig
-from clearsight.backends._session import open_session
-from clearsight.detect import FaceDetector
+from clearsight.detect._base import DetectorSettings, FaceDetector
 from clearsight.errors import ModelError
+from clearsight.models import OnnxModelFile, open_model_file
 from clearsight.types import FaceDetections
+
+__all__ = ["ScrfdDetector", "ScrfdDetectorConfig", "anchor_centres", "letterbox"]
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_CELL = 2
 
 FloatArray = npt.NDArray[np.float32]
+
+
+class ScrfdDetectorConfig(DetectorSettings):
+    type: Literal["scrfd"] = Field(
+        "scrfd",
+        title="Detector type",
+        description="An SCRFD-format ONNX face detector from a file you supply (InsightFace "
+        'landmarks; pair it with an ONNX embedder, `embed.type = "onnx-file"`).',
+    )
+    model: OnnxModelFile = Field(title="Model", description="An SCRFD-format face detector.")
+    input_size: tuple[int, int] = Field(
+        (640, 640),
+        title="Input size (width, height)",
+        description="Frames are letterboxed into this size; multiples of 32.",
+    )
+    min_score: float = Field(
+        0.5, gt=0, lt=1, title="Minimum score", description="Detections scored lower are dropped."
+    )
+    nms_iou: float = Field(
+        0.4, gt=0, lt=1, title="NMS overlap", description="Boxes overlapping more are merged."
+    )
+    min_face_size: int = Field(
+        40, ge=8, title="Minimum face size (px)", description="Narrower faces are ignored."
+    )
+
+    landmark_scheme: ClassVar[str] = "insightface"
+    """The five landmarks this detector gives (InsightFace's order)."""
+    searches_reference_photos: ClassVar[bool] = True
+    """The model the user chose reads reference photos too."""
 
 
 def anchor_centres(width: int, height: int, stride: int) -> FloatArray:
@@ -50,7 +81,7 @@ def letterbox(
 class ScrfdDetector(FaceDetector):
     """Finds faces with an SCRFD-format ONNX model; the file is checked by SHA-256 first."""
 
-    landmark_scheme = "insightface"
+    landmark_scheme = ScrfdDetectorConfig.landmark_scheme
 
     def __init__(self, config: ScrfdDetectorConfig) -> None:
         width, height = config.input_size
@@ -63,7 +94,7 @@ class ScrfdDetector(FaceDetector):
 
     def _outputs(self, blob: FloatArray) -> list[FloatArray]:
         if self._session is None:
-            self._session = open_session(self._config.model)
+            self._session = open_model_file(self._config.model)
         name = self._session.get_inputs()[0].name
         raw = [np.asarray(o, np.float32) for o in self._session.run(None, {name: blob})]
         if len(raw) != 3 * len(STRIDES):
