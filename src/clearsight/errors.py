@@ -4,6 +4,7 @@ ClearsightError                 base of everything clearsight raises on purpose
 ├── ConfigError                 a configuration file or value is invalid
 ├── InputError                  input from a user or a file is unusable
 │   ├── ImageError              an image is missing, corrupt, too large or a decompression bomb
+│   ├── UploadTooLargeError     an upload is over the service's size limit
 │   ├── VideoError              a video or stream cannot be opened or decoded
 │   └── EnrollmentError         a photo cannot be enrolled (no face, several faces, too small, blurred)
 ├── SourceDisconnectedError          a live stream dropped (ingest reopens it with backoff)
@@ -36,6 +37,7 @@ __all__ = [
     "PolicyError",
     "SourceDisconnectedError",
     "StoreError",
+    "UploadTooLargeError",
     "VideoError",
 ]
 
@@ -54,6 +56,10 @@ class InputError(ClearsightError):
 
 class ImageError(InputError):
     """An image is missing, corrupt, too large or a decompression bomb."""
+
+
+class UploadTooLargeError(InputError):
+    """An upload is over the service's size limit (the web answers 413)."""
 
 
 class VideoError(InputError):

@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     # (each plugin's settings live with it); see test_config_reads_only_plugin_settings.
     "config": {"types", "errors", "models", "detect", "embed"},
     "models": {"errors"},
+    "crypto": {"errors"},
     "plugins": {"errors"},
     "ingest": {"types", "config", "errors"},
     "detect": {"types", "errors", "models", "plugins"},
@@ -65,7 +66,14 @@ ALLOWED: dict[str, set[str]] = {
 }
 # Whatever else a package may import, these edges are never allowed.
 FORBIDDEN: dict[str, set[str]] = {
-    "web": {"detect", "embed", "cli"},
+    # Web is routes and pages over clearsight.service: no models, no cluster, no workers.
+    "web": {"detect", "embed", "cli", "cluster", "workers", "backends", "enrollment", "pipeline"},
+    "service": {"web", "cli"},
+    "cluster": {"store", "web", "cli", "service"},
+    "workers": {"web", "cli", "service", "cluster"},
+    "notify": {"web", "cli", "service", "cluster", "workers", "pipeline", "detect", "embed"},
+    "privacy": {"store", "web", "cli", "service", "cluster", "workers", "notify"},
+    "bench": {"store", "web", "cli", "service", "cluster", "workers"},
     "audit": {"store", "web", "cli", "pipeline"},
     "policy": {"store", "web", "cli", "pipeline"},
     "review": {"store", "web", "cli", "pipeline", "detect", "embed"},
@@ -94,6 +102,31 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+def _private_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of each import of a private module (``clearsight.<pkg>._<mod>``, also
+    written ``from clearsight.<pkg> import _<mod>``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_") and not alias.name.startswith("__")
+            ]
+        found += [
+            (node.lineno, name)
+            for name in names
+            if name.startswith("clearsight.")
+            and len(name.split(".")) > 2
+            and name.split(".")[2].startswith("_")
+        ]
+    return found
+
+
 def _package_of(path: Path) -> str:
     return path.relative_to(ROOT).parts[0].removesuffix(".py")
 
@@ -115,6 +148,41 @@ def test_import_directions() -> None:
             f"{path.relative_to(ROOT)} imports clearsight.{name}" for name in sorted(bad)
         ]
     assert violations == []
+
+
+def test_no_package_imports_another_packages_private_module() -> None:
+    """What a package offers is its ``__all__``; its ``_modules`` may change freely."""
+    violations = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in ROOT.rglob("*.py")
+        for line, name in _private_imports(path)
+        if name.split(".")[1] != _package_of(path)
+    ]
+    assert violations == []
+
+
+def test_web_routes_open_no_store_transaction() -> None:
+    """Web is routes and pages: what a request does to the store is a use case of
+    clearsight.service, in one transaction there."""
+    opened = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "web").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".db.session(" in line or ".db.read_session(" in line
+    ]
+    assert opened == []
+
+
+def test_importing_the_web_loads_no_cluster_client() -> None:
+    """The NATS and PostgreSQL clients load only in a service that joins a cluster."""
+    code = (
+        "import sys, clearsight.web, clearsight.service\n"
+        "print([m for m in ('nats', 'psycopg', 'clearsight.cluster._nats') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_config_reads_only_plugin_settings_from_the_stages() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from clearsight.policy import RetentionPolicy
 from clearsight.privacy import (
     EvaluationFigures,
     Paragraph,
@@ -26,6 +27,9 @@ A4_POINTS = (595.28, 841.89)
 CONFIG = """
 [detector]
 type = "hog"
+
+[embed]
+type = "dlib"
 
 [privacy.deployment]
 operator = "Kai Market & Sons Ltd"
@@ -183,7 +187,7 @@ def test_assessment_shows_the_measured_figures(tmp_path: Path, config_file: Path
 
 
 def _tables(figures: EvaluationFigures) -> list[Table]:
-    document = build_assessment(PrivacyConfig(), figures, dt.date(2026, 11, 30))
+    document = build_assessment(PrivacyConfig(), RetentionPolicy(), figures, dt.date(2026, 11, 30))
     return [block for block in document.blocks if isinstance(block, Table)]
 
 
@@ -192,7 +196,9 @@ def test_missing_figures_are_not_measured_never_invented() -> None:
     accuracy, plan = tables[1], tables[2]
     assert {row[1] for row in accuracy.rows} == {"not measured"}
     assert {row[1] for row in plan.rows} == {"not measured"}
-    text = build_assessment(PrivacyConfig(), EvaluationFigures(), dt.date(2026, 11, 30)).text()
+    text = build_assessment(
+        PrivacyConfig(), RetentionPolicy(), EvaluationFigures(), dt.date(2026, 11, 30)
+    ).text()
     assert "False match rate per group: not measured." in text
     # the only percentages are the two operating points named in the row labels
     assert re.findall(r"[\d.]+%", text) == ["1%", "0.1%"]
@@ -219,7 +225,7 @@ def test_maori_group_measured_is_reported_not_flagged_missing(tmp_path: Path) ->
     path = tmp_path / "f.json"
     path.write_text(json.dumps(report), encoding="utf-8")
     document = build_assessment(
-        PrivacyConfig(), read_evaluation_outputs([path]), dt.date(2026, 1, 31)
+        PrivacyConfig(), RetentionPolicy(), read_evaluation_outputs([path]), dt.date(2026, 1, 31)
     )
     text = document.text()
     assert "Effects on Māori: not measured" not in text
@@ -269,7 +275,7 @@ def test_assessment_gives_each_groups_false_alerts_and_the_pooled_rules_warning(
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
     document = build_assessment(
-        PrivacyConfig(), read_evaluation_outputs([path]), dt.date(2026, 12, 6)
+        PrivacyConfig(), RetentionPolicy(), read_evaluation_outputs([path]), dt.date(2026, 12, 6)
     )
     texts = [b.text for b in document.blocks if isinstance(b, Paragraph)]
     assert warning in texts

@@ -14,6 +14,7 @@ from tests.service.test_cli import run
 from tests.service.webkit import add_user, alert_body, api_token, make_app, review_team
 
 from clearsight.audit import AuditEvent, link
+from clearsight.service.usecases import anchor_audit_head
 from clearsight.store import (
     AlertRecord,
     AuditHead,
@@ -23,7 +24,6 @@ from clearsight.store import (
     audit_log,
 )
 from clearsight.store._subject_records import ErasureRequest, erase
-from clearsight.web._services import anchor_audit_head
 
 
 def reviewed_store(tmp_path: Path, anchor: Path | None = None):  # type: ignore[no-untyped-def]

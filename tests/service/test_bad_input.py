@@ -202,7 +202,7 @@ def test_login_attempts_are_rate_limited(tmp_path: Path) -> None:
 
 
 def test_server_binds_localhost_by_default() -> None:
-    from clearsight.web import ServiceSettings
+    from clearsight.service import ServiceSettings
 
     assert ServiceSettings(data_dir=Path("d")).host == "127.0.0.1"
 

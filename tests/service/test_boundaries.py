@@ -19,6 +19,7 @@ from tests.service.webkit import (
 )
 
 from clearsight.errors import PolicyError
+from clearsight.policy import RetentionPolicy
 from clearsight.review import (
     AlertStatus,
     CastDecision,
@@ -27,7 +28,8 @@ from clearsight.review import (
     apply_decision,
     status_after,
 )
-from clearsight.web import Hooks, ServiceSettings, create_app
+from clearsight.service import DeploymentConfig, Hooks, ServiceSettings
+from clearsight.web import create_app
 
 
 def test_web_imports_no_detector_or_embedder_and_does_no_work_at_import() -> None:
@@ -100,7 +102,11 @@ def test_no_outbound_connection_without_configured_notifiers(
 
 def test_background_upkeep_expires_alerts_and_purges_entries(tmp_path: Path) -> None:
     now = [datetime.now(UTC)]
-    settings = ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0.1, review_window_hours=1)
+    # An unreviewed alert expires after the retention policy's pending_expiry_hours.
+    settings = DeploymentConfig(
+        service=ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0.1),
+        retention=RetentionPolicy(pending_expiry_hours=1),
+    )
     app = create_app(settings, Hooks(enroll=fake_enroll, clock=lambda: now[0]))
     with TestClient(app) as client:
         entry_id, ingest = review_team(app, reviewers=())

@@ -30,10 +30,10 @@ from clearsight.cluster._simulate import SimulatedCameras, SimulationRates
 from clearsight.config import MatchConfig
 from clearsight.crypto import BlobCipher, KeyRing, new_key
 from clearsight.match import load_card, operating_point
+from clearsight.service.cluster_link import ClusterLink
 from clearsight.store import AesGcmCipher, AlertRecord, Database, Role, encode_png, watchlist
 from clearsight.store._watchlist import EnrolledPhoto, ExpiryRule
 from clearsight.types import Embedding
-from clearsight.web import ClusterLink
 
 pytestmark = pytest.mark.timeout(120)
 

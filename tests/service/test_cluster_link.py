@@ -29,6 +29,7 @@ from clearsight.cluster import (
     seal_alert,
 )
 from clearsight.crypto import BlobCipher, KeyRing, new_key
+from clearsight.service.cluster_link import ClusterLink, ServiceAlertSink, site_watchlists
 from clearsight.store import (
     AesGcmCipher,
     AlertRecord,
@@ -40,7 +41,6 @@ from clearsight.store import (
     watchlist,
 )
 from clearsight.store._watchlist import ExpiryRule
-from clearsight.web import ClusterLink, ServiceAlertSink, site_watchlists
 
 MODEL = "test-model"
 

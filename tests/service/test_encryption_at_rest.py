@@ -23,9 +23,10 @@ from tests.service.webkit import add_user, api_token
 
 from clearsight.cli import main
 from clearsight.crypto import KeyRing, new_key, write_key_file
+from clearsight.service import DeploymentConfig, ServiceSettings
 from clearsight.store import ReferencePhoto, Role, alerts
 from clearsight.types import Alert
-from clearsight.web import ServiceSettings, create_app
+from clearsight.web import create_app
 
 MAGICS = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
 
@@ -105,7 +106,9 @@ def _store_a_face(data_dir: Path, key_file: Path | None) -> np.ndarray:
     skimage_data = pytest.importorskip("skimage.data")
     portrait = skimage_data.astronaut()
     app = create_app(
-        ServiceSettings(data_dir=data_dir, maintenance_interval_s=0, key_file=key_file)
+        DeploymentConfig(
+            service=ServiceSettings(data_dir=data_dir, maintenance_interval_s=0, key_file=key_file)
+        )
     )
     with TestClient(app) as client:
         add_user(app, "enr", Role.ENROLLER)

@@ -9,8 +9,6 @@ import logging
 import re
 import stat
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +24,12 @@ from tests.service.webkit import (
     make_app,
     png_bytes,
     review_team,
+    serve_process,
 )
 
 from clearsight.audit import AuditAction
+from clearsight.service import LoginLimiter
 from clearsight.store import SQLITE_FILE_NAME, AuditRecord, Database, Role, accounts, sites
-from clearsight.web._limits import LoginLimiter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,32 +38,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _serve(data: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from clearsight.cli import main; main()",
-            "serve",
-            "--allow-unencrypted",
-            "--no-cameras",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return serve_process(
+        port, "--allow-unencrypted", "--no-cameras", "--data-dir", str(data), *extra
     )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("the service did not start within 90 s")
 
 
 @pytest.mark.slow

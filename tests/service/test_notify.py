@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from tests.service.webkit import alert_body, api_token, make_app, review_team
 
 from clearsight.notify import NotifyConfig, deliver_outbox
+from clearsight.service.usecases import run_outbox
 from clearsight.store import alerts
-from clearsight.web._services import run_outbox
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 

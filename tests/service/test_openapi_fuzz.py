@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from clearsight.service import ROLE_PERMISSIONS
 from clearsight.store import Database, Role, accounts
-from clearsight.web._permissions import ROLE_PERMISSIONS
 
 pytestmark = pytest.mark.slow
 SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))

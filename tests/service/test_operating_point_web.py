@@ -16,9 +16,9 @@ from clearsight.cluster import CameraSpec, ClusterAlert
 from clearsight.cluster._runner import to_cluster_alert
 from clearsight.config import MatchConfig
 from clearsight.match import groups_above_target, load_card, operating_point
+from clearsight.service.cluster_link import to_service_alert
 from clearsight.store import AlertRecord, Role
 from clearsight.types import Alert
-from clearsight.web._cluster_sink import to_service_alert
 
 
 def _entry(app, client: TestClient) -> str:  # type: ignore[no-untyped-def]

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from tests.service.webkit import add_user, api_token
 
+from clearsight.service import DeploymentConfig, ServiceSettings
 from clearsight.store import Role, approved_gallery
-from clearsight.web import ServiceSettings, create_app
+from clearsight.web import create_app
 
 
 def png(array: np.ndarray) -> bytes:
@@ -27,7 +28,8 @@ def png(array: np.ndarray) -> bytes:
 def test_real_portrait_enrols_and_a_faceless_image_is_refused(tmp_path: Path) -> None:
     skimage_data = pytest.importorskip("skimage.data")
     portrait = skimage_data.astronaut()  # public domain, ships with scikit-image
-    app = create_app(ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0))
+    settings = ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0)
+    app = create_app(DeploymentConfig(service=settings))
     with TestClient(app) as client:
         add_user(app, "enr", Role.ENROLLER)
         add_user(app, "adm", Role.ADMIN)

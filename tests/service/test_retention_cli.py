@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 from tests.points import ESTIMATE, POINT
 from tests.service.conftest import fake_photo
@@ -21,6 +22,7 @@ from clearsight.store import (
     AlertCrop,
     AuditRecord,
     Database,
+    ExpiryRule,
     IdentityCipher,
     ReferencePhoto,
     Role,
@@ -30,7 +32,6 @@ from clearsight.store import (
     retention,
     watchlist,
 )
-from clearsight.store._watchlist import ExpiryRule
 from clearsight.types import Alert
 
 CIPHER = IdentityCipher()
@@ -131,13 +132,15 @@ def _state(data_dir: Path) -> tuple[dict[str, str], set[str], int, int]:
         db.dispose()
 
 
-def test_retention_run_removes_exactly_what_the_policy_says(tmp_path: Path) -> None:
+# The deployment config's [retention]; older files kept it in [privacy.retention].
+@pytest.mark.parametrize("table", ["retention", "privacy.retention"])
+def test_retention_run_removes_exactly_what_the_policy_says(tmp_path: Path, table: str) -> None:
     _register()
     now = datetime.now(UTC)
     data_dir = tmp_path / "data"
     ids = _seed(data_dir, now)
     config = tmp_path / "privacy.toml"
-    config.write_text(POLICY, encoding="utf-8")
+    config.write_text(POLICY.replace("[privacy.retention]", f"[{table}]"), encoding="utf-8")
     args = ["retention", "run", "--data-dir", str(data_dir), "--config", str(config)]
     due = {"pending_old", "rejected_old", "confirmed_old", "unsure_old", "entry_expired"}
 

@@ -26,9 +26,9 @@ from tests.service.webkit import (
 
 from clearsight.audit import AuditAction
 from clearsight.cluster import ClusterAlert
+from clearsight.service.cluster_link import ServiceAlertSink
+from clearsight.service.usecases import maintain
 from clearsight.store import AlertRecord, AuditRecord, Role, User
-from clearsight.web import ServiceAlertSink
-from clearsight.web._services import maintain
 
 
 def _cluster_alert(subject_id: str, site: str) -> ClusterAlert:

@@ -20,9 +20,10 @@ from tests.points import ESTIMATE, POINT
 from tests.service.webkit import add_user, api_token, csrf_of, login
 
 from clearsight.crypto import KeyRing, new_key, write_key_file
+from clearsight.service import DeploymentConfig, ServiceSettings
 from clearsight.store import AlertRecord, AuditRecord, ReferencePhoto, Role, alerts, audit_log
 from clearsight.types import Alert
-from clearsight.web import ServiceSettings, create_app
+from clearsight.web import create_app
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +97,7 @@ def test_subject_access_finds_exports_and_erases_only_the_requester(tmp_path: Pa
     settings = ServiceSettings(
         data_dir=tmp_path / "data", maintenance_interval_s=0, key_file=key_file
     )
-    app = create_app(settings)
+    app = create_app(DeploymentConfig(service=settings))
     with TestClient(app) as client:
         for name, role in (
             ("enr", Role.ENROLLER),

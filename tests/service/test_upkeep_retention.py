@@ -15,19 +15,23 @@ from tests.service.webkit import add_user, fake_enroll, seed_entry
 
 from clearsight.policy import RetentionPolicy
 from clearsight.review import Decision
+from clearsight.service import (
+    ROLE_PERMISSIONS,
+    DeploymentConfig,
+    Hooks,
+    Principal,
+    ServiceSettings,
+)
+from clearsight.service.usecases import decide, ingest, maintain
 from clearsight.store import AlertCrop, Role, accounts
 from clearsight.types import Alert
-from clearsight.web import Hooks, ServiceSettings, create_app
-from clearsight.web._auth import Principal
-from clearsight.web._permissions import ROLE_PERMISSIONS
-from clearsight.web._services import decide, ingest, maintain
+from clearsight.web import create_app
 
 
 def test_scheduled_upkeep_deletes_evidence_when_the_policy_says(tmp_path: Path) -> None:
     clock = [datetime.now(UTC)]
-    settings = ServiceSettings(
-        data_dir=tmp_path,
-        maintenance_interval_s=0,
+    settings = DeploymentConfig(
+        service=ServiceSettings(data_dir=tmp_path, maintenance_interval_s=0),
         retention=RetentionPolicy(rejected_evidence_hours=2),
     )
     app = create_app(settings, Hooks(enroll=fake_enroll, clock=lambda: clock[0]))

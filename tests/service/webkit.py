@@ -6,9 +6,13 @@ import base64
 import hashlib
 import io
 import re
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from fastapi import FastAPI
@@ -17,9 +21,16 @@ from PIL import Image
 from tests.points import API_FIELDS
 
 from clearsight.errors import EnrollmentError
+from clearsight.service import (
+    DeploymentConfig,
+    Hooks,
+    ReviewSettings,
+    ServiceContext,
+    ServiceSettings,
+)
 from clearsight.store import Role, accounts
 from clearsight.types import Embedding
-from clearsight.web import Hooks, ServiceSettings, create_app
+from clearsight.web import create_app
 
 PASSWORD = "correct horse battery"
 
@@ -52,11 +63,32 @@ def b64png(seed: int = 1) -> str:
     return base64.b64encode(png_bytes(seed)).decode()
 
 
-def make_app(data_dir: Path, **overrides: object) -> FastAPI:
-    values: dict[str, object] = {"data_dir": data_dir, "maintenance_interval_s": 0}
-    values.update(overrides)
-    settings = ServiceSettings(**values)  # type: ignore[arg-type]
-    return create_app(settings, Hooks(enroll=fake_enroll))
+def deployment(data_dir: Path, **overrides: object) -> DeploymentConfig:
+    """A deployment config whose [service] and [review] fields are given by name, and whose
+    other sections (``retention``, ``notify``, ...) are given whole."""
+    sections: dict[str, dict[str, object]] = {
+        "service": {"data_dir": data_dir, "maintenance_interval_s": 0},
+        "review": {},
+        "match": {},
+    }
+    root: dict[str, object] = {}
+    for name, value in overrides.items():
+        if name in ("match_rule", "match_target_fmr"):  # the pipeline's [match] section
+            sections["match"][name.removeprefix("match_")] = value
+        elif name in ServiceSettings.model_fields:
+            sections["service"][name] = value
+        elif name in ReviewSettings.model_fields:
+            sections["review"][name] = value
+        else:
+            root[name] = value
+    return DeploymentConfig.model_validate({**sections, **root})
+
+
+def make_app(data_dir: Path, match_model_id: str | None = None, **overrides: object) -> FastAPI:
+    """The app for ``deployment(data_dir, **overrides)``; ``match_model_id`` is the cameras'
+    model (``build_service`` learns it from the pipeline's [embed] section)."""
+    config = deployment(data_dir, **overrides)
+    return create_app(ServiceContext.build(config, Hooks(enroll=fake_enroll), match_model_id))
 
 
 def add_user(app: FastAPI, username: str, role: Role, *, approved: bool = True) -> str:
@@ -116,8 +148,14 @@ def seed_entry(app: FastAPI, enroller: str, approver: str, seed: int = 1) -> str
 
     from sqlalchemy import select
 
-    from clearsight.store import ReasonCategory, User, encode_png, watchlist
-    from clearsight.store._watchlist import EnrolledPhoto, EntryDraft
+    from clearsight.store import (
+        EnrolledPhoto,
+        EntryDraft,
+        ReasonCategory,
+        User,
+        encode_png,
+        watchlist,
+    )
 
     ctx = app.state.clearsight
     image = np.asarray(Image.open(io.BytesIO(png_bytes(seed))).convert("RGB"))
@@ -170,3 +208,31 @@ def review_team(
         add_user(app, name, Role.REVIEWER)
     entry_id = seed_entry(app, "enr", "adm")
     return entry_id, {"Authorization": "Bearer " + api_token(app, "adm", {"alerts:ingest"})}
+
+
+def serve_process(port: int, *args: str) -> subprocess.Popen[bytes]:
+    """``clearsight serve --port PORT ARGS...`` as its own process, once it answers."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from clearsight.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with code {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("the service did not start within 90 s")

@@ -20,6 +20,7 @@ def _register() -> None:
     from clearsight.cli import (
         bench_commands,  # noqa: F401
         cluster_commands,  # noqa: F401
+        config_commands,  # noqa: F401
         eval_commands,  # noqa: F401
         fleet_commands,  # noqa: F401
         pipeline_commands,  # noqa: F401

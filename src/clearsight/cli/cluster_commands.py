@@ -59,8 +59,28 @@ def _logging(verbose: bool) -> None:
 @app.command()
 @friendly_errors
 def worker(
-    nats: Nats = _DEFAULT_NATS,
-    namespace: Namespace = "clearsight",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Deployment config: its pipeline sections run the real cameras and its "
+            "[cluster] section says how to reach NATS; the flags given override it.",
+        ),
+    ] = None,
+    nats: Annotated[
+        str | None,
+        typer.Option(
+            "--nats",
+            help="NATS server URL(s), comma-separated [config: cluster.nats_url].",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            help="Prefix of the cluster's buckets, stream and subjects [config: cluster.namespace].",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Holds the alert buffer and watchlist copies.")
     ] = Path("clearsight-worker"),
@@ -75,22 +95,29 @@ def worker(
     track_every: Annotated[
         float, typer.Option(help="Simulated cameras: mean seconds between tracks.")
     ] = 30.0,
-    config: Annotated[
-        Path | None, typer.Option(help="Pipeline settings (TOML) for real cameras.")
-    ] = None,
     buffer_alerts: Annotated[
-        int, typer.Option(help="Most alerts buffered on disk while NATS is unreachable.")
-    ] = 100_000,
+        int | None,
+        typer.Option(
+            help="Most alerts buffered on disk while NATS is unreachable [config: cluster.outbox_max_alerts]."
+        ),
+    ] = None,
     dead_after: Annotated[
-        float, typer.Option(help="Seconds without a heartbeat before a worker counts as dead.")
-    ] = 4.0,
+        float | None,
+        typer.Option(
+            help="Seconds without a heartbeat before a worker counts as dead [config: cluster.dead_after_s]."
+        ),
+    ] = None,
     fence_after: Annotated[
         float | None,
-        typer.Option(help="Stop cameras after this many seconds cut off from NATS."),
+        typer.Option(
+            help="Stop cameras after this many seconds cut off from NATS [config: "
+            "cluster.fence_after_s]."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Join the cluster: lease cameras, match at the edge, publish alerts."""
+    from clearsight.cli._options import deployment, flags
     from clearsight.cluster import (
         WorkerSettings,
         pipeline_runner,
@@ -99,13 +126,14 @@ def worker(
     )
 
     _logging(verbose)
-    settings = _config(
-        nats,
-        namespace,
-        outbox_max_alerts=buffer_alerts,
-        dead_after_s=dead_after,
-        fence_after_s=fence_after,
+    given = flags(
+        ("cluster.nats_url", "--nats", nats),
+        ("cluster.namespace", "--namespace", namespace),
+        ("cluster.outbox_max_alerts", "--buffer-alerts", buffer_alerts),
+        ("cluster.dead_after_s", "--dead-after", dead_after),
+        ("cluster.fence_after_s", "--fence-after", fence_after),
     )
+    settings = deployment(config, given).cluster  # a bad file or flag stops here
     cipher = _cipher(key_file)
     runner = simulated_runner(simulate, track_every) if simulate else pipeline_runner(config)
     run_worker(settings, WorkerSettings(data_dir, metrics_port=metrics_port), cipher, runner)
@@ -225,8 +253,7 @@ def add_cameras(
     namespace: Namespace = "clearsight",
 ) -> None:
     """Add or change cameras; the workers pick them up from the bucket."""
-    from clearsight.cluster import CameraSpec, connect, ensure_cluster, put_cameras
-    from clearsight.cluster._wire import parse_wire
+    from clearsight.cluster import CameraSpec, connect, ensure_cluster, parse_wire, put_cameras
     from clearsight.errors import InputError
 
     settings = _config(nats, namespace)
@@ -266,11 +293,11 @@ def publish_watchlist(
     """Publish a site's approved watchlist (encrypted) to the workers that serve it."""
     from clearsight.cluster import (
         WatchlistEntry,
+        check_name,
         connect,
         ensure_cluster,
         put_watchlist,
     )
-    from clearsight.cluster._config import check_name
     from clearsight.watchlist import WatchlistFile
 
     settings = _config(nats, namespace)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from clearsight.cli._app import app, friendly_errors
+from clearsight.cli._options import DatabaseUrl, DataDir, deployment, storage_flags
 
 keys_app = typer.Typer(
     help="Encryption keys for data at rest (kept in a key file, never in the database).",
@@ -158,26 +159,35 @@ def redact(
         typer.echo(f"warning: track {keep_track} never appeared; every face was hidden", err=True)
 
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Config file with a [privacy] section.")
+PrivacyConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file with a [privacy] section. The deployment config: its [retention] "
+        "periods are the ones the service applies.",
+    ),
 ]
 OutDirOption = Annotated[Path, typer.Option("--out-dir", help="Folder to write HTML and PDF to.")]
 
 
 @app.command("notice")
 @friendly_errors
-def notice(config: ConfigOption = None, out_dir: OutDirOption = Path(".")) -> None:
-    """Render the printable A4 sign (PDF and HTML) that tells people face recognition is in use."""
-    from clearsight.privacy import build_notice, load_privacy_config, write_document
+def notice(config: PrivacyConfigFile = None, out_dir: OutDirOption = Path(".")) -> None:
+    """Render the printable A4 sign (PDF and HTML) that tells people face recognition is in
+    use, with the [privacy] section and the [retention] periods the service applies."""
+    from clearsight.privacy import build_notice, write_document
 
-    html, pdf = write_document(build_notice(load_privacy_config(config)), out_dir, "notice")
+    settings = deployment(config, {})
+    html, pdf = write_document(
+        build_notice(settings.privacy, settings.retention), out_dir, "notice"
+    )
     typer.echo(f"wrote {pdf} and {html}")
 
 
 @app.command("assessment")
 @friendly_errors
 def assessment(
-    config: ConfigOption = None,
+    config: PrivacyConfigFile = None,
     eval_json: Annotated[
         list[Path] | None,
         typer.Option(
@@ -186,42 +196,28 @@ def assessment(
         ),
     ] = None,
     out_dir: OutDirOption = Path("."),
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            help="The service's data directory: the assessment states how many approved "
-            "administrators it has (one: a single-admin trial).",
-        ),
-    ] = None,
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="PostgreSQL URL instead of --data-dir.")
-    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Draft the privacy impact assessment (HTML and PDF) from config and measured figures."""
     import datetime as dt
 
-    from clearsight.privacy import (
-        build_assessment,
-        load_privacy_config,
-        read_evaluation_outputs,
-        write_document,
-    )
-
-    figures = read_evaluation_outputs(eval_json or [])
-    admins = _approved_admins(data_dir, database_url) if data_dir or database_url else None
-    document = build_assessment(load_privacy_config(config), figures, dt.date.today(), admins)
-    html, pdf = write_document(document, out_dir, "assessment")
-    typer.echo(f"wrote {pdf} and {html}")
-
-
-def _approved_admins(data_dir: Path | None, database_url: str | None) -> int:
-    from clearsight.cli.service_commands import _database
+    from clearsight.privacy import build_assessment, read_evaluation_outputs, write_document
+    from clearsight.service import open_existing_database
     from clearsight.store import accounts
 
-    db = _database(data_dir or Path("clearsight-data"), database_url)
-    try:
-        with db.read_session() as session:
-            return len(accounts.approved_admins(session))
-    finally:
-        db.dispose()
+    settings = deployment(config, storage_flags(data_dir, database_url))
+    figures = read_evaluation_outputs(eval_json or [])
+    admins = None
+    if data_dir or database_url:  # the assessment states the install's administrators
+        db = open_existing_database(settings.service)
+        try:
+            with db.read_session() as session:
+                admins = len(accounts.approved_admins(session))
+        finally:
+            db.dispose()
+    document = build_assessment(
+        settings.privacy, settings.retention, figures, dt.date.today(), admins
+    )
+    html, pdf = write_document(document, out_dir, "assessment")
+    typer.echo(f"wrote {pdf} and {html}")

@@ -7,119 +7,152 @@ import socket
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from clearsight.cli._app import app, friendly_errors
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    from clearsight.config import ClearsightConfig
-    from clearsight.web._context import EnrolledFaceLike, EnrollFunction
+from clearsight.cli._options import (
+    ConfigFile,
+    DatabaseUrl,
+    DataDir,
+    deployment,
+    flags,
+    storage_flags,
+    stored_database,
+)
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-
-DataDir = Annotated[
-    Path, typer.Option("--data-dir", help="Service data directory (holds the SQLite database).")
-]
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="PostgreSQL URL instead of SQLite in the data dir."),
-]
 
 
 @app.command()
 @friendly_errors
 def serve(
-    data_dir: DataDir = Path("clearsight-data"),
-    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless needed.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    config: ConfigFile = None,
+    data_dir: DataDir = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to bind; keep 127.0.0.1 unless needed [config: service.host]."),
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [config: service.port].")] = None,
     database_url: DatabaseUrl = None,
     key_file: Annotated[
-        Path | None, typer.Option("--key-file", help="Encrypt face data at rest with this key.")
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Encrypt face data at rest with this key [config: service.key_file].",
+        ),
     ] = None,
     allow_unencrypted: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--allow-unencrypted",
             help="Start without an encryption key, storing face images and templates in clear "
-            "(for trials only).",
+            "(for trials only) [config: service.allow_unencrypted].",
         ),
-    ] = False,
+    ] = None,
     webhook_url: Annotated[
-        str | None, typer.Option(help="POST confirmed alerts to this URL.")
+        str | None,
+        typer.Option(help="POST confirmed alerts to this URL [config: notify.webhook_url]."),
     ] = None,
     mqtt_host: Annotated[
-        str | None, typer.Option(help="Publish confirmed alerts to this MQTT broker.")
+        str | None,
+        typer.Option(
+            help="Publish confirmed alerts to this MQTT broker [config: notify.mqtt_host]."
+        ),
     ] = None,
-    mqtt_port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    mqtt_port: Annotated[
+        int | None,
+        typer.Option(help="MQTT broker port [config: notify.mqtt_port]."),
+    ] = None,
     mqtt_topic: Annotated[
-        str, typer.Option(help="Topic the confirmed alerts are published to.")
-    ] = "clearsight/alerts/confirmed",
-    mqtt_user: Annotated[str | None, typer.Option(help="MQTT broker user name.")] = None,
+        str | None,
+        typer.Option(
+            help="Topic the confirmed alerts are published to [config: notify.mqtt_topic]."
+        ),
+    ] = None,
+    mqtt_user: Annotated[
+        str | None, typer.Option(help="MQTT broker user name [config: notify.mqtt_username].")
+    ] = None,
     mqtt_password: Annotated[
         str | None,
         typer.Option(
             envvar="CLEARSIGHT_MQTT_PASSWORD",
-            help="MQTT password (better given as $CLEARSIGHT_MQTT_PASSWORD).",
+            help="MQTT password (better given as $CLEARSIGHT_MQTT_PASSWORD) [config: "
+            "notify.mqtt_password].",
         ),
     ] = None,
     mqtt_tls: Annotated[
-        bool, typer.Option("--mqtt-tls", help="Connect to the broker with TLS.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--mqtt-tls", help="Connect to the broker with TLS [config: notify.mqtt_tls]."
+        ),
+    ] = None,
     mqtt_ca_file: Annotated[
-        Path | None, typer.Option(help="CA certificate (PEM) the broker's is checked against.")
+        Path | None,
+        typer.Option(
+            help="CA certificate (PEM) the broker's is checked against [config: "
+            "notify.mqtt_ca_file]."
+        ),
     ] = None,
     ha_discovery: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--ha-discovery",
-            help="Announce confirmed alerts to Home Assistant (MQTT discovery, retained).",
+            help="Announce confirmed alerts to Home Assistant (MQTT discovery, retained) "
+            "[config: notify.home_assistant_discovery].",
         ),
-    ] = False,
+    ] = None,
     confirmations: Annotated[
-        int, typer.Option(help="Distinct reviewers needed to confirm an alert.")
-    ] = 2,
-    cameras: Annotated[
-        bool,
+        int | None,
         typer.Option(
-            "--cameras/--no-cameras", help="Run a worker process for each enabled camera."
+            help="Distinct reviewers needed to confirm an alert [config: "
+            "review.required_confirmations]."
         ),
-    ] = True,
+    ] = None,
+    cameras: Annotated[
+        bool | None,
+        typer.Option(
+            "--cameras/--no-cameras",
+            help="Run a worker process for each enabled camera [config: service.cameras].",
+        ),
+    ] = None,
     pipeline_config: Annotated[
         Path | None,
         typer.Option(
-            help="TOML or JSON pipeline config the camera workers run (defaults without)."
+            help="A TOML or JSON file of pipeline sections only, used instead of those in "
+            "--config (the camera workers run them)."
         ),
     ] = None,
     demo_camera: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Add a camera replaying the synthetic demo clip (built in the data dir)."
+            "--demo-camera/--no-demo-camera",
+            help="Add a camera replaying the synthetic demo clip (built in the data dir) "
+            "[config: service.demo_camera].",
         ),
-    ] = False,
+    ] = None,
     nats: Annotated[
         str | None,
         typer.Option(
             "--nats",
             help="NATS server URL(s): store the cluster's alerts for review and publish each "
-            "site's approved watchlist to its workers (needs an encryption key).",
+            "site's approved watchlist to its workers (needs an encryption key) [config: "
+            "cluster.nats_url with service.join_cluster].",
         ),
     ] = None,
     nats_namespace: Annotated[
-        str, typer.Option(help="Cluster namespace (as given to `clearsight worker`).")
-    ] = "clearsight",
+        str | None,
+        typer.Option(
+            help="Cluster namespace (as given to `clearsight worker`) [config: cluster.namespace]."
+        ),
+    ] = None,
     nats_model: Annotated[
         str | None,
         typer.Option(
             help="Embedding model of the templates published to workers; defaults to the "
-            "model the pipeline config names."
+            "model the pipeline config names [config: service.cluster_model_id]."
         ),
     ] = None,
     trusted_proxy: Annotated[
@@ -128,7 +161,8 @@ def serve(
             "--trusted-proxy",
             help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are "
             "believed (repeatable). Without it those headers are ignored, so the sign-in "
-            "limiter and the audit log see the real peer address.",
+            "limiter and the audit log see the real peer address [config: "
+            "service.trusted_proxies].",
         ),
     ] = None,
     audit_anchor: Annotated[
@@ -136,90 +170,82 @@ def serve(
         typer.Option(
             "--audit-anchor",
             help="Append the audit chain head to this file on each upkeep round (keep it "
-            "off the database host); `audit verify --anchor` checks the chain against it.",
+            "off the database host); `audit verify --anchor` checks the chain against it "
+            "[config: service.audit_anchor_file].",
         ),
     ] = None,
     secure_cookies: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--secure-cookies",
-            help="Mark the session and sign-in cookies Secure (serve behind TLS).",
+            help="Mark the session and sign-in cookies Secure (serve behind TLS) [config: "
+            "service.secure_cookies].",
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     """Run the web service; on first start print the one-time set-up link."""
-    import contextlib
-
     import uvicorn
 
-    from clearsight.config import load_config
-    from clearsight.notify import NotifyConfig
-    from clearsight.web import Hooks, ServiceSettings, create_app, prepare
-    from clearsight.web._services import ingest
-    from clearsight.workers import CameraRuntime, ensure_demo_camera
+    from clearsight.service import build_service, prepare, require_encryption
+    from clearsight.web import create_app
 
-    settings = ServiceSettings(
-        data_dir=data_dir,
-        host=host,
-        port=port,
-        database_url=database_url,
-        key_file=key_file,
-        required_confirmations=confirmations,
-        secure_cookies=secure_cookies,
-        audit_anchor_file=audit_anchor,
-        notify=NotifyConfig(
-            webhook_url=webhook_url,
-            mqtt_host=mqtt_host,
-            mqtt_port=mqtt_port,
-            mqtt_topic=mqtt_topic,
-            mqtt_username=mqtt_user,
-            mqtt_password=mqtt_password,
-            mqtt_tls=mqtt_tls,
-            mqtt_ca_file=mqtt_ca_file,
-            home_assistant_discovery=ha_discovery,
+    given = {
+        **storage_flags(data_dir, database_url),
+        **flags(
+            ("service.host", "--host", host),
+            ("service.port", "--port", port),
+            ("service.key_file", "--key-file", key_file),
+            ("service.allow_unencrypted", "--allow-unencrypted", allow_unencrypted),
+            ("service.secure_cookies", "--secure-cookies", secure_cookies),
+            ("service.trusted_proxies", "--trusted-proxy", trusted_proxy),
+            ("service.audit_anchor_file", "--audit-anchor", audit_anchor),
+            ("service.cameras", "--cameras/--no-cameras", cameras),
+            ("service.demo_camera", "--demo-camera", demo_camera),
+            ("service.join_cluster", "--nats", True if nats else None),
+            ("service.cluster_model_id", "--nats-model", nats_model),
+            ("cluster.nats_url", "--nats", nats),
+            ("cluster.namespace", "--nats-namespace", nats_namespace),
+            ("review.required_confirmations", "--confirmations", confirmations),
+            ("notify.webhook_url", "--webhook-url", webhook_url),
+            ("notify.mqtt_host", "--mqtt-host", mqtt_host),
+            ("notify.mqtt_port", "--mqtt-port", mqtt_port),
+            ("notify.mqtt_topic", "--mqtt-topic", mqtt_topic),
+            ("notify.mqtt_username", "--mqtt-user", mqtt_user),
+            ("notify.mqtt_password", "--mqtt-password", mqtt_password),
+            ("notify.mqtt_tls", "--mqtt-tls", mqtt_tls),
+            ("notify.mqtt_ca_file", "--mqtt-ca-file", mqtt_ca_file),
+            ("notify.home_assistant_discovery", "--ha-discovery", ha_discovery),
         ),
-    )
-    camera_config = load_config(pipeline_config)  # a bad file stops here, before anything runs
-    settings = settings.model_copy(
-        update={
-            "match_target_fmr": camera_config.match.target_fmr,
-            "match_rule": camera_config.match.rule,
-            "match_model_id": _configured_model_id(camera_config),
-        }
-    )
-    _require_key(key_file, allow_unencrypted)  # before anything is created
-    cluster = _cluster_setup(nats, nats_namespace, key_file) if nats else None
-    listener = _listen(host, port)  # a busy port stops here, before any set-up link exists
+    }
+    deployment_config = deployment(config, given, pipeline_config)  # a bad file stops here
+    require_encryption(deployment_config)  # so does a missing key, before anything is made
+    settings = deployment_config.service
+    listener = _listen(settings.host, settings.port)  # and a busy port
+    service = build_service(deployment_config)
     setup_link = prepare(settings)
     typer.echo(f"clearsight service on {settings.base_url()}/")
     if setup_link:
         typer.echo(f"first start: create the admin at {setup_link}")
-    app = create_app(settings, Hooks(enroll=_enrolment(camera_config)))
-    ctx = app.state.clearsight
-    if demo_camera:
-        camera = ensure_demo_camera(ctx.db, data_dir)
-        typer.echo(f"demo camera: {camera.source} (looped)")
+    app = create_app(service.context)
+    if settings.demo_camera:
+        typer.echo(f"demo camera: {service.add_demo_camera().source} (looped)")
+    if service.link is not None:
+        cluster = service.config.cluster
+        typer.echo(
+            f"cluster: alerts from {cluster.nats_url} (namespace {cluster.namespace}) enter "
+            "the review queue"
+        )
     sys.stdout.flush()
-    runtime = CameraRuntime(
-        ctx.db,
-        lambda camera_id, alert: ingest(ctx, alert, (), camera_id),
-        camera_config,
-        cipher=ctx.cipher,
-    )
-    link = _cluster_link(ctx, cluster, nats_model or _configured_model_id(camera_config))
-    with (
-        runtime if cameras else contextlib.nullcontext(),
-        link if link is not None else contextlib.nullcontext(),
-    ):
-        config = uvicorn.Config(
+    with service:
+        server = uvicorn.Config(
             app,
             log_level="warning",
-            proxy_headers=bool(trusted_proxy),
+            proxy_headers=bool(settings.trusted_proxies),
             # Uvicorn believes forwarded headers from 127.0.0.1 by default; here only from
             # the proxies named, so a local client cannot claim another address.
-            forwarded_allow_ips=list(trusted_proxy or []),
+            forwarded_allow_ips=list(settings.trusted_proxies),
         )
-        uvicorn.Server(config).run(sockets=[listener])
+        uvicorn.Server(server).run(sockets=[listener])
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -248,85 +274,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _configured_model_id(config: ClearsightConfig) -> str:
-    """The model id of the embedder the config names (nothing is loaded to learn it)."""
-    from clearsight.embed import create_embedder
-
-    return create_embedder(config.embed).model_id
-
-
-def _enrolment(config: ClearsightConfig) -> EnrollFunction:
-    """The service's enrolment with the pipeline config's detector and embedder, so its
-    templates are of the model the cameras run (an ONNX embedder file included)."""
-    from clearsight.detect import create_enrollment_detector
-    from clearsight.embed import create_embedder
-    from clearsight.enrollment import enroll_face
-
-    embedder = create_embedder(config.embed)
-    detector = create_enrollment_detector(config.detector)
-
-    def enroll(image: npt.NDArray[np.uint8], name: str) -> EnrolledFaceLike:
-        return enroll_face(image, name, detector=detector, embedder=embedder)
-
-    return enroll
-
-
-def _cluster_setup(nats: str, namespace: str, key_file: Path | None):  # type: ignore[no-untyped-def]
-    """The cluster's settings and the key ring its workers share, checked before anything
-    starts; the service cannot join the cluster without the key."""
-    from clearsight.cli.cluster_commands import _config
-    from clearsight.crypto import BlobCipher, load_key_ring
-    from clearsight.errors import ConfigError, CryptoError
-
-    config = _config(nats, namespace)
-    try:
-        return config, BlobCipher(load_key_ring(key_file))
-    except CryptoError as error:
-        raise ConfigError(
-            f"--nats needs the cluster's encryption key (--key-file or $CLEARSIGHT_KEY): {error}"
-        ) from error
-
-
-def _cluster_link(ctx, cluster, model_id: str):  # type: ignore[no-untyped-def]
-    """The link to the cluster when ``--nats`` is given: alerts in, watchlists out."""
-    if cluster is None:
-        return None
-    from clearsight.web import ClusterLink
-
-    config, cluster_cipher = cluster
-    link = ClusterLink(ctx.db, ctx.cipher, ctx.now, config, cluster_cipher, model_id)
-    ctx.on_watchlist_change = link.publish_watchlists
-    typer.echo(
-        f"cluster: alerts from {config.nats_url} (namespace {config.namespace}) enter the "
-        "review queue"
-    )
-    return link
-
-
-def _require_key(key_file: Path | None, allow_unencrypted: bool) -> None:
-    """Refuse to serve without an encryption key unless told to; a bad key file stops here."""
-    from clearsight.errors import ConfigError
-    from clearsight.store import IdentityCipher, configured_cipher
-
-    if isinstance(configured_cipher(key_file), IdentityCipher) and not allow_unencrypted:
-        raise ConfigError(
-            "no encryption key: face images and templates would be stored unencrypted; pass "
-            "--key-file FILE (make one with `clearsight keys generate --out FILE`), set "
-            "$CLEARSIGHT_KEY or $CLEARSIGHT_KEY_FILE, or pass --allow-unencrypted to accept it"
-        )
-
-
-def _database(data_dir: Path, database_url: str | None):  # type: ignore[no-untyped-def]
-    from clearsight.errors import StoreError
-    from clearsight.store import SQLITE_FILE_NAME, Database
-
-    if database_url:
-        return Database(database_url)
-    if not (data_dir / SQLITE_FILE_NAME).is_file():
-        raise StoreError(f"{data_dir}: no clearsight database here ({SQLITE_FILE_NAME} missing)")
-    return Database.for_data_dir(data_dir)
-
-
 def _os_user() -> str:
     import getpass
 
@@ -339,7 +286,7 @@ def _os_user() -> str:
 @audit_app.command("verify")
 @friendly_errors
 def audit_verify(
-    data_dir: DataDir = Path("clearsight-data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     anchor: Annotated[
         Path | None,
@@ -353,19 +300,20 @@ def audit_verify(
     """Check every link of the hash chain, that every alert, watchlist entry and decision has
     its audit entry and the reverse, and any anchored heads; name what is wrong (exit code 2)."""
     from clearsight.errors import AuditIntegrityError
+    from clearsight.service.usecases import check_audit
     from clearsight.store import audit_log
 
     anchors = _read_anchors(anchor) if anchor else []
-    db = _database(data_dir, database_url)
+    db = stored_database(data_dir, database_url)
     try:
-        with db.session() as session:
-            report = audit_log.verify(session)
-            problems = audit_log.verify_records(session) if report.ok else []
-            for seq, digest in anchors:
-                why = audit_log.check_anchor(session, seq, digest)
-                if why:
-                    problems.append(why)
-            seq, digest = audit_log.head(session)
+        check = check_audit(db)
+        report, problems, (seq, digest) = check.chain, check.record_problems, check.head
+        if report.ok:
+            with db.read_session() as session:
+                for anchored_seq, anchored_digest in anchors:
+                    why = audit_log.check_anchor(session, anchored_seq, anchored_digest)
+                    if why:
+                        problems.append(why)
     finally:
         db.dispose()
     if not report.ok:
@@ -402,7 +350,7 @@ def _read_anchors(path: Path) -> list[tuple[int, str]]:
 @audit_app.command("export")
 @friendly_errors
 def audit_export(
-    data_dir: DataDir = Path("clearsight-data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     out: Annotated[Path | None, typer.Option(help="CSV file to write; stdout if omitted.")] = None,
     actor: Annotated[str, typer.Option(help="Only this actor.")] = "",
@@ -415,8 +363,7 @@ def audit_export(
 
     from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
     from clearsight.errors import InputError
-    from clearsight.store import audit_log
-    from clearsight.store._audit_log import AuditFilter
+    from clearsight.store import AuditFilter, audit_log
 
     def when(text: str, name: str) -> datetime | None:
         if not text:
@@ -430,7 +377,7 @@ def audit_export(
         return value
 
     where = AuditFilter(actor, action, "", when(since, "since"), when(until, "until"))
-    db = _database(data_dir, database_url)
+    db = stored_database(data_dir, database_url)
     try:
         with db.session() as session:
             entries = audit_log.search(session, where, None)

@@ -9,8 +9,15 @@ from typing import Annotated
 import typer
 
 from clearsight.cli._app import app, friendly_errors
-from clearsight.cli.privacy_commands import ConfigOption, keys_app
-from clearsight.cli.service_commands import DatabaseUrl, DataDir, _database
+from clearsight.cli._options import (
+    ConfigFile,
+    DatabaseUrl,
+    DataDir,
+    deployment,
+    storage_flags,
+    stored_database,
+)
+from clearsight.cli.privacy_commands import keys_app
 
 retention_app = typer.Typer(
     help="The retention policy: delete what is no longer needed.", no_args_is_help=True
@@ -32,7 +39,7 @@ def cli_actor() -> str:
 @keys_app.command("rotate")
 @friendly_errors
 def keys_rotate(
-    data_dir: DataDir = Path("clearsight-data"),
+    data_dir: DataDir = None,
     key_file: Annotated[
         Path | None,
         typer.Option(
@@ -49,10 +56,10 @@ def keys_rotate(
     old or the new key, and running it again finishes the rest.
     """
     from clearsight.crypto import BlobCipher, load_key_ring
-    from clearsight.store._key_rotation import rotate_store
+    from clearsight.store import rotate_store
 
     cipher = BlobCipher(load_key_ring(key_file))
-    db = _database(data_dir, database_url)
+    db = stored_database(data_dir, database_url)
     try:
         report = rotate_store(db, cipher, cli_actor())
     finally:
@@ -71,19 +78,20 @@ def keys_rotate(
 @retention_app.command("run")
 @friendly_errors
 def retention_run(
-    data_dir: DataDir = Path("clearsight-data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    config: ConfigOption = None,
+    config: ConfigFile = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only list what is due; delete nothing.")
     ] = False,
 ) -> None:
     """Delete what the retention policy says is due now (each deletion audit-logged)."""
-    from clearsight.privacy import load_privacy_config
-    from clearsight.store._retention_run import run_retention
+    from clearsight.service import open_existing_database
+    from clearsight.store import run_retention
 
-    policy = load_privacy_config(config).retention
-    db = _database(data_dir, database_url)
+    settings = deployment(config, storage_flags(data_dir, database_url))
+    policy = settings.retention
+    db = open_existing_database(settings.service)
     try:
         result = run_retention(db, policy, datetime.now(UTC), cli_actor(), dry_run=dry_run)
     finally:

@@ -8,13 +8,7 @@ from typing import Annotated
 import typer
 
 from clearsight.cli._app import app, friendly_errors
-from clearsight.cli.service_commands import (
-    DatabaseUrl,
-    DataDir,
-    _configured_model_id,
-    _database,
-    _enrolment,
-)
+from clearsight.cli._options import DatabaseUrl, DataDir, stored_database
 
 watchlist_app = typer.Typer(
     help="The service's watchlist: re-embed reference photos with another model.",
@@ -26,7 +20,7 @@ app.add_typer(watchlist_app, name="watchlist")
 @watchlist_app.command("reembed")
 @friendly_errors
 def reembed(
-    data_dir: DataDir = Path("clearsight-data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     pipeline_config: Annotated[
         Path | None,
@@ -49,18 +43,19 @@ def reembed(
     from clearsight.cli.upkeep_commands import cli_actor
     from clearsight.config import load_config
     from clearsight.ingest import decode_image
+    from clearsight.service import configured_enrolment, configured_model_id
     from clearsight.store import configured_cipher, reembed_watchlist
     from clearsight.types import Embedding
 
     config = load_config(pipeline_config)
-    enroll = _enrolment(config)
+    enroll = configured_enrolment(config)
     cipher = configured_cipher(key_file)
 
     def embed_photo(data: bytes, name: str) -> Embedding:
         return enroll(decode_image(data, name), name).embedding
 
-    model_id = _configured_model_id(config)
-    db = _database(data_dir, database_url)
+    model_id = configured_model_id(config)
+    db = stored_database(data_dir, database_url)
     try:
         report = reembed_watchlist(db, cipher, model_id, embed_photo, cli_actor())
     finally:

@@ -6,25 +6,11 @@ network, to a JetStream stream that the service consumes into its store, acknowl
 after the commit. See docs/scale-out.md.
 """
 
-from clearsight.cluster._admin import (
-    ClusterStatus,
-    WorkerStatus,
-    put_cameras,
-    put_watchlist,
-    read_status,
-)
-from clearsight.cluster._config import ClusterConfig, ClusterNames, WorkerSettings
-from clearsight.cluster._consumer import AlertSink, ConsumerCounters, consume_alerts
+from typing import TYPE_CHECKING
+
+from clearsight.cluster._config import ClusterConfig, ClusterNames, WorkerSettings, check_name
 from clearsight.cluster._leases import LeasePlan, LeaseView, plan_leases
-from clearsight.cluster._nats import ClusterBuckets, NatsUnavailableError, connect, ensure_cluster
 from clearsight.cluster._outbox import Outbox, OutboxEntry
-from clearsight.cluster._pgsink import PostgresAlertSink
-from clearsight.cluster._process import (
-    pipeline_runner,
-    run_consumer,
-    run_worker,
-    simulated_runner,
-)
 from clearsight.cluster._runner import (
     AlertEmitter,
     CameraRunner,
@@ -45,9 +31,33 @@ from clearsight.cluster._wire import (
     LeaseRecord,
     WorkerHeartbeat,
     open_alert,
+    parse_wire,
     seal_alert,
 )
-from clearsight.cluster._worker import RunnerFactory, Worker
+
+if TYPE_CHECKING:
+    from clearsight.cluster._admin import (
+        ClusterStatus,
+        WorkerStatus,
+        put_cameras,
+        put_watchlist,
+        read_status,
+    )
+    from clearsight.cluster._consumer import AlertSink, ConsumerCounters, consume_alerts
+    from clearsight.cluster._nats import (
+        ClusterBuckets,
+        NatsUnavailableError,
+        connect,
+        ensure_cluster,
+    )
+    from clearsight.cluster._pgsink import PostgresAlertSink
+    from clearsight.cluster._process import (
+        pipeline_runner,
+        run_consumer,
+        run_worker,
+        simulated_runner,
+    )
+    from clearsight.cluster._worker import RunnerFactory, Worker
 
 __all__ = [
     "AlertEmitter",
@@ -77,12 +87,14 @@ __all__ = [
     "WorkerHeartbeat",
     "WorkerSettings",
     "WorkerStatus",
+    "check_name",
     "compute_simulation_data",
     "connect",
     "consume_alerts",
     "ensure_cluster",
     "open_alert",
     "open_watchlist",
+    "parse_wire",
     "pipeline_runner",
     "plan_leases",
     "put_cameras",
@@ -95,3 +107,36 @@ __all__ = [
     "simulated_runner",
     "to_cluster_alert",
 ]
+
+# The NATS and PostgreSQL clients load on first use of the names that need them, so the
+# settings (``ClusterConfig``) and the wire types import without them.
+_LAZY = {
+    "AlertSink": "_consumer",
+    "ClusterBuckets": "_nats",
+    "ClusterStatus": "_admin",
+    "ConsumerCounters": "_consumer",
+    "NatsUnavailableError": "_nats",
+    "PostgresAlertSink": "_pgsink",
+    "RunnerFactory": "_worker",
+    "Worker": "_worker",
+    "WorkerStatus": "_admin",
+    "connect": "_nats",
+    "consume_alerts": "_consumer",
+    "ensure_cluster": "_nats",
+    "pipeline_runner": "_process",
+    "put_cameras": "_admin",
+    "put_watchlist": "_admin",
+    "read_status": "_admin",
+    "run_consumer": "_process",
+    "run_worker": "_process",
+    "simulated_runner": "_process",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

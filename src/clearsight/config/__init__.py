@@ -6,7 +6,7 @@ The ``detector`` and ``embed`` sections are unions of the plugins registered in
 implementations and are re-exported here.
 """
 
-from clearsight.config._load import load_config, read_config_file
+from clearsight.config._load import DEPLOYMENT_SECTIONS, load_config, read_config_file
 from clearsight.config._models import (
     AlertConfig,
     ClearsightConfig,
@@ -33,6 +33,7 @@ from clearsight.embed import (
 from clearsight.models import OnnxModelFile
 
 __all__ = [
+    "DEPLOYMENT_SECTIONS",
     "AlertConfig",
     "ClearsightConfig",
     "CnnDetectorConfig",

@@ -29,14 +29,18 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return raw
 
 
+DEPLOYMENT_SECTIONS = frozenset({"service", "review", "retention", "notify", "privacy", "cluster"})
+"""The sections a deployment file (``clearsight.service.DeploymentConfig``) holds besides the
+pipeline's; the pipeline commands leave them to the service's loader, which checks them."""
+
+
 def load_config(path: Path | None) -> ClearsightConfig:
-    """Read a TOML or JSON file and validate it; ``None`` gives the defaults."""
+    """Read the pipeline sections of a TOML or JSON file and validate them; ``None`` gives
+    the defaults."""
     if path is None:
         return ClearsightConfig()
     raw = read_config_file(path)
-    # One file may hold the deployment's [privacy] table too, read by the privacy commands
-    # (clearsight.privacy.load_privacy_config) from the same file.
-    raw = {key: value for key, value in raw.items() if key != "privacy"}
+    raw = {key: value for key, value in raw.items() if key not in DEPLOYMENT_SECTIONS}
     try:
         # Relative model and card paths mean the files beside the config file.
         return ClearsightConfig.model_validate(raw, context={CONFIG_DIR: path.parent.resolve()})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from clearsight.types._arrays import frozen_array
+from clearsight.types import frozen_array
 
 if TYPE_CHECKING:
     from clearsight.match._search import GallerySearch, SearchHits

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearsight.match._gallery import Gallery
-from clearsight.types._arrays import frozen_array
+from clearsight.types import frozen_array
 
 # Measured with `clearsight bench search` (docs/performance.md): below this many templates
 # exact search is as fast as an index per probe and needs no build; above it HNSW wins.

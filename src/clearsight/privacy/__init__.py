@@ -5,46 +5,50 @@ section.
 Nothing here infers anything about a person: faces are only located, to hide them.
 """
 
+from typing import TYPE_CHECKING
+
 from clearsight.privacy._assessment import build_assessment
-from clearsight.privacy._config import DeploymentConfig, PrivacyConfig, load_privacy_config
+from clearsight.privacy._config import OperatorConfig, PrivacyConfig
 from clearsight.privacy._document import Bullets, Document, Heading, Paragraph, Table
 from clearsight.privacy._figures import EvaluationFigures, read_evaluation_outputs
 from clearsight.privacy._notice import build_notice
-from clearsight.privacy._redact import (
-    RedactedStill,
-    RedactionDetector,
-    RedactionSettings,
-    RedactionStyle,
-    enlarged_boxes,
-    hide_all_except,
-    redact_boxes,
-    redact_still,
-    redaction_detector,
-)
-from clearsight.privacy._render import render_html, render_pdf, write_document
-from clearsight.privacy._subject_access import (
-    AccessItem,
-    StoredTemplate,
-    SubjectMatch,
-    find_subject_records,
-    write_access_package,
-)
-from clearsight.privacy._video import (
-    KeptFace,
-    TrackSummary,
-    VideoRedaction,
-    VideoRedactionOptions,
-    redact_video,
-)
+
+if TYPE_CHECKING:
+    from clearsight.privacy._redact import (
+        RedactedStill,
+        RedactionDetector,
+        RedactionSettings,
+        RedactionStyle,
+        enlarged_boxes,
+        hide_all_except,
+        redact_boxes,
+        redact_still,
+        redaction_detector,
+    )
+    from clearsight.privacy._render import render_html, render_pdf, write_document
+    from clearsight.privacy._subject_access import (
+        AccessItem,
+        StoredTemplate,
+        SubjectMatch,
+        find_subject_records,
+        write_access_package,
+    )
+    from clearsight.privacy._video import (
+        KeptFace,
+        TrackSummary,
+        VideoRedaction,
+        VideoRedactionOptions,
+        redact_video,
+    )
 
 __all__ = [
     "AccessItem",
     "Bullets",
-    "DeploymentConfig",
     "Document",
     "EvaluationFigures",
     "Heading",
     "KeptFace",
+    "OperatorConfig",
     "Paragraph",
     "PrivacyConfig",
     "RedactedStill",
@@ -62,7 +66,6 @@ __all__ = [
     "enlarged_boxes",
     "find_subject_records",
     "hide_all_except",
-    "load_privacy_config",
     "read_evaluation_outputs",
     "redact_boxes",
     "redact_still",
@@ -73,3 +76,39 @@ __all__ = [
     "write_access_package",
     "write_document",
 ]
+
+# OpenCV, the detectors, PyAV and ReportLab load on first use of the names that need them,
+# so the config sections and the documents' text import without them.
+_LAZY = {
+    "AccessItem": "_subject_access",
+    "KeptFace": "_video",
+    "RedactedStill": "_redact",
+    "RedactionDetector": "_redact",
+    "RedactionSettings": "_redact",
+    "RedactionStyle": "_redact",
+    "StoredTemplate": "_subject_access",
+    "SubjectMatch": "_subject_access",
+    "TrackSummary": "_video",
+    "VideoRedaction": "_video",
+    "VideoRedactionOptions": "_video",
+    "enlarged_boxes": "_redact",
+    "find_subject_records": "_subject_access",
+    "hide_all_except": "_redact",
+    "redact_boxes": "_redact",
+    "redact_still": "_redact",
+    "redact_video": "_video",
+    "redaction_detector": "_redact",
+    "render_html": "_render",
+    "render_pdf": "_render",
+    "write_access_package": "_subject_access",
+    "write_document": "_render",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

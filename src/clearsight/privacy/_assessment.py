@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
+from clearsight.policy import RetentionPolicy
 from clearsight.privacy._config import PrivacyConfig
 from clearsight.privacy._document import Block, Bullets, Document, Heading, Paragraph, Table
 from clearsight.privacy._figures import (
@@ -203,8 +204,10 @@ def _oversight(approved_admins: int | None) -> tuple[Block, ...]:
     )
 
 
-def _safeguards(config: PrivacyConfig, approved_admins: int | None = None) -> tuple[Block, ...]:
-    expiry = duration(config.retention.pending_expiry_hours)
+def _safeguards(
+    retention: RetentionPolicy, approved_admins: int | None = None
+) -> tuple[Block, ...]:
+    expiry = duration(retention.pending_expiry_hours)
     return (
         Heading("4. Safeguards"),
         Bullets(
@@ -302,8 +305,7 @@ def _groups(figures: EvaluationFigures) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _retention(config: PrivacyConfig) -> tuple[Block, ...]:
-    policy = config.retention
+def _retention(policy: RetentionPolicy) -> tuple[Block, ...]:
     rows = (
         ("faces that match nobody", "never stored"),
         (
@@ -351,12 +353,14 @@ def _review(config: PrivacyConfig, today: dt.date) -> tuple[Block, ...]:
 
 def build_assessment(
     config: PrivacyConfig,
+    retention: RetentionPolicy,
     figures: EvaluationFigures,
     today: dt.date,
     approved_admins: int | None = None,
 ) -> Document:
     """The privacy impact and proportionality assessment, drafted from config and figures
-    (and, when given, the number of approved administrators of the install)."""
+    (and, when given, the number of approved administrators of the install); ``retention`` is
+    the policy the service applies."""
     where = config.deployment.site or config.deployment.operator or "this site"
     sources = [
         *(item.source for item in figures.lfw),
@@ -375,9 +379,9 @@ def build_assessment(
         *_purpose(config),
         *_alternatives(config),
         *_benefits_and_risks(config, figures),
-        *_safeguards(config, approved_admins),
+        *_safeguards(retention, approved_admins),
         *_groups(figures),
-        *_retention(config),
+        *_retention(retention),
         *_review(config, today),
     )
     footer = "Measured results read from: " + (", ".join(sources) if sources else "none")

@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from clearsight.config import read_config_file
-from clearsight.errors import ConfigError
-from clearsight.policy import RetentionPolicy
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_PURPOSE = (
     "to detect when people on this site's watchlist enter, so that trained staff can check "
@@ -14,7 +8,7 @@ DEFAULT_PURPOSE = (
 )
 
 
-class DeploymentConfig(BaseModel):
+class OperatorConfig(BaseModel):
     """Who runs this deployment and why: what the sign and the assessment tell the public."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -97,36 +91,14 @@ class DeploymentConfig(BaseModel):
 
 
 class PrivacyConfig(BaseModel):
-    """The ``[privacy]`` section of a clearsight config file."""
+    """The ``[privacy]`` section of a clearsight config file: what the sign and the assessment
+    say about who runs the system and why. How long records are kept is the file's
+    ``[retention]`` section, the one the service applies."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    deployment: DeploymentConfig = Field(
-        default_factory=DeploymentConfig,
+    deployment: OperatorConfig = Field(
+        default_factory=OperatorConfig,
         title="Deployment",
         description="Operator, purpose and contact for signs and the assessment.",
     )
-    retention: RetentionPolicy = Field(
-        default_factory=RetentionPolicy,
-        title="Retention",
-        description="How long each kind of record is kept.",
-    )
-
-
-def load_privacy_config(path: Path | None) -> PrivacyConfig:
-    """The ``[privacy]`` table of a TOML or JSON config file (or a file holding just that
-    table's keys); ``None`` gives the defaults."""
-    if path is None:
-        return PrivacyConfig()
-    raw = read_config_file(path)
-    prefix = ""
-    if "privacy" in raw:
-        raw, prefix = raw["privacy"], "privacy."
-    elif not set(raw) <= set(PrivacyConfig.model_fields):
-        raise ConfigError(f"{path}: has no [privacy] section")
-    try:
-        return PrivacyConfig.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {prefix}{where}: {first['msg']}") from error

@@ -39,9 +39,9 @@ def _required(config: PrivacyConfig, name: str) -> str:
     return str(value)
 
 
-def build_notice(config: PrivacyConfig) -> Document:
-    """The public sign: that face recognition is in use, why, by whom, for how long, and
-    where to ask. Refuses to draft a sign that leaves out the operator, contact or the
+def build_notice(config: PrivacyConfig, retention: RetentionPolicy) -> Document:
+    """The public sign: that face recognition is in use, why, by whom, for how long (the
+    retention policy the service applies), and where to ask. Refuses to draft a sign that leaves out the operator, contact or the
     published assessment."""
     operator = _required(config, "operator")
     contact = _required(config, "contact")
@@ -60,7 +60,7 @@ def build_notice(config: PrivacyConfig) -> Document:
             "A match is only a possible match: trained staff check it before anything is done. "
             "Images of a possible match are kept only as follows."
         ),
-        *(Paragraph(sentence) for sentence in retention_sentences(config.retention)),
+        *(Paragraph(sentence) for sentence in retention_sentences(retention)),
         Paragraph("The system does not estimate anyone's age, sex, ethnicity, emotions or health."),
         Heading("Your rights"),
         Paragraph(

@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -137,6 +135,11 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (safe to run at every start)."""
+        # Alembic is imported here, when migrating: it takes as long to import as the rest
+        # of the store, which every command and the web package import.
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:

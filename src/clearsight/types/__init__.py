@@ -1,5 +1,6 @@
 """Values passed between pipeline stages: frozen dataclasses and validated array containers."""
 
+from clearsight.types._arrays import frozen_array
 from clearsight.types._detections import FaceDetections, concat_detections
 from clearsight.types._frame import Frame
 from clearsight.types._geometry import iou_matrix
@@ -24,5 +25,6 @@ __all__ = [
     "OperatingPoint",
     "TrackDecision",
     "concat_detections",
+    "frozen_array",
     "iou_matrix",
 ]

@@ -1,24 +1,6 @@
-"""Web: the ASGI service (REST API with OpenAPI, server-rendered pages, vendored assets)."""
+"""Web: the routes and pages over a service context (REST API with OpenAPI, server-rendered
+pages, vendored assets). What the routes do lives in ``clearsight.service``."""
 
 from clearsight.web._app import create_app
-from clearsight.web._cluster_link import ClusterLink, SiteTemplates, site_watchlists
-from clearsight.web._cluster_sink import ServiceAlertSink
-from clearsight.web._context import Hooks, ServiceContext
-from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
-from clearsight.web._settings import ServiceSettings
-from clearsight.web._startup import open_database, prepare
 
-__all__ = [
-    "ROLE_PERMISSIONS",
-    "ClusterLink",
-    "Hooks",
-    "Permission",
-    "ServiceAlertSink",
-    "ServiceContext",
-    "ServiceSettings",
-    "SiteTemplates",
-    "create_app",
-    "open_database",
-    "prepare",
-    "site_watchlists",
-]
+__all__ = ["create_app"]

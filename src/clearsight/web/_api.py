@@ -9,24 +9,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
 from clearsight.review import AlertStatus
+from clearsight.service import Permission, Principal
+from clearsight.service import usecases as services
 from clearsight.store import (
+    AuditFilter,
+    CameraFields,
+    EntryDraft,
     ReasonCategory,
     User,
-    accounts,
-    alerts,
-    audit_log,
-    cameras,
     sites,
-    watchlist,
 )
-from clearsight.store._audit_log import AuditFilter
-from clearsight.store._cameras import CameraFields
-from clearsight.store._watchlist import EntryDraft
 from clearsight.types import Alert, FmrEstimate, OperatingPoint
-from clearsight.web import _services as services
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._openapi import PUBLIC, openapi_document
-from clearsight.web._permissions import Permission
 from clearsight.web._schemas import (
     AlertIn,
     AlertOut,
@@ -67,10 +62,7 @@ def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
 
 @router.get("/users", tags=["users"])
 def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[UserOut]:
-    from sqlalchemy import select
-
-    with service(request).db.read_session() as s:
-        return [_user_out(u) for u in s.scalars(select(User).order_by(User.username))]
+    return [_user_out(u) for u in services.users(service(request))]
 
 
 def _user_out(user: User) -> UserOut:
@@ -90,9 +82,10 @@ def _user_out(user: User) -> UserOut:
 def create_user(
     body: UserIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
 ) -> UserOut:
-    with service(request).db.session() as s:
-        user = accounts.create_user(s, body.username, body.password, body.role, principal.username)
-        return _user_out(user)
+    user = services.create_user(
+        service(request), principal, body.username, body.password, body.role
+    )
+    return _user_out(user)
 
 
 @router.post("/users/{user_id}/approve", tags=["users"])
@@ -101,10 +94,7 @@ def approve_user(
 ) -> UserOut:
     """Approve an account's role and sites: a second admin's act (the one who set the account
     up cannot, except in a single-admin trial); until then the account holds no power."""
-    ctx = service(request)
-    with ctx.db.session() as s:
-        actor = accounts.get_user(s, principal.user_id)
-        return _user_out(accounts.approve_user(s, user_id, actor, ctx.now(), body.reason))
+    return _user_out(services.approve_user(service(request), principal, user_id, body.reason))
 
 
 @router.put("/users/{user_id}/sites", tags=["users"])
@@ -112,29 +102,21 @@ def set_user_sites(
     user_id: str, body: UserSitesIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
 ) -> UserOut:
     """Limit a user to the alerts of these sites ([] = every site); audited."""
-    ctx = service(request)
     chosen = sites.parse_sites(body.sites)
-    with ctx.db.session() as s:
-        actor = accounts.get_user(s, principal.user_id)
-        return _user_out(sites.set_user_sites(s, user_id, chosen, actor, ctx.now()))
+    return _user_out(services.set_user_sites(service(request), principal, user_id, chosen))
 
 
 @router.get("/cameras", tags=["cameras"])
 def list_cameras(request: Request, _: Principal = _as(P.CAMERAS_MANAGE)) -> list[CameraOut]:
-    with service(request).db.read_session() as s:
-        return [CameraOut.of(c) for c in cameras.list_cameras(s)]
+    return [CameraOut.of(c) for c in services.camera_list(service(request))]
 
 
 @router.post("/cameras", tags=["cameras"], status_code=201)
 def create_camera(
     body: CameraIn, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
 ) -> CameraOut:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        camera = cameras.create_camera(
-            s, CameraFields(**body.model_dump()), principal.username, ctx.now()
-        )
-        return CameraOut.of(camera)
+    fields = CameraFields(**body.model_dump())
+    return CameraOut.of(services.create_camera(service(request), principal, fields))
 
 
 @router.patch("/cameras/{camera_id}", tags=["cameras"])
@@ -144,18 +126,13 @@ def update_camera(
     request: Request,
     principal: Principal = _as(P.CAMERAS_MANAGE),
 ) -> CameraOut:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        camera = cameras.update_camera(
-            s, camera_id, CameraFields(**body.model_dump()), principal.username, ctx.now()
-        )
-        return CameraOut.of(camera)
+    fields = CameraFields(**body.model_dump())
+    return CameraOut.of(services.update_camera(service(request), principal, camera_id, fields))
 
 
 @router.get("/watchlist", tags=["watchlist"])
 def list_entries(request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> list[EntryOut]:
-    with service(request).db.read_session() as s:
-        return [EntryOut.of(e) for e in watchlist.list_entries(s)]
+    return [EntryOut.of(e) for e in services.watchlist_entries(service(request))]
 
 
 @router.post("/watchlist", tags=["watchlist"], status_code=201)
@@ -180,8 +157,7 @@ def create_entry(
     entry_id = services.enrol(
         ctx, principal, draft, read_uploads(ctx.settings.max_upload_bytes, photos)
     )
-    with ctx.db.session() as s:
-        return EntryOut.of(watchlist.get_entry(s, entry_id))
+    return EntryOut.of(services.entry(ctx, entry_id))
 
 
 def read_uploads(limit: int, files: list[UploadFile]) -> list[services.Upload]:
@@ -197,8 +173,7 @@ def read_uploads(limit: int, files: list[UploadFile]) -> list[services.Upload]:
 
 @router.get("/watchlist/{entry_id}", tags=["watchlist"])
 def get_entry(entry_id: str, request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> EntryOut:
-    with service(request).db.read_session() as s:
-        return EntryOut.of(watchlist.get_entry(s, entry_id))
+    return EntryOut.of(services.entry(service(request), entry_id))
 
 
 @router.post("/watchlist/{entry_id}/approve", tags=["watchlist"])
@@ -210,8 +185,7 @@ def approve_entry(
 ) -> EntryOut:
     ctx = service(request)
     services.approve(ctx, principal, entry_id, body.reason)
-    with ctx.db.session() as s:
-        return EntryOut.of(watchlist.get_entry(s, entry_id))
+    return EntryOut.of(services.entry(ctx, entry_id))
 
 
 def _crop(index: int, text: str) -> Any:
@@ -270,9 +244,7 @@ def list_alerts(
     principal: Principal = _as(P.ALERTS_REVIEW),
 ) -> list[AlertOut]:
     """Newest first; a reviewer limited to sites gets only those sites' alerts."""
-    allowed = services.reviewer_sites(service(request), principal)
-    with service(request).db.read_session() as s:
-        return [AlertOut.of(a) for a in alerts.list_alerts(s, status, limit, allowed)]
+    return [AlertOut.of(a) for a in services.alert_list(service(request), principal, status, limit)]
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
@@ -280,9 +252,7 @@ def get_alert(
     alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
 ) -> AlertOut:
     """404 for an alert of a site the caller is not assigned to."""
-    allowed = services.reviewer_sites(service(request), principal)
-    with service(request).db.read_session() as s:
-        return AlertOut.of(services.visible_alert(s, allowed, alert_id))
+    return AlertOut.of(services.alert(service(request), principal, alert_id))
 
 
 @router.post("/alerts/{alert_id}/decisions", tags=["alerts"], status_code=201)
@@ -306,29 +276,26 @@ def search_audit(
     _: Principal = _as(P.AUDIT_READ),
 ) -> list[AuditEntryOut]:
     where = AuditFilter(actor, action, record_id, since, until)
-    with service(request).db.read_session() as s:
-        return [
-            AuditEntryOut(
-                seq=e.seq,
-                at=e.at,
-                actor=e.actor,
-                action=e.action,
-                record_type=e.record_type,
-                record_id=e.record_id,
-                reason=e.reason,
-                details=e.details,
-                hash=e.hash,
-            )
-            for e in audit_log.search(s, where, limit)
-        ]
+    return [
+        AuditEntryOut(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            record_type=e.record_type,
+            record_id=e.record_id,
+            reason=e.reason,
+            details=e.details,
+            hash=e.hash,
+        )
+        for e in services.audit_entries(service(request), where, limit)
+    ]
 
 
 @router.get("/audit/verify", tags=["audit"])
 def verify_audit(request: Request, _: Principal = _as(P.AUDIT_READ)) -> VerifyOut:
-    with service(request).db.read_session() as s:
-        report = audit_log.verify(s)
-        problems = audit_log.verify_records(s) if report.ok else []
-        seq, digest = audit_log.head(s)
+    check = services.check_audit(service(request).db)
+    report, problems, (seq, digest) = check.chain, check.record_problems, check.head
     return VerifyOut(
         ok=report.ok and not problems,
         entries=report.entries,

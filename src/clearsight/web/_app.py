@@ -1,4 +1,4 @@
-"""The ASGI application: ``create_app(settings)``."""
+"""The ASGI application: ``create_app(context)``, the routes over a service context."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from clearsight.errors import ClearsightError
+from clearsight.service import DeploymentConfig, Hooks, ServiceContext, usecases
 from clearsight.web import (
     _api,
     _interfaces,
@@ -34,12 +35,9 @@ from clearsight.web._auth import (
     PasswordChangeRequiredError,
     current_principal,
 )
-from clearsight.web._context import Hooks, ServiceContext
 from clearsight.web._errors import status_of
 from clearsight.web._limits import BodySizeLimit, SecurityHeaders
 from clearsight.web._render import STATIC_DIR, render
-from clearsight.web._services import maintain
-from clearsight.web._settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +144,20 @@ async def _maintenance_loop(ctx: ServiceContext) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(maintain, ctx)
+            await run_in_threadpool(usecases.maintain, ctx)
         except Exception:  # the loop must survive a bad round; the next one retries
             log.exception("maintenance round failed")
 
 
-def create_app(settings: ServiceSettings, hooks: Hooks | None = None) -> FastAPI:
-    """The service. Nothing is opened until it starts (its lifespan migrates the database)."""
-    ctx = ServiceContext.build(settings, hooks or Hooks())
+def create_app(service: ServiceContext | DeploymentConfig, hooks: Hooks | None = None) -> FastAPI:
+    """The web service over a context (``clearsight.service.build_service``), or over a new
+    one for ``config`` with ``hooks``. Nothing is opened until it starts (its lifespan
+    migrates the database)."""
+    if isinstance(service, DeploymentConfig):
+        ctx = ServiceContext.build(service, hooks or Hooks())
+    else:
+        ctx = service
+    settings = ctx.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

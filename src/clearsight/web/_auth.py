@@ -11,35 +11,21 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from clearsight.store import Role, User, accounts
-from clearsight.web._context import ServiceContext
-from clearsight.web._permissions import ROLE_PERMISSIONS, Permission
+from clearsight.service import (
+    Permission,
+    Principal,
+    ServiceContext,
+    principal_of_session,
+    principal_of_token,
+)
 
 SESSION_COOKIE = "cs_session"
 PRE_SESSION_COOKIE = "cs_csrf"  # double-submit token for the sign-in and set-up forms
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    username: str
-    role: Role
-    permissions: frozenset[Permission]
-    csrf_token: str | None
-    """Set for browser sessions; None for API tokens."""
-    pending_approval: bool = False
-    """The account's role and sites wait for a second admin (it holds only ``account``)."""
-    must_change_password: bool = False
-    """An admin reset the password: until it is changed only the password page opens."""
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
 
 
 class PasswordChangeRequiredError(Exception):
@@ -59,56 +45,19 @@ def service(request: Request) -> ServiceContext:
     return ctx
 
 
-def powers_of(user: User) -> frozenset[Permission]:
-    """The role's permissions once a second admin approved the account's role and sites;
-    until then only ``account`` (sign in, see the home page)."""
-    if not accounts.is_approved(user):
-        return frozenset({Permission.ACCOUNT})
-    return ROLE_PERMISSIONS[Role(user.role)]
-
-
 def _resolve(request: Request) -> Principal | None:
     ctx = service(request)
-    now = ctx.now()
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise LoginRequiredError("the Authorization header must be 'Bearer <token>'")
-        with ctx.db.read_session() as session:
-            found = accounts.find_api_token(session, secret.strip(), now)
-            if found is None:
-                raise LoginRequiredError("the API token is invalid, expired or revoked")
-            user, scopes = found
-            role = Role(user.role)
-            allowed = powers_of(user) & {
-                Permission(s) for s in scopes if s in Permission.__members__.values()
-            }
-            return Principal(
-                user.id,
-                user.username,
-                role,
-                frozenset(allowed),
-                None,
-                not accounts.is_approved(user),
-            )
+        principal = principal_of_token(ctx, secret.strip())
+        if principal is None:
+            raise LoginRequiredError("the API token is invalid, expired or revoked")
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    with ctx.db.read_session() as session:
-        found_session = accounts.find_session(session, cookie, now)
-        if found_session is None:
-            return None
-        user, row = found_session
-        return Principal(
-            user.id,
-            user.username,
-            Role(user.role),
-            powers_of(user),
-            row.csrf_token,
-            pending_approval=not accounts.is_approved(user),
-            must_change_password=user.must_change_password,
-        )
+    return principal_of_session(ctx, cookie) if cookie else None
 
 
 async def current_principal(request: Request) -> Principal | None:

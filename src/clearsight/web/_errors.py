@@ -12,12 +12,14 @@ from clearsight.errors import (
     PermissionDeniedError,
     PolicyError,
     StoreError,
+    UploadTooLargeError,
 )
 
 
 def status_of(error: ClearsightError) -> int:
     for kind, status in (
         (NotFoundError, 404),
+        (UploadTooLargeError, 413),
         (InputError, 400),
         (PolicyError, 409),
         (PermissionDeniedError, 403),

@@ -15,7 +15,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from clearsight.errors import ClearsightError
-from clearsight.web._auth import Principal
+from clearsight.service import Principal
 from clearsight.web._errors import refusal
 from clearsight.web._render import render
 

@@ -11,18 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import func, select
 from starlette.staticfiles import StaticFiles
 
 from clearsight.review import AlertStatus
-from clearsight.store import AlertRecord, Camera, ReviewDecisionRecord, history, sites
-from clearsight.web._auth import Principal, require, service
-from clearsight.web._home import home_counts
+from clearsight.service import Permission, Principal, home_counts, usecases
+from clearsight.web._auth import require, service
 from clearsight.web._openapi import openapi_document
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 from clearsight.web._schemas import AlertOut
-from clearsight.web._services import acting_user
 
 router = APIRouter()
 P = Permission
@@ -69,17 +65,10 @@ def review_queue(
 ) -> list[QueueAlertOut]:
     """Pending alerts of the caller's sites, newest first, each with the caller's own decision
     (null while they have not decided)."""
-    ctx = service(request)
-    allowed = sites.sites_of(acting_user(ctx, principal))
-    with ctx.db.read_session() as s:
-        pending = history.search(
-            s, history.HistoryFilter(outcome=AlertStatus.PENDING), allowed, 500
-        )
-        mine = history.decided_by(s, principal.user_id, [a.id for a in pending])
-        return [
-            QueueAlertOut(**AlertOut.of(a).model_dump(), your_decision=mine.get(a.id))
-            for a in pending
-        ]
+    return [
+        QueueAlertOut(**AlertOut.of(alert).model_dump(), your_decision=mine)
+        for alert, mine in usecases.review_queue(service(request), principal, 500)
+    ]
 
 
 @router.get("/metrics", tags=["service"], response_class=Response)
@@ -117,41 +106,18 @@ def metrics(request: Request, _: Principal = _as(P.METRICS_READ)) -> Response:
         "Failed notification attempts since the service started (each is retried).",
         registry=registry,
     )
-    with ctx.db.read_session() as s:
-        for state, count in s.execute(
-            select(Camera.status, func.count()).group_by(Camera.status)
-        ).all():
-            cameras.labels(state=str(state)).set(int(count))
-        for name, value in s.execute(
-            select(Camera.name, Camera.analysed_fps).where(Camera.enabled.is_(True))
-        ).all():
-            fps.labels(camera=str(name)).set(float(value or 0.0))
-        by_status = dict(
-            s.execute(select(AlertRecord.status, func.count()).group_by(AlertRecord.status)).all()
-        )
-        for status in AlertStatus:
-            alerts.labels(status=status.value).set(int(by_status.get(status.value, 0)))
-        queue.set(int(by_status.get(AlertStatus.PENDING.value, 0)))
-        for decision, count in s.execute(
-            select(ReviewDecisionRecord.decision, func.count()).group_by(
-                ReviewDecisionRecord.decision
-            )
-        ).all():
-            decisions.labels(decision=str(decision)).set(int(count))
-        outbox.set(
-            int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(AlertRecord)
-                    .where(
-                        AlertRecord.status == AlertStatus.CONFIRMED.value,
-                        AlertRecord.notified_at.is_(None),
-                    )
-                )
-                or 0
-            )
-        )
-    failures.set(ctx.notifier.failures)
+    figures = usecases.service_figures(ctx)
+    for state, count in figures.cameras_by_state.items():
+        cameras.labels(state=state).set(count)
+    for name, value in figures.analysed_fps.items():
+        fps.labels(camera=name).set(value)
+    for status in AlertStatus:
+        alerts.labels(status=status.value).set(figures.alerts_by_status.get(status.value, 0))
+    queue.set(figures.alerts_by_status.get(AlertStatus.PENDING.value, 0))
+    for decision, count in figures.decisions_by_kind.items():
+        decisions.labels(decision=decision).set(count)
+    outbox.set(figures.undelivered)
+    failures.set(figures.notify_failures)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import ClearsightError, InputError, PolicyError
-from clearsight.store import ApiToken, Role, User, accounts, audit_log, cameras
+from clearsight.service import (
+    Permission,
+    Principal,
+    corrections,
+    home_counts,
+    parse_scopes,
+    usecases,
+)
+from clearsight.service import accounts as account_cases
+from clearsight.store import CameraFields, Role, User
 from clearsight.store import sites as store_sites
-from clearsight.store._cameras import CameraFields
 from clearsight.web._auth import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
-    Principal,
     check_pre_session_csrf,
     current_principal,
     pre_session_token,
@@ -26,9 +30,7 @@ from clearsight.web._auth import (
     service,
 )
 from clearsight.web._forms import refused_form
-from clearsight.web._home import home_counts
 from clearsight.web._limits import client_address
-from clearsight.web._permissions import Permission, parse_scopes
 from clearsight.web._render import render
 from clearsight.web._schemas import VendorRiskOut
 
@@ -57,22 +59,7 @@ def _anonymous_form(request: Request, name: str, status: int = 200, **values: An
 
 def _start_session(request: Request, user: User) -> Response:
     ctx = service(request)
-    now = ctx.now()
-    with ctx.db.session() as s:
-        new = accounts.open_session(
-            s, user, now, timedelta(minutes=ctx.settings.session_ttl_minutes)
-        )
-        audit_log.append(
-            s,
-            AuditEvent(
-                user.username,
-                AuditAction.LOGIN_SUCCEEDED,
-                "user",
-                user.id,
-                details={"address": client_address(request.scope)},
-            ),
-            at=now,
-        )
+    new = account_cases.open_session(ctx, user, client_address(request.scope))
     response = RedirectResponse(
         "/account/password" if user.must_change_password else "/", status_code=303
     )
@@ -90,10 +77,7 @@ def _start_session(request: Request, user: User) -> Response:
 
 @router.get("/setup", response_class=HTMLResponse)
 def setup_form(request: Request, token: str = "") -> Response:
-    ctx = service(request)
-    with ctx.db.read_session() as s:
-        valid = bool(token) and accounts.setup_token_valid(s, token, ctx.now())
-    if not valid:
+    if not account_cases.setup_token_valid(service(request), token):
         raise HTTPException(404, "this set-up link is invalid, expired or already used")
     return _anonymous_form(request, "setup.html", token=token)
 
@@ -105,9 +89,7 @@ def setup_submit(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        user = accounts.complete_setup(s, token, username.strip().lower(), password, ctx.now())
+    user = account_cases.complete_setup(service(request), token, username.strip().lower(), password)
     return _start_session(request, user)
 
 
@@ -129,22 +111,7 @@ def login_submit(
         return _anonymous_form(
             request, "login.html", 429, error="too many failed sign-ins; wait and try again"
         )
-    with ctx.db.session() as s:
-        user = accounts.authenticate(s, username, password)
-        if user is None:
-            # No account has a name over 63 characters; the attempt is recorded all the same,
-            # its name cut to what the audit log's actor column holds.
-            shown = username[: accounts.MAX_USERNAME_LENGTH] or "?"
-            audit_log.append(
-                s,
-                AuditEvent(
-                    shown,
-                    AuditAction.LOGIN_FAILED,
-                    "user",
-                    shown,
-                    details={"address": address},
-                ),
-            )
+    user = account_cases.authenticate(ctx, username, password, address)
     if user is None:
         ctx.limiter.failed(username, address)
         return _anonymous_form(request, "login.html", 401, error="wrong user name or password")
@@ -157,12 +124,7 @@ def logout(
     request: Request,
     principal: Principal = Depends(require(P.ACCOUNT, before_password_change=True)),
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        accounts.close_session(s, request.cookies.get(SESSION_COOKIE, ""))
-        audit_log.append(
-            s, AuditEvent(principal.username, AuditAction.LOGOUT, "user", principal.user_id)
-        )
+    account_cases.sign_out(service(request), principal, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -181,12 +143,7 @@ async def home(request: Request) -> Response:
 
 @router.get("/account/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
-    with service(request).db.read_session() as s:
-        tokens = s.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == principal.user_id)
-            .order_by(ApiToken.created_at)
-        ).all()
+    tokens = account_cases.api_tokens(service(request), principal)
     return render(
         request,
         "tokens.html",
@@ -209,10 +166,7 @@ def tokens_create(
         raise HTTPException(400, str(error)) from error
     if not wanted <= principal.permissions:
         raise HTTPException(403, "a token cannot hold scopes your role does not have")
-    ctx = service(request)
-    with ctx.db.session() as s:
-        user = accounts.get_user(s, principal.user_id)
-        token, secret = accounts.create_api_token(s, user, name, frozenset(wanted), None)
+    token, secret = account_cases.create_api_token(service(request), principal, name, wanted)
     return render(request, "token_created.html", principal, token=token, secret=secret)
 
 
@@ -220,15 +174,12 @@ def tokens_create(
 def tokens_revoke(
     token_id: str, request: Request, principal: Principal = _as(P.ACCOUNT)
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        accounts.revoke_api_token(s, accounts.get_user(s, principal.user_id), token_id, ctx.now())
+    account_cases.revoke_api_token(service(request), principal, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
 
 
 def _users(request: Request) -> list[User]:
-    with service(request).db.read_session() as s:
-        return list(s.scalars(select(User).order_by(User.username)).all())
+    return usecases.users(service(request))
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -250,8 +201,7 @@ def users_create(
     principal: Principal = _as(P.USERS_MANAGE),
 ) -> Response:
     try:
-        with service(request).db.session() as s:
-            accounts.create_user(s, username.strip().lower(), password, role, principal.username)
+        usecases.create_user(service(request), principal, username.strip().lower(), password, role)
     except ClearsightError as error:
         return refused_form(
             request,
@@ -274,11 +224,8 @@ def users_sites(
     principal: Principal = _as(P.USERS_MANAGE),
 ) -> Response:
     """Limit a user to the alerts of these sites (comma-separated; empty: every site)."""
-    ctx = service(request)
     chosen = store_sites.parse_sites(sites)
-    with ctx.db.session() as s:
-        actor = accounts.get_user(s, principal.user_id)
-        store_sites.set_user_sites(s, user_id, chosen, actor, ctx.now())
+    usecases.set_user_sites(service(request), principal, user_id, chosen)
     return RedirectResponse("/users", status_code=303)
 
 
@@ -289,11 +236,7 @@ def users_approve(
     reason: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = _as(P.USERS_MANAGE),
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        accounts.approve_user(
-            s, user_id, accounts.get_user(s, principal.user_id), ctx.now(), reason
-        )
+    usecases.approve_user(service(request), principal, user_id, reason)
     return RedirectResponse("/users", status_code=303)
 
 
@@ -304,11 +247,7 @@ def users_disable(
     reason: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = _as(P.USERS_MANAGE),
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        accounts.disable_user(
-            s, user_id, accounts.get_user(s, principal.user_id), ctx.now(), reason
-        )
+    account_cases.disable_user(service(request), principal, user_id, reason)
     return RedirectResponse("/users", status_code=303)
 
 
@@ -353,9 +292,8 @@ def _camera_values(
 
 
 def _cameras_context(request: Request) -> dict[str, Any]:
-    with service(request).db.read_session() as s:
-        rows = cameras.list_cameras(s)
-        risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}
+    rows = usecases.camera_list(service(request))
+    risks = {camera.id: VendorRiskOut.of(camera) for camera in rows}
     return {"cameras": rows, "risks": risks}
 
 
@@ -373,13 +311,8 @@ def cameras_create(
 ) -> Response:
     ctx = service(request)
     try:
-        with ctx.db.session() as s:
-            cameras.create_camera(
-                s,
-                _camera_fields(name, source, site, vendor, model, firmware, enabled),
-                principal.username,
-                ctx.now(),
-            )
+        fields = _camera_fields(name, source, site, vendor, model, firmware, enabled)
+        usecases.create_camera(ctx, principal, fields)
     except ClearsightError as error:
         return refused_form(
             request,
@@ -397,8 +330,7 @@ def cameras_create(
 def camera_page(
     camera_id: str, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
 ) -> Response:
-    with service(request).db.read_session() as s:
-        camera = cameras.get_camera(s, camera_id)
+    camera = corrections.camera(service(request), camera_id)
     return render(request, "camera_edit.html", principal, camera=camera)
 
 
@@ -417,17 +349,10 @@ def camera_update(
 ) -> Response:
     ctx = service(request)
     try:
-        with ctx.db.session() as s:
-            cameras.update_camera(
-                s,
-                camera_id,
-                _camera_fields(name, source, site, vendor, model, firmware, enabled),
-                principal.username,
-                ctx.now(),
-            )
+        fields = _camera_fields(name, source, site, vendor, model, firmware, enabled)
+        usecases.update_camera(ctx, principal, camera_id, fields)
     except (InputError, PolicyError) as error:  # a camera that does not exist stays a 404
-        with ctx.db.read_session() as s:
-            camera = cameras.get_camera(s, camera_id)
+        camera = corrections.camera(ctx, camera_id)
         return refused_form(
             request,
             "camera_edit.html",

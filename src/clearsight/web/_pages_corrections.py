@@ -13,14 +13,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clearsight.errors import ClearsightError
-from clearsight.store import ReasonCategory, Role, accounts, corrections, watchlist
-from clearsight.store import cameras as store_cameras
-from clearsight.web._auth import SESSION_COOKIE, Principal, require, service
+from clearsight.service import Permission, Principal, corrections
+from clearsight.store import ReasonCategory, Role
+from clearsight.web._auth import SESSION_COOKIE, require, service
 from clearsight.web._errors import refusal
 from clearsight.web._forms import refused_form
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
-from clearsight.web._services import acting_user
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -55,10 +53,8 @@ def password_change(
     try:
         if new != repeat:
             raise HTTPException(400, "the new password and its repeat do not match")
-        with ctx.db.session() as s:
-            cookie = request.cookies.get(SESSION_COOKIE)
-            keep = accounts.secret_hash(cookie) if cookie else None  # this session stays
-            corrections.change_own_password(s, principal.user_id, current, new, ctx.now(), keep)
+        session = request.cookies.get(SESSION_COOKIE)  # this session stays signed in
+        corrections.change_own_password(ctx, principal, current, new, session)
     except (ClearsightError, HTTPException) as error:
         return refused_form(request, "password.html", principal, error, {}, hints)
     return render(request, "password.html", principal, values={}, errors={}, done=True)
@@ -70,13 +66,16 @@ def password_change(
 def _user_page(
     request: Request, principal: Principal, user_id: str, status: int = 200, **extra: Any
 ) -> Response:
-    from clearsight.store import sites as store_sites
-
-    with service(request).db.read_session() as s:
-        user = accounts.get_user(s, user_id)
-        sites = ", ".join(sorted(store_sites.sites_of(user)))
+    view = corrections.user_view(service(request), user_id)
     return render(
-        request, "user.html", principal, status, user=user, sites=sites, roles=list(Role), **extra
+        request,
+        "user.html",
+        principal,
+        status,
+        user=view.user,
+        sites=view.sites,
+        roles=list(Role),
+        **extra,
     )
 
 
@@ -110,9 +109,7 @@ def users_reset_password(
     """Set a temporary password; the user must choose a new one at their next sign-in."""
     ctx = service(request)
     try:
-        with ctx.db.session() as s:
-            actor = accounts.get_user(s, principal.user_id)
-            corrections.reset_password(s, user_id, password, actor, ctx.now(), reason)
+        corrections.reset_password(ctx, principal, user_id, password, reason)
     except (ClearsightError, HTTPException) as error:
         return _user_refused(request, principal, user_id, "password", error)
     return RedirectResponse(f"/users/{user_id}", status_code=303)
@@ -132,9 +129,7 @@ def users_set_role(
             raise HTTPException(
                 400, f"role {role!r}: not one of {', '.join(r.value for r in Role)}"
             )
-        with ctx.db.session() as s:
-            actor = accounts.get_user(s, principal.user_id)
-            corrections.set_role(s, user_id, Role(role), actor, ctx.now(), reason)
+        corrections.set_role(ctx, principal, user_id, Role(role), reason)
     except (ClearsightError, HTTPException) as error:
         return _user_refused(request, principal, user_id, "role", error)
     return RedirectResponse(f"/users/{user_id}", status_code=303)
@@ -146,9 +141,7 @@ def users_enable(
 ) -> Response:
     ctx = service(request)
     try:
-        with ctx.db.session() as s:
-            actor = accounts.get_user(s, principal.user_id)
-            corrections.enable_user(s, user_id, actor, ctx.now(), reason)
+        corrections.enable_user(ctx, principal, user_id, reason)
     except (ClearsightError, HTTPException) as error:
         return _user_refused(request, principal, user_id, "enable", error)
     return RedirectResponse(f"/users/{user_id}", status_code=303)
@@ -164,10 +157,7 @@ def watchlist_reject(
     reason: Reason = "",
     principal: Principal = _as(P.WATCHLIST_APPROVE),
 ) -> Response:
-    ctx = service(request)
-    approver = acting_user(ctx, principal)
-    with ctx.db.session() as s:
-        corrections.reject_entry(s, entry_id, approver, ctx.now(), reason)
+    corrections.reject_entry(service(request), principal, entry_id, reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
 
 
@@ -178,10 +168,7 @@ def watchlist_withdraw(
     reason: Reason = "",
     principal: Principal = _as(P.WATCHLIST_ENROL),
 ) -> Response:
-    ctx = service(request)
-    enroller = acting_user(ctx, principal)
-    with ctx.db.session() as s:
-        corrections.withdraw_entry(s, entry_id, enroller, ctx.now(), reason)
+    corrections.withdraw_entry(service(request), principal, entry_id, reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
 
 
@@ -198,15 +185,7 @@ EDIT_HINTS = {
 def watchlist_edit_page(
     entry_id: str, request: Request, principal: Principal = _as(P.WATCHLIST_ENROL)
 ) -> Response:
-    with service(request).db.read_session() as s:
-        entry = watchlist.get_entry(s, entry_id)
-        values = {
-            "name": entry.name,
-            "reason_category": entry.reason_category,
-            "incident_ref": entry.incident_ref,
-            "notes": entry.notes,
-            "site": entry.site,
-        }
+    values = corrections.entry_fields(service(request), entry_id)
     return render(
         request,
         "watchlist_edit.html",
@@ -242,12 +221,10 @@ def watchlist_edit(
     try:
         if reason_category not in ReasonCategory.__members__.values():
             raise HTTPException(400, f"reason {reason_category!r}: not a listed reason")
-        enroller = acting_user(ctx, principal)
         edit = corrections.EntryEdit(
             name, ReasonCategory(reason_category), incident_ref, notes, site
         )
-        with ctx.db.session() as s:
-            corrections.edit_entry(s, entry_id, edit, enroller, ctx.now(), reason)
+        corrections.edit_entry(ctx, principal, entry_id, edit, reason)
     except (ClearsightError, HTTPException) as error:
         return refused_form(
             request,
@@ -275,11 +252,9 @@ def cameras_delete(
     """Remove a camera (its worker stops within a poll); its alerts stay in the history."""
     ctx = service(request)
     try:
-        with ctx.db.session() as s:
-            corrections.delete_camera(s, camera_id, principal.username, ctx.now(), reason)
+        corrections.delete_camera(ctx, principal, camera_id, reason)
     except ClearsightError as error:
-        with ctx.db.read_session() as s:
-            camera = store_cameras.get_camera(s, camera_id)
+        camera = corrections.camera(ctx, camera_id)
         return refused_form(
             request,
             "camera_edit.html",

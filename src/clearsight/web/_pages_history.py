@@ -12,14 +12,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clearsight.audit import AuditAction, AuditEvent
 from clearsight.review import AlertStatus
-from clearsight.store import User, alerts, audit_log, history, sites, watchlist
-from clearsight.web._auth import Principal, require, service
+from clearsight.service import Permission, Principal, usecases
+from clearsight.store import history
+from clearsight.web._auth import require, service
 from clearsight.web._display import parse_when
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
-from clearsight.web._services import DecisionView, acting_user, visible_alert
 
 router = APIRouter(include_in_schema=False)
 P = Permission
@@ -60,12 +58,7 @@ def events_page(
     where = history.HistoryFilter(
         bounds["since"], bounds["until"], camera.strip(), site.strip(), subject.strip(), chosen
     )
-    allowed = sites.sites_of(acting_user(ctx, principal))
-    with ctx.db.read_session() as s:
-        rows = [] if errors else history.search(s, where, allowed, PAGE_ROWS)
-        total = 0 if errors else history.count(s, where, allowed)
-        camera_names = history.camera_names(s)
-        known_sites = [x for x in history.known_sites(s) if not allowed or x in allowed]
+    page = usecases.event_history(ctx, principal, None if errors else where, PAGE_ROWS)
     values = {
         "since": since,
         "until": until,
@@ -79,12 +72,12 @@ def events_page(
         "events.html",
         principal,
         400 if errors else 200,
-        rows=rows,
-        total=total,
+        rows=page.rows,
+        total=page.total,
         values=values,
         errors=errors,
-        cameras=camera_names,
-        sites=known_sites,
+        cameras=page.camera_names,
+        sites=page.sites,
         outcomes=list(AlertStatus),
         query=urlencode({k: v for k, v in values.items() if v}),
     )
@@ -97,31 +90,8 @@ def event_page(
     """One alert with its decisions. A pending alert's decisions stay hidden from a reviewer
     who has not decided it, as on the review screen, so each review stays independent."""
     ctx = service(request)
-    allowed = sites.sites_of(acting_user(ctx, principal))
-    with ctx.db.session() as s:
-        record = visible_alert(s, allowed, alert_id)
-        entry = watchlist.get_entry(s, record.subject_id)
-        decisions = []
-        for row in alerts.decisions_of(s, alert_id):
-            reviewer = s.get(User, row.reviewer_id)
-            decisions.append(
-                DecisionView(
-                    reviewer.username if reviewer else row.reviewer_id,
-                    row.decision,
-                    row.comment,
-                    row.decided_at,
-                )
-            )
-        camera_names = history.camera_names(s)
-        audit_log.append(
-            s,
-            AuditEvent(
-                principal.username, AuditAction.ALERT_VIEWED, "alert", alert_id, reason="history"
-            ),
-            at=ctx.now(),
-        )
-        photo_ids = [p.id for p in entry.photos]
-        crop_positions = [c.position for c in record.crops]
+    detail = usecases.alert_detail(ctx, principal, alert_id, "history")
+    record, decisions = detail.alert, detail.decisions
     pending = record.status == AlertStatus.PENDING.value
     decided = any(d.reviewer == principal.username for d in decisions)
     hide = pending and principal.can(P.ALERTS_REVIEW) and not decided
@@ -130,12 +100,12 @@ def event_page(
         "event.html",
         principal,
         alert=record,
-        entry=entry,
-        camera_name=camera_names.get(record.camera_id or ""),
-        decisions=[] if hide else decisions,
+        entry=detail.entry,
+        camera_name=usecases.camera_names(ctx).get(record.camera_id or ""),
+        decisions=[] if hide else list(decisions),
         decisions_hidden=len(decisions) if hide else None,
         show_faces=principal.can(P.ALERTS_REVIEW),
-        photo_ids=photo_ids,
-        crop_positions=crop_positions,
+        photo_ids=list(detail.photo_ids),
+        crop_positions=list(detail.crop_positions),
         may_review=pending and principal.can(P.ALERTS_REVIEW) and not decided,
     )

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from clearsight.web import _subject_access as sar
+from clearsight.service import Permission, Principal
+from clearsight.service import subject_access as sar
 from clearsight.web._api import read_uploads
-from clearsight.web._auth import Principal, require, service
-from clearsight.web._permissions import Permission
+from clearsight.web._auth import require, service
 from clearsight.web._render import render
 from clearsight.web._schemas import reject_lone_surrogates
 

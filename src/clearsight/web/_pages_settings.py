@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clearsight.config import MatchConfig
 from clearsight.errors import ConfigError
 from clearsight.match import group_rates, groups_above_target, load_card, operating_point
-from clearsight.web._auth import Principal, require, service
-from clearsight.web._permissions import Permission
+from clearsight.service import Permission, Principal
+from clearsight.web._auth import require, service
 from clearsight.web._render import render
 
 router = APIRouter(include_in_schema=False)
@@ -28,8 +27,8 @@ def settings_page(
 ) -> Response:
     """The cameras' model, target, rule and threshold; each group's rate there; a warning
     naming the groups left above target when the rule is pooled."""
-    settings = service(request).settings
-    model_id = settings.match_model_id
+    ctx = service(request)
+    model_id = ctx.camera_model_id
     point = rates = above = None
     problem = ""
     if model_id is None:
@@ -37,8 +36,7 @@ def settings_page(
     else:
         try:
             card = load_card(model_id)
-            match = MatchConfig(target_fmr=settings.match_target_fmr, rule=settings.match_rule)
-            point = operating_point(card, match)
+            point = operating_point(card, ctx.config.match)
             rates = group_rates(card, point)
             above = groups_above_target(card, point)
         except ConfigError as error:
@@ -47,7 +45,6 @@ def settings_page(
         request,
         "settings.html",
         principal,
-        settings=settings,
         point=point,
         rates=rates,
         above=above,

@@ -12,19 +12,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from clearsight.audit import CSV_HEADER, AuditAction, AuditEvent, csv_row
+from clearsight.audit import CSV_HEADER, AuditAction, csv_row
 from clearsight.errors import ClearsightError
-from clearsight.review import AlertStatus, Decision
-from clearsight.store import ReasonCategory, alerts, audit_log, history, watchlist
-from clearsight.store._audit_log import AuditFilter
-from clearsight.store._watchlist import EntryDraft
-from clearsight.web import _services as services
+from clearsight.review import Decision
+from clearsight.service import Permission, Principal
+from clearsight.service import usecases as services
+from clearsight.store import (
+    AuditFilter,
+    EntryDraft,
+    ReasonCategory,
+)
 from clearsight.web._api import read_uploads
-from clearsight.web._auth import Principal, require, service
+from clearsight.web._auth import require, service
 from clearsight.web._display import parse_when
 from clearsight.web._fmr_words import describe_estimate, describe_point
 from clearsight.web._forms import refused_form
-from clearsight.web._permissions import Permission
 from clearsight.web._render import render
 from clearsight.web._schemas import MAX_STORED_INT
 
@@ -44,8 +46,7 @@ def watchlist_page(
     status: Annotated[str, Query(max_length=32)] = "",
     principal: Principal = _as(P.WATCHLIST_READ),
 ) -> Response:
-    with service(request).db.read_session() as s:
-        entries = [e for e in watchlist.list_entries(s) if not status or e.status == status]
+    entries = services.watchlist_entries(service(request), status)
     return render(request, "watchlist.html", principal, entries=entries, shown=status)
 
 
@@ -57,7 +58,7 @@ def watchlist_new(request: Request, principal: Principal = _as(P.WATCHLIST_ENROL
         "watchlist_new.html",
         principal,
         reasons=list(ReasonCategory),
-        max_days=ctx.settings.watchlist_max_expiry_days,
+        max_days=ctx.config.review.watchlist_max_expiry_days,
     )
 
 
@@ -106,7 +107,7 @@ def watchlist_create(
             },
             ENROL_HINTS,
             reasons=list(ReasonCategory),
-            max_days=ctx.settings.watchlist_max_expiry_days,
+            max_days=ctx.config.review.watchlist_max_expiry_days,
         )
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
 
@@ -115,19 +116,7 @@ def watchlist_create(
 def watchlist_entry(
     entry_id: str, request: Request, principal: Principal = _as(P.WATCHLIST_READ)
 ) -> Response:
-    ctx = service(request)
-    with ctx.db.session() as s:
-        entry = watchlist.get_entry(s, entry_id)
-        audit_log.append(
-            s,
-            AuditEvent(
-                principal.username,
-                AuditAction.WATCHLIST_VIEWED,
-                "watchlist_entry",
-                entry_id,
-                reason="watchlist page",
-            ),
-        )
+    entry = services.view_entry(service(request), principal, entry_id)
     return render(
         request,
         "watchlist_entry.html",
@@ -179,17 +168,14 @@ def alert_image(
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
     ctx = service(request)
-    allowed = services.reviewer_sites(ctx, principal)
-    with ctx.db.read_session() as s:
-        pending = alerts.list_alerts(s, AlertStatus.PENDING, sites=allowed)
-        decided = history.decided_by(s, principal.user_id, [a.id for a in pending])
+    pending, decided = services.awaiting_review(ctx, principal)
     return render(
         request,
         "review_queue.html",
         principal,
         alerts=pending,
         decided=decided,
-        required=ctx.settings.required_confirmations,
+        required=ctx.config.review.required_confirmations,
     )
 
 
@@ -208,7 +194,7 @@ def review_screen(
         point_words=describe_point(detail.alert),
         decided=decided,
         decisions=list(Decision),
-        required=service(request).settings.required_confirmations,
+        required=service(request).config.review.required_confirmations,
     )
 
 
@@ -273,10 +259,8 @@ def audit_page(
     principal: Principal = _as(P.AUDIT_READ),
 ) -> Response:
     where, errors = _audit_filter(actor, action, record_id, since, until)
-    with service(request).db.read_session() as s:
-        entries = [] if errors else audit_log.search(s, where, AUDIT_PAGE_ROWS)
-        total = 0 if errors else audit_log.count(s, where)
-        report = audit_log.verify(s)
+    page = services.audit_page(service(request), None if errors else where, AUDIT_PAGE_ROWS)
+    entries, total, report = page.entries, page.total, page.chain
     return render(
         request,
         "audit.html",
@@ -307,18 +291,7 @@ def audit_export(
     where, errors = _audit_filter(actor, action, record_id, since, until)
     if errors:
         raise HTTPException(400, "; ".join(f"{k}: {v}" for k, v in errors.items()))
-    with ctx.db.session() as s:
-        entries = audit_log.search(s, where, None)
-        audit_log.append(
-            s,
-            AuditEvent(
-                principal.username,
-                AuditAction.AUDIT_EXPORTED,
-                "audit",
-                "csv",
-                details={"rows": str(len(entries)), "filter": _filter_query(where) or "none"},
-            ),
-        )
+    entries = services.export_audit(ctx, principal, where, _filter_query(where))
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()

@@ -9,10 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from clearsight.store import accounts
+from clearsight.service import Permission, Principal, usecases
 from clearsight.web import _display as display
-from clearsight.web._auth import Principal
-from clearsight.web._permissions import Permission
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -29,9 +27,7 @@ def templates() -> Jinja2Templates:
 
 
 def _single_admin_trial(request: Request) -> bool:
-    ctx = request.app.state.clearsight
-    with ctx.db.read_session() as session:
-        return accounts.single_admin_trial(session)
+    return usecases.single_admin_trial(request.app.state.clearsight)
 
 
 def render(

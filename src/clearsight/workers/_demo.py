@@ -7,9 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from clearsight.audit import SYSTEM_ACTOR
-from clearsight.store import Camera, Database, cameras
-from clearsight.store._cameras import CameraFields
-from clearsight.store._types import utcnow
+from clearsight.store import Camera, CameraFields, Database, cameras, utcnow
 
 DEMO_CAMERA_NAME = "Demo camera"
 DEMO_CLIP_NAME = "demo-camera.mp4"

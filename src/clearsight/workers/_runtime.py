@@ -32,8 +32,8 @@ from clearsight.store import (
     WatchlistEntry,
     approved_gallery,
     cameras,
+    utcnow,
 )
-from clearsight.store._types import utcnow
 from clearsight.types import Alert
 from clearsight.workers._supervisor import Supervisor
 from clearsight.workers._types import CameraSpec, CameraStatus, SupervisorOptions

@@ -26,19 +26,17 @@ import numpy.typing as npt
 from clearsight.audit import AuditAction, AuditEvent
 from clearsight.errors import EnrollmentError, ImageError, InputError, NotFoundError
 from clearsight.ingest import decode_image
-from clearsight.store import AlertRecord, WatchlistEntry, audit_log
-from clearsight.store import _subject_records as records
-from clearsight.store._subject_records import Erasure, ErasureRequest
+from clearsight.service._context import ServiceContext
+from clearsight.service._permissions import Principal
+from clearsight.service.usecases import Upload, decode_upload
+from clearsight.store import AlertRecord, Erasure, ErasureRequest, WatchlistEntry, audit_log
+from clearsight.store import subject_records as records
 from clearsight.types import Embedding, OperatingPoint
-from clearsight.web._auth import Principal
-from clearsight.web._context import ServiceContext
-from clearsight.web._services import Upload, decode_upload
 
 if TYPE_CHECKING:  # clearsight.privacy loads OpenCV and the detectors: imported when used
     from clearsight.privacy import AccessItem, RedactionDetector, StoredTemplate
 
 CASE_TTL = timedelta(hours=1)
-_CASES = "subject_cases"
 _lock = threading.Lock()
 
 
@@ -80,12 +78,10 @@ NOBODY: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 def _point(ctx: ServiceContext, model_id: str) -> OperatingPoint:
     """The cameras' operating point (target and rule) on the card of ``model_id``."""
-    from clearsight.config import MatchConfig
     from clearsight.match import load_card, operating_point
 
     card = load_card(model_id)  # ConfigError naming the model when none is shipped
-    match = MatchConfig(target_fmr=ctx.settings.match_target_fmr, rule=ctx.settings.match_rule)
-    return operating_point(card, match)
+    return operating_point(card, ctx.config.match)
 
 
 def _alert_templates(ctx: ServiceContext, model_id: str) -> tuple[list[StoredTemplate], int]:
@@ -109,7 +105,7 @@ def _alert_templates(ctx: ServiceContext, model_id: str) -> tuple[list[StoredTem
 
 
 def _cases(ctx: ServiceContext, now: datetime) -> dict[str, SubjectCase]:
-    cases: dict[str, SubjectCase] = ctx.state.setdefault(_CASES, {})
+    cases = ctx.state.subject_cases
     for request_id in [r for r, c in cases.items() if now - c.created_at > CASE_TTL]:
         del cases[request_id]
     return cases
@@ -154,7 +150,7 @@ def search(
         principal.username,
         now,
         model_id,
-        ctx.settings.match_target_fmr,
+        ctx.config.match.target_fmr,
         threshold,
         len(templates) + len(alert_templates),
         unreadable,
@@ -267,11 +263,11 @@ def _requester_box(
 
 
 def _detector(ctx: ServiceContext) -> RedactionDetector:
-    detector: RedactionDetector | None = ctx.state.get("redaction_detector")
+    detector = ctx.state.redaction_detector
     if detector is None:
         from clearsight.privacy import redaction_detector
 
-        detector = ctx.state["redaction_detector"] = redaction_detector()
+        detector = ctx.state.redaction_detector = redaction_detector()
     return detector
 
 

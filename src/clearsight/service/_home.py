@@ -7,11 +7,10 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 
 from clearsight.review import AlertStatus
+from clearsight.service._context import ServiceContext
+from clearsight.service._permissions import Permission, Principal
+from clearsight.service.usecases import acting_user
 from clearsight.store import Camera, EntryStatus, WatchlistEntry, history, sites
-from clearsight.web._auth import Principal
-from clearsight.web._context import ServiceContext
-from clearsight.web._permissions import Permission
-from clearsight.web._services import acting_user
 
 PROBLEM_STATES = ("reconnecting", "backoff")
 

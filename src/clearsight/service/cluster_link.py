@@ -1,4 +1,6 @@
-"""``clearsight serve --nats``: the service's link to the cluster, in one background thread.
+"""The service's link to the cluster (``clearsight serve --nats``), in one background thread.
+
+Imported only by a service that joins a cluster (it loads the NATS client).
 
 The thread holds one NATS connection. It consumes the alert stream into the service's
 store (``ServiceAlertSink``: acknowledged after the commit) and publishes each site's
@@ -35,11 +37,17 @@ from clearsight.cluster import (
     put_watchlist,
 )
 from clearsight.crypto import BlobCipher as ClusterCipher
+from clearsight.service._cluster_sink import ServiceAlertSink, to_service_alert
 from clearsight.store import BlobCipher, Camera, Database, EntryStatus, ReferencePhoto
 from clearsight.store import WatchlistEntry as EntryRecord
-from clearsight.web._cluster_sink import ServiceAlertSink
 
-__all__ = ["ClusterLink", "SiteTemplates", "site_watchlists"]
+__all__ = [
+    "ClusterLink",
+    "ServiceAlertSink",
+    "SiteTemplates",
+    "site_watchlists",
+    "to_service_alert",
+]
 
 _log = logging.getLogger(__name__)
 
