@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -68,6 +67,8 @@ class CameraRunner(Protocol):
 
 
 def _jpeg(image: npt.NDArray[np.uint8]) -> bytes:
+    import cv2  # only a camera worker encodes evidence
+
     bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:

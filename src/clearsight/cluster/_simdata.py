@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -78,6 +77,7 @@ class SimulationData:
 
 def portraits() -> list[tuple[str, Image]]:
     """The public-domain portraits available here (astronaut always; Hopper with matplotlib)."""
+    import cv2  # the simulation's images, made when a simulation runs
     from skimage import data
 
     astronaut = _u8(data.astronaut())  # type: ignore[no-untyped-call]
@@ -100,6 +100,8 @@ def _u8(array: Any) -> Image:
 
 
 def _variants(image: Image) -> Iterator[Image]:
+    import cv2
+
     height, width = image.shape[:2]
     yield image
     yield _u8(image[:, ::-1])
