@@ -146,3 +146,12 @@ def test_scrfd_input_size_must_be_a_multiple_of_32(tmp_path: Path) -> None:
     model = OnnxModelFile(path=tmp_path / "d.onnx", sha256="0" * 64)
     with pytest.raises(ModelError, match="not multiples of 32"):
         ScrfdDetector(ScrfdDetectorConfig(model=model, input_size=(100, 64)))
+
+
+def test_scrfd_says_which_input_size_a_fixed_size_model_takes(tmp_path: Path) -> None:
+    """A model exported for one input size (the scrfd PyPI sdist's is 640x640) run at
+    another is a clear error naming the setting, not ONNX Runtime's dimension error."""
+    model = _scrfd_model(tmp_path / "fixed.onnx", _scrfd_outputs())
+    detector = ScrfdDetector(ScrfdDetectorConfig(model=model, input_size=(SIZE * 2, SIZE)))
+    with pytest.raises(ModelError, match=rf"takes {SIZE}x{SIZE} input only; set detector"):
+        detector.detect(np.zeros((64, 64, 3), np.uint8))

@@ -96,6 +96,7 @@ class ScrfdDetector(FaceDetector):
     def _outputs(self, blob: FloatArray) -> list[FloatArray]:
         if self._session is None:
             self._session = open_model_file(self._config.model)
+            self._check_input_size()
         name = self._session.get_inputs()[0].name
         raw = [np.asarray(o, np.float32) for o in self._session.run(None, {name: blob})]
         if len(raw) != 3 * len(STRIDES):
@@ -104,6 +105,18 @@ class ScrfdDetector(FaceDetector):
                 "(score, box, landmarks at strides 8, 16, 32)"
             )
         return [o.reshape(-1, o.shape[-1]) for o in raw]
+
+    def _check_input_size(self) -> None:
+        """A model exported for one input size takes no other: say so, with the fix."""
+        shape = self._session.get_inputs()[0].shape
+        fixed = [d if isinstance(d, int) else None for d in shape[2:]]
+        width, height = self._config.input_size
+        if len(fixed) == 2 and None not in fixed and (fixed[1], fixed[0]) != (width, height):
+            raise ModelError(
+                f"{self._config.model.path}: the model takes {fixed[1]}x{fixed[0]} input "
+                f"only; set detector.input_size = [{fixed[1]}, {fixed[0]}] (it is "
+                f"[{width}, {height}])"
+            )
 
     def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
         width, height = self._config.input_size
