@@ -335,9 +335,9 @@ def test_enrolment_with_the_onnx_embedder_stores_its_model_id_and_arcface_chip(
 
 
 def test_the_services_enrolment_uses_the_configured_models(config: ClearsightConfig) -> None:
-    from clearsight.cli.service_commands import _enrolment
+    from clearsight.service import configured_enrolment
 
-    enrolled = _enrolment(config)(textured_image(FRAME, 3), "upload.png")
+    enrolled = configured_enrolment(config)(textured_image(FRAME, 3), "upload.png")
     assert enrolled.embedding.model_id == MODEL_ID and enrolled.embedding.vector.shape == (8,)
 
 
@@ -373,10 +373,10 @@ def test_relative_model_paths_are_read_from_the_config_files_folder(
 def test_the_service_publishes_the_configured_models_templates_to_the_cluster(
     config: ClearsightConfig,
 ) -> None:
-    from clearsight.cli.service_commands import _configured_model_id
+    from clearsight.service import configured_model_id
 
-    assert _configured_model_id(config) == MODEL_ID
-    assert _configured_model_id(ClearsightConfig()) == "sface-2021dec"
+    assert configured_model_id(config) == MODEL_ID
+    assert configured_model_id(ClearsightConfig()) == "sface-2021dec"
 
 
 # --- the command line -----------------------------------------------------------------------
