@@ -128,3 +128,32 @@ def test_small_scale_test_runs_and_finds_every_alert_stored_once(
     assert report.stream_alerts == report.alerts_stored
     assert any("kill -9 worker" in line for line in lines)
     assert any("alerts stored" in line for line in report.lines())
+
+
+def test_cluster_watchlist_publishes_the_configured_embedders_templates(
+    nats_url: str, namespace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A watchlist enrolled with the default model (SFace) is published as it is: the
+    command's model defaults to the configured embedder's, not to dlib's."""
+    from clearsight.cli import main
+    from clearsight.demo import write_demo_photos
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        out, err = capsys.readouterr()
+        code = exit_info.value.code
+        return (code if isinstance(code, int) else 0), out, err
+
+    photo = write_demo_photos(tmp_path / "photos")[0]
+    watchlist, key = tmp_path / "w.db", tmp_path / "k.key"
+    assert run(["enroll", "Eileen Collins", str(photo), "-w", str(watchlist)])[0] == 0
+    assert run(["keys", "generate", "--out", str(key)])[0] == 0
+    config = tmp_path / "c.toml"
+    config.write_text(f'[cluster]\nnats_url = "{nats_url}"\nnamespace = "{namespace}"\n')
+    code, out, err = run(
+        ["cluster", "watchlist", "north", str(watchlist), "--config", str(config),
+         "--key-file", str(key)]
+    )  # fmt: skip
+    assert code == 0, err
+    assert "site north: 1 subjects, 1 templates" in out

@@ -172,6 +172,23 @@ def test_worker_reads_the_cluster_section_and_its_flags_override(
     assert code == 2 and "--dead-after: Input should be greater than 0" in err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["cluster", "status"], ["cluster", "consume", "--dsn", "postgresql:///x"],
+     ["cluster", "add-cameras", "cams.jsonl"], ["cluster", "watchlist", "north", "w.db"]],
+)  # fmt: skip
+def test_cluster_commands_read_the_cluster_section_and_their_flags_override(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like the worker, each admin command reaches NATS where the file says."""
+    path = tmp_path / "c.toml"
+    path.write_text('[cluster]\nnamespace = "no spaces"\n', encoding="utf-8")
+    code, _, err = run([*command, "--config", str(path)], capsys)
+    assert code == 2 and f"{path}: cluster.namespace:" in err
+    code, _, err = run([*command, "--config", str(path), "--namespace", "also bad"], capsys)
+    assert code == 2 and "--namespace:" in err
+
+
 def test_camera_processes_get_the_pipeline_sections_without_the_services_secrets() -> None:
     config = DeploymentConfig.model_validate(
         {

@@ -6,41 +6,50 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clearsight.cli._app import app, friendly_errors
 
 if TYPE_CHECKING:
-    from clearsight.cluster import ClusterConfig
     from clearsight.crypto import BlobCipher
+    from clearsight.service import DeploymentConfig
 
 cluster_app = typer.Typer(help="Scale-out on NATS JetStream.", no_args_is_help=True)
 app.add_typer(cluster_app, name="cluster")
 
-Nats = Annotated[str, typer.Option("--nats", help="NATS server URL(s), comma-separated.")]
+Nats = Annotated[
+    str | None,
+    typer.Option("--nats", help="NATS server URL(s), comma-separated [config: cluster.nats_url]."),
+]
 Namespace = Annotated[
-    str, typer.Option("--namespace", help="Prefix of the cluster's buckets, stream and subjects.")
+    str | None,
+    typer.Option(
+        "--namespace",
+        help="Prefix of the cluster's buckets, stream and subjects [config: cluster.namespace].",
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Deployment config; its [cluster] section says how to reach NATS."
+    ),
 ]
 KeyFile = Annotated[
     Path | None,
     typer.Option("--key-file", help="Key ring file (else $CLEARSIGHT_KEY / $CLEARSIGHT_KEY_FILE)."),
 ]
-_DEFAULT_NATS = "nats://127.0.0.1:4222"
 
 
-def _config(nats: str, namespace: str, **values: Any) -> ClusterConfig:
-    from pydantic import ValidationError
+def _settings(config: Path | None, nats: str | None, namespace: str | None) -> DeploymentConfig:
+    """The deployment config of ``config`` with the ``--nats`` and ``--namespace`` given."""
+    from clearsight.cli._options import deployment, flags
 
-    from clearsight.cluster import ClusterConfig
-    from clearsight.errors import ConfigError
-
-    try:
-        return ClusterConfig(nats_url=nats, namespace=namespace, **values)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        raise ConfigError(f"--{problem['loc'][0]}: {problem['msg']}") from error
+    given = flags(
+        ("cluster.nats_url", "--nats", nats), ("cluster.namespace", "--namespace", namespace)
+    )
+    return deployment(config, given)
 
 
 def _cipher(key_file: Path | None) -> BlobCipher:
@@ -142,8 +151,9 @@ def worker(
 @cluster_app.command()
 @friendly_errors
 def status(
-    nats: Nats = _DEFAULT_NATS,
-    namespace: Namespace = "clearsight",
+    config: ConfigFile = None,
+    nats: Nats = None,
+    namespace: Namespace = None,
     cameras: Annotated[bool, typer.Option(help="List each worker's camera ids.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -153,7 +163,7 @@ def status(
 
     from clearsight.cluster import read_status
 
-    settings = _config(nats, namespace)
+    settings = _settings(config, nats, namespace).cluster
     state = asyncio.run(read_status(settings))
     if as_json:
         print(
@@ -224,8 +234,9 @@ def status(
 @friendly_errors
 def consume(
     dsn: Annotated[str, typer.Option("--dsn", help="PostgreSQL connection string.")],
-    nats: Nats = _DEFAULT_NATS,
-    namespace: Namespace = "clearsight",
+    config: ConfigFile = None,
+    nats: Nats = None,
+    namespace: Namespace = None,
     schema: Annotated[str, typer.Option(help="PostgreSQL schema of the alerts table.")] = (
         "clearsight_cluster"
     ),
@@ -237,7 +248,7 @@ def consume(
     from clearsight.cluster import run_consumer
 
     _logging(verbose)
-    settings = _config(nats, namespace)
+    settings = _settings(config, nats, namespace).cluster
     cipher = _cipher(key_file)
     counters = run_consumer(settings, dsn, cipher, schema, metrics_port)
     print(
@@ -249,14 +260,15 @@ def consume(
 @friendly_errors
 def add_cameras(
     file: Annotated[Path, typer.Argument(help="JSON lines: camera_id, site, source, enabled.")],
-    nats: Nats = _DEFAULT_NATS,
-    namespace: Namespace = "clearsight",
+    config: ConfigFile = None,
+    nats: Nats = None,
+    namespace: Namespace = None,
 ) -> None:
     """Add or change cameras; the workers pick them up from the bucket."""
     from clearsight.cluster import CameraSpec, connect, ensure_cluster, parse_wire, put_cameras
     from clearsight.errors import InputError
 
-    settings = _config(nats, namespace)
+    settings = _settings(config, nats, namespace).cluster
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except OSError as error:
@@ -283,11 +295,13 @@ def add_cameras(
 def publish_watchlist(
     site: Annotated[str, typer.Argument(help="Site the watchlist applies to.")],
     watchlist: Annotated[Path, typer.Argument(help="Watchlist file (`clearsight enroll`).")],
-    model_id: Annotated[str, typer.Option(help="Embedding model of the templates.")] = (
-        "dlib-resnet-v1"
-    ),
-    nats: Nats = _DEFAULT_NATS,
-    namespace: Namespace = "clearsight",
+    model_id: Annotated[
+        str | None,
+        typer.Option(help="Embedding model of the templates; default: the configured embedder's."),
+    ] = None,
+    config: ConfigFile = None,
+    nats: Nats = None,
+    namespace: Namespace = None,
     key_file: KeyFile = None,
 ) -> None:
     """Publish a site's approved watchlist (encrypted) to the workers that serve it."""
@@ -298,9 +312,12 @@ def publish_watchlist(
         ensure_cluster,
         put_watchlist,
     )
+    from clearsight.service import configured_model_id
     from clearsight.watchlist import WatchlistFile
 
-    settings = _config(nats, namespace)
+    deployment = _settings(config, nats, namespace)
+    settings = deployment.cluster
+    model_id = model_id or configured_model_id(deployment.pipeline)
     cipher = _cipher(key_file)
     check_name(site, "site")
     with WatchlistFile(watchlist) as held:
