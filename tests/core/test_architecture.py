@@ -173,11 +173,13 @@ def test_web_routes_open_no_store_transaction() -> None:
     assert opened == []
 
 
-def test_importing_the_web_loads_no_cluster_client() -> None:
-    """The NATS and PostgreSQL clients load only in a service that joins a cluster."""
+def test_importing_the_web_loads_no_cluster_or_alert_sink_client() -> None:
+    """The NATS and PostgreSQL clients load only in a service that joins a cluster; the MQTT
+    and SMTP clients only in a sink that sends."""
     code = (
         "import sys, clearsight.web, clearsight.service\n"
-        "print([m for m in ('nats', 'psycopg', 'clearsight.cluster._nats') if m in sys.modules])"
+        "print([m for m in ('nats', 'psycopg', 'clearsight.cluster._nats', 'paho', 'smtplib') "
+        "if m in sys.modules])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

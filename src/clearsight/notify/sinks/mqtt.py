@@ -8,7 +8,6 @@ import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from paho.mqtt import publish
 from pydantic import Field
 
 from clearsight.notify.sinks import AlertSink, ConfirmedAlertMessage, Delivery, SinkConfig
@@ -79,6 +78,8 @@ class MqttSink(AlertSink):
         self.config = config
 
     def send(self, message: ConfirmedAlertMessage) -> Delivery:
+        from paho.mqtt import publish  # loaded by a sink that sends, not by the config
+
         config = self.config
         messages: MessagesList = []
         if config.home_assistant_discovery:

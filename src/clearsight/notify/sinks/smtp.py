@@ -6,7 +6,6 @@ service's address is given; it carries no face image.
 
 from __future__ import annotations
 
-import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -131,6 +130,8 @@ class SmtpSink(AlertSink):
         self.config = config
 
     def send(self, message: ConfirmedAlertMessage) -> Delivery:
+        import smtplib  # loaded by a sink that sends, not by the config
+
         config = self.config
         email = email_of(message, config)
         try:
