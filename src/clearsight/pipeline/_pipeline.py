@@ -32,7 +32,7 @@ from clearsight.match import (
 )
 from clearsight.motion import MotionDetector
 from clearsight.pipeline._models import embedder_card
-from clearsight.quality import BestSamples, assess_face, assess_geometry
+from clearsight.quality import BestSamples, assess_chip, assess_geometry
 from clearsight.track import IouTracker
 from clearsight.types import (
     Alert,
@@ -328,18 +328,16 @@ class Pipeline:
                 candidates = locate_landmarks(frame.image, candidates)
             # Size and pose first: a chip is cut only for a face that could be usable and
             # could enter its track's best samples even if perfectly sharp.
-            scheme = self._embedder.landmark_scheme
+            geometries = [
+                assess_geometry(
+                    float(width), points, self.config.quality, self._embedder.landmark_scheme
+                )
+                for width, points in zip(candidates.widths, candidates.landmarks, strict=True)
+            ]
             promising = [
                 row
-                for row in range(len(candidates))
-                if (
-                    geometry := assess_geometry(
-                        float(candidates.widths[row]),
-                        candidates.landmarks[row],
-                        self.config.quality,
-                        scheme,
-                    )
-                ).usable
+                for row, geometry in enumerate(geometries)
+                if geometry.usable
                 and self._tracks[int(candidates.track_ids[row])].samples.would_keep(
                     geometry.score_ceiling
                 )
@@ -348,19 +346,13 @@ class Pipeline:
                 return touched
             candidates = candidates[np.array(promising)]
             chips = self._embedder.cut_chips(frame.image, candidates)
-            for row, chip in enumerate(chips):
-                track_id = int(candidates.track_ids[row])
+            for index, chip in enumerate(chips):
+                track_id = int(candidates.track_ids[index])
                 state = self._tracks[track_id]
-                quality = assess_face(
-                    float(candidates.widths[row]),
-                    candidates.landmarks[row],
-                    chip,
-                    self.config.quality,
-                    self._embedder.landmark_scheme,
-                )
+                quality = assess_chip(geometries[promising[index]], chip, self.config.quality)
                 if not quality.usable or not state.samples.would_keep(quality.score):
                     continue
-                box = candidates.boxes[row]
+                box = candidates.boxes[index]
                 sample = FaceSample(
                     track_id=track_id,
                     source=frame.source,

@@ -3,6 +3,7 @@
 from clearsight.quality._score import (
     FaceGeometry,
     FaceQuality,
+    assess_chip,
     assess_face,
     assess_geometry,
     sharpness_of,
@@ -13,6 +14,7 @@ __all__ = [
     "BestSamples",
     "FaceGeometry",
     "FaceQuality",
+    "assess_chip",
     "assess_face",
     "assess_geometry",
     "sharpness_of",

@@ -93,6 +93,19 @@ def _score(width_px: float, sharpness: float, yaw: float, config: QualityConfig)
     return size_term * _SIZE_WEIGHT + sharp_term * _SHARPNESS_WEIGHT + pose_term * _POSE_WEIGHT
 
 
+def assess_chip(
+    geometry: FaceGeometry, chip: npt.NDArray[np.uint8], config: QualityConfig
+) -> FaceQuality:
+    """Complete ``geometry`` (from ``assess_geometry``) with the chip's sharpness."""
+    width_px, yaw = geometry.width_px, geometry.yaw
+    sharpness = sharpness_of(chip)
+    score = _score(width_px, sharpness, yaw, config)
+    if width_px >= config.min_face_px and sharpness < config.min_sharpness:
+        reason = f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})"
+        return FaceQuality(width_px, sharpness, yaw, score, False, reason)
+    return FaceQuality(width_px, sharpness, yaw, score, geometry.usable, geometry.reason)
+
+
 def assess_face(
     width_px: float,
     landmarks: npt.NDArray[np.float32],
@@ -105,10 +118,4 @@ def assess_face(
     ``chip`` is the aligned chip of any size (dlib's 150 px, ArcFace's 112 px);
     ``landmark_scheme`` names the order of ``landmarks`` (``dlib`` or ``insightface``).
     """
-    geometry = assess_geometry(width_px, landmarks, config, landmark_scheme)
-    sharpness = sharpness_of(chip)
-    score = _score(width_px, sharpness, geometry.yaw, config)
-    if width_px >= config.min_face_px and sharpness < config.min_sharpness:
-        reason = f"face is blurred (sharpness {sharpness:.1f} < {config.min_sharpness})"
-        return FaceQuality(width_px, sharpness, geometry.yaw, score, False, reason)
-    return FaceQuality(width_px, sharpness, geometry.yaw, score, geometry.usable, geometry.reason)
+    return assess_chip(assess_geometry(width_px, landmarks, config, landmark_scheme), chip, config)
