@@ -16,7 +16,7 @@ from clearsight.cli._app import app, friendly_errors
 
 if TYPE_CHECKING:
     from clearsight.config import ClearsightConfig
-    from clearsight.evaluation import ExtractOptions, Report
+    from clearsight.evaluation import ExtractOptions, LabelledEmbeddings, Report
     from clearsight.match import CalibrationCard
     from clearsight.types import OperatingPoint
 
@@ -70,6 +70,15 @@ ManifestOption = Annotated[
         help="CSV with columns path, subject and label columns; replaces the LFW adapter.",
     ),
 ]
+SamePersonOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--same-person",
+        help="A reviewer's verdict file (CSV from `clearsight eval top-pairs`, filled in); "
+        "repeat for each reviewer. Two images of the manifest count as one person only "
+        "where two different reviewers judged them 'same' and nobody otherwise.",
+    ),
+]
 DirArgument = Annotated[
     Path | None, typer.Argument(help="An LFW folder (images/, pairs.txt, labels/).")
 ]
@@ -85,6 +94,26 @@ def _options(cache: Path | None, workers: int, skip_bad: bool, views: str | None
             raise InputError(f"--views: unknown view {view!r}; use e.g. p25,p25f,a68,a68f,j0")
     return ExtractOptions(
         cache_dir=cache or default_cache_dir(), workers=workers, skip_bad=skip_bad, views=chosen
+    )
+
+
+def _reviewed(
+    data: LabelledEmbeddings, files: list[Path] | None, manifest: Path | None
+) -> tuple[LabelledEmbeddings, str]:
+    """``data`` with the subjects the reviewers' verdicts merge, and what was done."""
+    import dataclasses
+
+    from clearsight.errors import InputError
+    from clearsight.evaluation import load_verdicts, merge_confirmed
+
+    if not files:
+        return data, ""
+    if manifest is None:
+        raise InputError("--same-person applies to a --manifest's images")
+    verdicts = load_verdicts(files)
+    merged, summary = merge_confirmed(data.images, verdicts, manifest.parent)
+    return dataclasses.replace(data, images=merged), (
+        f"{verdicts.describe()}; {summary.images} images given another image's subject"
     )
 
 
@@ -299,6 +328,7 @@ def eval_fairness(
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
     views: ViewsOption = None,
+    same_person: SamePersonOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Per-group FMR and FNMR (bootstrap CIs, NIST IR 8280 style) at the shipped operating
@@ -325,7 +355,9 @@ def eval_fairness(
     models = None if _uses_dlib_recipe(settings) else (settings, embedder.model_id)
     # The shipped point describes the pipeline's templates: embed as the pipeline does.
     options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
-    data = embed_dataset(directory, manifest, options, _scope(images), models)
+    data, reviewed = _reviewed(
+        embed_dataset(directory, manifest, options, _scope(images), models), same_person, manifest
+    )
     own, too_small = every_group_threshold(
         data.images,
         data.embedded.vectors,
@@ -336,6 +368,8 @@ def eval_fairness(
         seed,
     )
     console = Console()
+    if reviewed:
+        console.print(reviewed)
     at = [
         (
             "given threshold" if threshold is not None else "shipped point",
@@ -377,6 +411,85 @@ def eval_fairness(
         "at_every_group_threshold": reports[1][1].data if len(reports) > 1 else None,
     }
     _save(summary, json_out, html_out, reports[0][1])
+
+
+@eval_app.command("top-pairs")
+@friendly_errors
+def eval_top_pairs(
+    manifest: Annotated[
+        Path,
+        typer.Option(
+            "--manifest", help="CSV (path, subject, label columns) of a labelled set to review."
+        ),
+    ],
+    attribute: Annotated[
+        str,
+        typer.Option("--attribute", help="Label column(s) to group by ('sex+race' crosses two)."),
+    ],
+    per_group: Annotated[
+        int, typer.Option("--per-group", min=1, max=1000, help="Pairs listed per group.")
+    ] = 30,
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV for reviewers (empty verdict and reviewer).")
+    ] = Path("review-pairs.csv"),
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Self-contained HTML page of the pairs side by side."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Pipeline config whose models score the pairs."),
+    ] = None,
+    same_person: SamePersonOption = None,
+    cache: CacheOption = None,
+    workers: WorkersOption = 2,
+    skip_bad: SkipBadOption = False,
+) -> None:
+    """List each group's highest-scoring pairs of images the data counts as two people, for
+    two reviewers to judge (same / different / unsure) before `calibrate --same-person`.
+
+    A set without identity labels counts two photos of one person as a false match, and such
+    pairs gather at the top, where they raise the every-group threshold. Earlier verdicts
+    (--same-person) are applied first and pairs they settle are skipped: the next round
+    shows the next pairs."""
+    from clearsight.config import load_config
+    from clearsight.embed import create_embedder
+    from clearsight.evaluation import (
+        embed_dataset,
+        load_verdicts,
+        top_impostor_pairs,
+        write_review_csv,
+        write_review_sheet,
+    )
+
+    settings = load_config(config)
+    model_id = create_embedder(settings.embed).model_id
+    models = None if _uses_dlib_recipe(settings) else (settings, model_id)
+    options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
+    data, reviewed = _reviewed(
+        embed_dataset(None, manifest, options, "all", models), same_person, manifest
+    )
+    verdicts = load_verdicts(same_person) if same_person else None
+    candidates = top_impostor_pairs(
+        data.images, data.embedded.vectors, attribute, per_group, verdicts, manifest.parent
+    )
+    write_review_csv(out, candidates, manifest.parent)
+    console = Console()
+    if reviewed:
+        console.print(reviewed)
+    groups = sorted({c.group for c in candidates})
+    console.print(
+        f"wrote {out}: {len(candidates)} pairs ({per_group} per group at most) of "
+        f"{len(groups)} groups, scored by {model_id}"
+    )
+    if html_out is not None:
+        write_review_sheet(
+            html_out, candidates, manifest.parent, f"{manifest.parent.name}: pairs to review"
+        )
+        console.print(f"wrote {html_out}")
+    for group in groups:
+        scores = [c.score for c in candidates if c.group == group]
+        console.print(f"  {group}: scores {max(scores):.4f} down to {min(scores):.4f}")
 
 
 def _side_by_side(reports: list[tuple[str, Report]], attribute: str) -> Table:
@@ -493,6 +606,7 @@ def calibrate(
     cache: CacheOption = None,
     workers: WorkersOption = 2,
     skip_bad: SkipBadOption = False,
+    same_person: SamePersonOption = None,
     seed: SeedOption = 0,
 ) -> None:
     """Write a calibration card for the configured embedder: score <-> FMR pooled and per
@@ -508,6 +622,8 @@ def calibrate(
 
     if manifest is not None and not attribute:
         raise InputError("--manifest needs --attribute (a label column, or 'sex+race')")
+    if same_person and manifest is None:
+        raise InputError("--same-person applies to a --manifest's images")
     settings = load_config(config)
     model_id = create_embedder(settings.embed).model_id
     options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
@@ -521,10 +637,15 @@ def calibrate(
     )
     lfw = embed_dataset(directory, None, options, _scope(images), models)
     extra = []
+    reviewed = ""
     if manifest is not None:
-        data = embed_dataset(None, manifest, options, "all", models)
+        data, reviewed = _reviewed(
+            embed_dataset(None, manifest, options, "all", models), same_person, manifest
+        )
         name = dataset_name or manifest.parent.name
         extra = [GroupSource(data, a, name) for a in attribute or []]
+        if reviewed:
+            how += f"; {name}: {reviewed}"
     card, handling = calibrate_card(lfw, extra, model_id, version, max_per_subject, seed, how)
     write_json(out, card.model_dump(mode="json"))
     console = Console()
@@ -534,6 +655,8 @@ def calibrate(
     )
     for line in handling:
         console.print(line)
+    if reviewed:
+        console.print(reviewed)
     for target in (1e-3, 1e-4, 1e-5):
         pooled = operating_point(
             card, settings.match.model_copy(update={"target_fmr": target, "rule": "pooled"})
