@@ -138,7 +138,7 @@ def test_a_face_of_nobody_on_the_watchlist_is_screened_only_when_clearly_better(
     assert tracks == eager.stats.tracks == 2
     # Enough to decide on (min_agreeing_samples) and a few clear steps up in quality.
     steps = int(1 / default.match.better_sample_gain)
-    assert pipeline.stats.embeddings == 0
+    assert pipeline.stats.embeddings == 0 and pipeline.stats.closer_looks == 0
     assert 2 * tracks <= pipeline.stats.screenings <= (2 + steps) * tracks
     assert eager.stats.embeddings >= 2 * pipeline.stats.screenings
 
@@ -162,3 +162,5 @@ def test_screening_never_hides_a_match_the_full_templates_would_find(
     assert [a.subject_name for a in alerts] == [enrolled]
     assert pipeline.stats.screenings > 0 and pipeline.stats.embeddings > 0
     assert pipeline.stats.embeddings + pipeline.stats.screenings < eager.stats.embeddings
+    # Only the walker who is on the watchlist came near it; the other was screened only.
+    assert pipeline.stats.closer_looks == 1

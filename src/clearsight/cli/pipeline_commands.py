@@ -77,10 +77,11 @@ def watch(
     if not as_json:
         console.print(table)
     console.print(
-        f"{summary.frames} frames analysed, {summary.faces} faces, {summary.tracks} tracks, "
-        f"{count} alert(s); threshold {summary.threshold:.3f} for target FMR "
-        f"{summary.point.target_fmr:g} ({summary.point.rule} rule, {summary.point.model_id} "
-        f"card v{summary.point.card_version})"
+        f"{summary.frames} frames analysed, {summary.faces} faces, {summary.tracks} tracks "
+        f"({summary.closer_looks} given a closer look), {count} alert(s); threshold "
+        f"{summary.threshold:.3f} for target FMR {summary.point.target_fmr:g} "
+        f"({summary.point.rule} rule, {summary.point.model_id} card "
+        f"v{summary.point.card_version})"
     )
 
 

@@ -56,6 +56,8 @@ class PipelineStats:
     faces: int = 0
     embeddings: int = 0
     screenings: int = 0
+    closer_looks: int = 0
+    """Tracks that came near a watchlist subject and got full templates and a decision."""
     tracks: int = 0
     alerts: int = 0
     full_detections: int = 0
@@ -430,8 +432,11 @@ class Pipeline:
         state.screened.update(_key(s) for s in chosen)
         state.embedded_count += len(chosen)
         state.best_screened_quality = max(state.best_screened_quality, *(s.quality for s in chosen))
+        was_near = state.near(self._closer_look_score)
         state.closest_score = max(state.closest_score or -1.0, closest)
         self.stats.screenings += len(chosen)
+        if not was_near and state.near(self._closer_look_score):
+            self.stats.closer_looks += 1
 
     def _repeats_recent_alert(self, alert: Alert) -> bool:
         """Was this subject alerted on this camera less than ``alert.repeat_after_s`` ago?"""

@@ -15,6 +15,8 @@ class RunSummary:
     tracks: int
     alerts: int
     point: OperatingPoint
+    closer_looks: int = 0
+    """Tracks that came near someone on the watchlist (a closer look), alerted or not."""
 
     @property
     def threshold(self) -> float:
@@ -24,7 +26,14 @@ class RunSummary:
     def of(cls, pipeline: Pipeline) -> RunSummary:
         """What ``pipeline`` has done so far."""
         stats = pipeline.stats
-        return cls(stats.frames, stats.faces, stats.tracks, stats.alerts, pipeline.point)
+        return cls(
+            stats.frames,
+            stats.faces,
+            stats.tracks,
+            stats.alerts,
+            pipeline.point,
+            stats.closer_looks,
+        )
 
 
 def stream_alerts(
