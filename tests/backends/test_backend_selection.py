@@ -444,9 +444,19 @@ def test_cli_refuses_a_watchlist_enrolled_with_another_model(
     frames = tmp_path / "frames"
     frames.mkdir()
     Image.fromarray(textured_image(FRAME, 0)).save(frames / "0.png")
+    # A file with some subjects enrolled with this model and one not: refused too, naming
+    # whom matching would never find.
+    with WatchlistFile(watchlist) as store:
+        store.add("Bea", [(Embedding(np.eye(128, dtype=np.float32)[1], MODEL_ID), "y")])
+    with (
+        WatchlistFile(watchlist) as store,
+        pytest.raises(StoreError, match=r"1 subject\(s\) have no template of it \(Ada\)"),
+    ):
+        store.matchable_gallery(MODEL_ID)
     watched = _clearsight("watch", frames, "-w", watchlist, "-c", config)
     assert watched.returncode == 2
     assert (
         "the watchlist was enrolled with dlib-resnet-v1, the configured embedder is "
-        "tiny-arcface; re-enrol" in watched.stderr
+        "tiny-arcface; 1 subject(s) have no template of it (Ada). Re-enrol" in watched.stderr
     )
+    assert "clearsight enroll NAME PHOTO --watchlist" in watched.stderr

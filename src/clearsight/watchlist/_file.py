@@ -103,16 +103,30 @@ class WatchlistFile:
         return {str(r[0]): int(r[1]) for r in rows}
 
     def matchable_gallery(self, model_id: str) -> Gallery:
-        """``gallery(model_id)``, refused when the file's templates are all of other models
-        (it was enrolled with another embedder: matching would silently find nobody)."""
-        gallery = self.gallery(model_id)
-        others = sorted(set(self.model_ids()) - {model_id})
-        if len(gallery) == 0 and others:
-            raise StoreError(
-                f"{self.path}: the watchlist was enrolled with {', '.join(others)}, the "
-                f"configured embedder is {model_id}; re-enrol its subjects with this config"
+        """``gallery(model_id)``, refused when any subject has no template of that model
+        (enrolled with another embedder: matching would silently never find them)."""
+        missing = [
+            str(r[0])
+            for r in self._db.execute(
+                "SELECT s.name FROM subjects s WHERE NOT EXISTS (SELECT 1 FROM templates t "
+                "WHERE t.subject_id = s.subject_id AND t.model_id = ?) ORDER BY s.name",
+                (model_id,),
+            ).fetchall()
+        ]
+        if missing:
+            others = sorted(set(self.model_ids()) - {model_id})
+            names = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             )
-        return gallery
+            raise StoreError(
+                f"{self.path}: the watchlist was enrolled with {', '.join(others) or 'no model'}, "
+                f"the configured embedder is {model_id}; {len(missing)} subject(s) have no "
+                f"template of it ({names}). Re-enrol each from their reference photo with "
+                f"this config: clearsight enroll NAME PHOTO --watchlist {self.path} [-c CONFIG] "
+                "(the file keeps each photo's SHA-256, not the photo; the service's database "
+                "keeps sealed photos and moves to a new model with `clearsight watchlist reembed`)"
+            )
+        return self.gallery(model_id)
 
     def gallery(self, model_id: str) -> Gallery:
         rows = self._db.execute(
