@@ -63,16 +63,9 @@ _HOMES = {
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all attribute
+    from clearsight._lazy import lazy_attributes
 
-    def __getattr__(name: str) -> object:
-        home = _HOMES.get(name)
-        if home is None:
-            raise AttributeError(f"module 'clearsight' has no attribute {name!r}")
-        from importlib import import_module
-
-        value = getattr(import_module(home), name)
-        globals()[name] = value
-        return value
+    __getattr__ = lazy_attributes(__name__, _HOMES)
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *__all__})

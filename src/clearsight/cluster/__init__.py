@@ -8,6 +8,7 @@ after the commit. See docs/scale-out.md.
 
 from typing import TYPE_CHECKING
 
+from clearsight._lazy import lazy_attributes
 from clearsight.cluster._config import ClusterConfig, ClusterNames, WorkerSettings, check_name
 from clearsight.cluster._leases import LeasePlan, LeaseView, plan_leases
 from clearsight.cluster._outbox import Outbox, OutboxEntry
@@ -133,10 +134,5 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+if not TYPE_CHECKING:
+    __getattr__ = lazy_attributes(__name__, _LAZY)

@@ -7,6 +7,7 @@ Nothing here infers anything about a person: faces are only located, to hide the
 
 from typing import TYPE_CHECKING
 
+from clearsight._lazy import lazy_attributes
 from clearsight.privacy._assessment import build_assessment
 from clearsight.privacy._config import OperatorConfig, PrivacyConfig
 from clearsight.privacy._document import Bullets, Document, Heading, Paragraph, Table
@@ -105,10 +106,5 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+if not TYPE_CHECKING:
+    __getattr__ = lazy_attributes(__name__, _LAZY)

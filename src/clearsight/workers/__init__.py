@@ -7,6 +7,7 @@ it to the service's store (cameras table, approved watchlist, alert ingestion).
 
 from typing import TYPE_CHECKING
 
+from clearsight._lazy import lazy_attributes
 from clearsight.workers._source import LoopingSource, open_camera_source
 from clearsight.workers._supervisor import AlertCallback, StatusCallback, Supervisor
 from clearsight.workers._types import CameraSpec, CameraStatus, SupervisorOptions, WorkerState
@@ -32,15 +33,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # The store bridge is imported on first use, so worker processes (which import this
-    # package to run ``_child``) never load SQLAlchemy and the migrations.
-    if name in ("CameraRuntime", "camera_config"):
-        from clearsight.workers import _runtime
-
-        return getattr(_runtime, name)
-    if name in ("DEMO_CAMERA_NAME", "ensure_demo_camera"):
-        from clearsight.workers import _demo
-
-        return getattr(_demo, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The store bridge is imported on first use, so worker processes (which import this package
+# to run ``_child``) never load SQLAlchemy and the migrations.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_attributes(
+        __name__,
+        {
+            "CameraRuntime": "_runtime",
+            "camera_config": "_runtime",
+            "DEMO_CAMERA_NAME": "_demo",
+            "ensure_demo_camera": "_demo",
+        },
+    )
