@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 
 from clearsight.review import AlertStatus
 from clearsight.service import Permission, Principal
@@ -20,7 +20,7 @@ from clearsight.store import (
     sites,
 )
 from clearsight.types import Alert, FmrEstimate, OperatingPoint
-from clearsight.web._auth import require, service
+from clearsight.web._auth import allowed, service
 from clearsight.web._openapi import PUBLIC, openapi_document
 from clearsight.web._schemas import (
     AlertIn,
@@ -45,10 +45,6 @@ router = APIRouter(prefix="/api")
 P = Permission
 
 
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
-
-
 @router.get("/health", tags=["service"], openapi_extra={PUBLIC: True})
 def health() -> dict[str, str]:
     """Liveness for monitors; reveals nothing."""
@@ -56,12 +52,12 @@ def health() -> dict[str, str]:
 
 
 @router.get("/openapi.json", tags=["service"], include_in_schema=False)
-def openapi(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
+def openapi(request: Request, _: Principal = allowed(P.ACCOUNT)) -> dict[str, Any]:
     return openapi_document(request.app)
 
 
 @router.get("/users", tags=["users"])
-def list_users(request: Request, _: Principal = _as(P.USERS_MANAGE)) -> list[UserOut]:
+def list_users(request: Request, _: Principal = allowed(P.USERS_MANAGE)) -> list[UserOut]:
     return [_user_out(u) for u in services.users(service(request))]
 
 
@@ -80,7 +76,7 @@ def _user_out(user: User) -> UserOut:
 
 @router.post("/users", tags=["users"], status_code=201)
 def create_user(
-    body: UserIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+    body: UserIn, request: Request, principal: Principal = allowed(P.USERS_MANAGE)
 ) -> UserOut:
     user = services.create_user(
         service(request), principal, body.username, body.password, body.role
@@ -90,7 +86,7 @@ def create_user(
 
 @router.post("/users/{user_id}/approve", tags=["users"])
 def approve_user(
-    user_id: str, body: ApproveIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+    user_id: str, body: ApproveIn, request: Request, principal: Principal = allowed(P.USERS_MANAGE)
 ) -> UserOut:
     """Approve an account's role and sites: a second admin's act (the one who set the account
     up cannot, except in a single-admin trial); until then the account holds no power."""
@@ -99,7 +95,10 @@ def approve_user(
 
 @router.put("/users/{user_id}/sites", tags=["users"])
 def set_user_sites(
-    user_id: str, body: UserSitesIn, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+    user_id: str,
+    body: UserSitesIn,
+    request: Request,
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> UserOut:
     """Limit a user to the alerts of these sites ([] = every site); audited."""
     chosen = sites.parse_sites(body.sites)
@@ -107,13 +106,13 @@ def set_user_sites(
 
 
 @router.get("/cameras", tags=["cameras"])
-def list_cameras(request: Request, _: Principal = _as(P.CAMERAS_MANAGE)) -> list[CameraOut]:
+def list_cameras(request: Request, _: Principal = allowed(P.CAMERAS_MANAGE)) -> list[CameraOut]:
     return [CameraOut.of(c) for c in services.camera_list(service(request))]
 
 
 @router.post("/cameras", tags=["cameras"], status_code=201)
 def create_camera(
-    body: CameraIn, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
+    body: CameraIn, request: Request, principal: Principal = allowed(P.CAMERAS_MANAGE)
 ) -> CameraOut:
     fields = CameraFields(**body.model_dump())
     return CameraOut.of(services.create_camera(service(request), principal, fields))
@@ -124,14 +123,14 @@ def update_camera(
     camera_id: str,
     body: CameraPatch,
     request: Request,
-    principal: Principal = _as(P.CAMERAS_MANAGE),
+    principal: Principal = allowed(P.CAMERAS_MANAGE),
 ) -> CameraOut:
     fields = CameraFields(**body.model_dump())
     return CameraOut.of(services.update_camera(service(request), principal, camera_id, fields))
 
 
 @router.get("/watchlist", tags=["watchlist"])
-def list_entries(request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> list[EntryOut]:
+def list_entries(request: Request, _: Principal = allowed(P.WATCHLIST_READ)) -> list[EntryOut]:
     return [EntryOut.of(e) for e in services.watchlist_entries(service(request))]
 
 
@@ -148,7 +147,7 @@ def create_entry(
     site: Annotated[
         str, Form(max_length=100, description="The one site it is matched at; empty: every site.")
     ] = "",
-    principal: Principal = _as(P.WATCHLIST_ENROL),
+    principal: Principal = allowed(P.WATCHLIST_ENROL),
 ) -> EntryOut:
     ctx = service(request)
     draft = EntryDraft(
@@ -172,7 +171,9 @@ def read_uploads(limit: int, files: list[UploadFile]) -> list[services.Upload]:
 
 
 @router.get("/watchlist/{entry_id}", tags=["watchlist"])
-def get_entry(entry_id: str, request: Request, _: Principal = _as(P.WATCHLIST_READ)) -> EntryOut:
+def get_entry(
+    entry_id: str, request: Request, _: Principal = allowed(P.WATCHLIST_READ)
+) -> EntryOut:
     return EntryOut.of(services.entry(service(request), entry_id))
 
 
@@ -181,7 +182,7 @@ def approve_entry(
     entry_id: str,
     body: ApproveIn,
     request: Request,
-    principal: Principal = _as(P.WATCHLIST_APPROVE),
+    principal: Principal = allowed(P.WATCHLIST_APPROVE),
 ) -> EntryOut:
     ctx = service(request)
     services.approve(ctx, principal, entry_id, body.reason)
@@ -198,7 +199,7 @@ def _crop(index: int, text: str) -> Any:
 
 @router.post("/alerts", tags=["alerts"])
 def ingest_alert(
-    body: AlertIn, request: Request, _: Principal = _as(P.ALERTS_INGEST)
+    body: AlertIn, request: Request, _: Principal = allowed(P.ALERTS_INGEST)
 ) -> AlertReceipt:
     """Store a pending alert; the same idempotency key again returns the same receipt
     (``created`` false) and nothing of how the alert was reviewed."""
@@ -241,7 +242,7 @@ def list_alerts(
     request: Request,
     status: AlertStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    principal: Principal = _as(P.ALERTS_REVIEW),
+    principal: Principal = allowed(P.ALERTS_REVIEW),
 ) -> list[AlertOut]:
     """Newest first; a reviewer limited to sites gets only those sites' alerts."""
     return [AlertOut.of(a) for a in services.alert_list(service(request), principal, status, limit)]
@@ -249,7 +250,7 @@ def list_alerts(
 
 @router.get("/alerts/{alert_id}", tags=["alerts"])
 def get_alert(
-    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+    alert_id: str, request: Request, principal: Principal = allowed(P.ALERTS_REVIEW)
 ) -> AlertOut:
     """404 for an alert of a site the caller is not assigned to."""
     return AlertOut.of(services.alert(service(request), principal, alert_id))
@@ -257,7 +258,10 @@ def get_alert(
 
 @router.post("/alerts/{alert_id}/decisions", tags=["alerts"], status_code=201)
 def decide(
-    alert_id: str, body: DecisionIn, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+    alert_id: str,
+    body: DecisionIn,
+    request: Request,
+    principal: Principal = allowed(P.ALERTS_REVIEW),
 ) -> DecisionOut:
     """Returns only after the decision and its audit entries are committed."""
     outcome = services.decide(service(request), principal, alert_id, body.decision, body.comment)
@@ -273,7 +277,7 @@ def search_audit(
     since: Instant | None = None,
     until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    _: Principal = _as(P.AUDIT_READ),
+    _: Principal = allowed(P.AUDIT_READ),
 ) -> list[AuditEntryOut]:
     where = AuditFilter(actor, action, record_id, since, until)
     return [
@@ -293,7 +297,7 @@ def search_audit(
 
 
 @router.get("/audit/verify", tags=["audit"])
-def verify_audit(request: Request, _: Principal = _as(P.AUDIT_READ)) -> VerifyOut:
+def verify_audit(request: Request, _: Principal = allowed(P.AUDIT_READ)) -> VerifyOut:
     check = services.check_audit(service(request).db)
     report, problems, (seq, digest) = check.chain, check.record_problems, check.head
     return VerifyOut(

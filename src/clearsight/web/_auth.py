@@ -11,8 +11,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from clearsight.service import (
@@ -104,6 +105,12 @@ def require(
 
     dependency.__name__ = f"require_{permission.name.lower()}"
     return dependency
+
+
+def allowed(permission: Permission) -> Any:
+    """A route parameter's default that admits only a principal with ``permission``
+    (``principal: Principal = allowed(Permission.REVIEW)``)."""
+    return Depends(require(permission))
 
 
 def pre_session_token(request: Request) -> str:

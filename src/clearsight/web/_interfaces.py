@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from clearsight.review import AlertStatus
 from clearsight.service import Permission, Principal, home_counts, usecases
-from clearsight.web._auth import require, service
+from clearsight.web._auth import allowed, service
 from clearsight.web._openapi import openapi_document
 from clearsight.web._render import render
 from clearsight.web._schemas import AlertOut
@@ -23,10 +23,6 @@ from clearsight.web._schemas import AlertOut
 router = APIRouter()
 P = Permission
 DOCS_ASSETS = "/docs-assets"
-
-
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
 
 
 def docs_assets() -> StaticFiles:
@@ -37,19 +33,19 @@ def docs_assets() -> StaticFiles:
 
 
 @router.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
-def api_docs(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+def api_docs(request: Request, principal: Principal = allowed(P.ACCOUNT)) -> Response:
     """Swagger UI over /api/openapi.json, for signed-in people (their session calls the API)."""
     return render(request, "api_docs.html", principal, assets=DOCS_ASSETS)
 
 
 @router.get("/api/docs/openapi.json", include_in_schema=False)
-def api_docs_document(request: Request, _: Principal = _as(P.ACCOUNT)) -> dict[str, Any]:
+def api_docs_document(request: Request, _: Principal = allowed(P.ACCOUNT)) -> dict[str, Any]:
     """The API document for the bundled Swagger UI (4.x), which reads OpenAPI 3.0 only."""
     return openapi_document(request.app, "3.0.3")
 
 
 @router.get("/api/summary", tags=["service"])
-def summary(request: Request, principal: Principal = _as(P.ACCOUNT)) -> dict[str, object]:
+def summary(request: Request, principal: Principal = allowed(P.ACCOUNT)) -> dict[str, object]:
     """What waits for the caller: entries to approve, alerts to review, cameras in trouble
     (null where the caller's role does not cover it)."""
     return home_counts(service(request), principal).as_json()
@@ -61,7 +57,7 @@ class QueueAlertOut(AlertOut):
 
 @router.get("/api/review/queue", tags=["alerts"])
 def review_queue(
-    request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+    request: Request, principal: Principal = allowed(P.ALERTS_REVIEW)
 ) -> list[QueueAlertOut]:
     """Pending alerts of the caller's sites, newest first, each with the caller's own decision
     (null while they have not decided)."""
@@ -72,7 +68,7 @@ def review_queue(
 
 
 @router.get("/metrics", tags=["service"], response_class=Response)
-def metrics(request: Request, _: Principal = _as(P.METRICS_READ)) -> Response:
+def metrics(request: Request, _: Principal = allowed(P.METRICS_READ)) -> Response:
     """Prometheus text format. Scrape with an API token holding the ``metrics:read`` scope
     (an admin's), sent as ``Authorization: Bearer``."""
     ctx = service(request)
@@ -122,7 +118,7 @@ def metrics(request: Request, _: Principal = _as(P.METRICS_READ)) -> Response:
 
 
 @router.get("/demo-photos", include_in_schema=False, response_class=HTMLResponse)
-def demo_photos_page(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+def demo_photos_page(request: Request, principal: Principal = allowed(P.ACCOUNT)) -> Response:
     """The two public-domain portraits the demo camera shows, to enrol one and see an alert."""
     from clearsight.demo import demo_portraits, portrait_file_name
 
@@ -131,7 +127,7 @@ def demo_photos_page(request: Request, principal: Principal = _as(P.ACCOUNT)) ->
 
 
 @router.get("/demo-photos/{file_name}", include_in_schema=False)
-def demo_photo(file_name: str, _: Principal = _as(P.ACCOUNT)) -> Response:
+def demo_photo(file_name: str, _: Principal = allowed(P.ACCOUNT)) -> Response:
     from clearsight.demo import demo_portraits, portrait_file_name, portrait_png
     from clearsight.errors import NotFoundError
 

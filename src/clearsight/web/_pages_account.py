@@ -23,6 +23,7 @@ from clearsight.store import sites as store_sites
 from clearsight.web._auth import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
+    allowed,
     check_pre_session_csrf,
     current_principal,
     pre_session_token,
@@ -36,10 +37,6 @@ from clearsight.web._schemas import VendorRiskOut
 
 router = APIRouter(include_in_schema=False)
 P = Permission
-
-
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
 
 
 def _anonymous_form(request: Request, name: str, status: int = 200, **values: Any) -> Response:
@@ -142,7 +139,7 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, principal: Principal = _as(P.ACCOUNT)) -> Response:
+def tokens_page(request: Request, principal: Principal = allowed(P.ACCOUNT)) -> Response:
     tokens = account_cases.api_tokens(service(request), principal)
     return render(
         request,
@@ -158,7 +155,7 @@ def tokens_create(
     request: Request,
     name: Annotated[str, Form(max_length=100)],
     scopes: Annotated[str, Form(max_length=1000)],
-    principal: Principal = _as(P.ACCOUNT),
+    principal: Principal = allowed(P.ACCOUNT),
 ) -> Response:
     try:
         wanted = parse_scopes(scopes)
@@ -172,7 +169,7 @@ def tokens_create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def tokens_revoke(
-    token_id: str, request: Request, principal: Principal = _as(P.ACCOUNT)
+    token_id: str, request: Request, principal: Principal = allowed(P.ACCOUNT)
 ) -> Response:
     account_cases.revoke_api_token(service(request), principal, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
@@ -183,7 +180,7 @@ def _users(request: Request) -> list[User]:
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, principal: Principal = _as(P.USERS_MANAGE)) -> Response:
+def users_page(request: Request, principal: Principal = allowed(P.USERS_MANAGE)) -> Response:
     return render(
         request, "users.html", principal, users=_users(request), roles=list(Role), values={}
     )
@@ -198,7 +195,7 @@ def users_create(
     username: Annotated[str, Form(max_length=63)],
     password: Annotated[str, Form(max_length=1000)],
     role: Annotated[Role, Form()],
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     try:
         usecases.create_user(service(request), principal, username.strip().lower(), password, role)
@@ -221,7 +218,7 @@ def users_sites(
     user_id: str,
     request: Request,
     sites: Annotated[str, Form(max_length=5000)] = "",
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     """Limit a user to the alerts of these sites (comma-separated; empty: every site)."""
     chosen = store_sites.parse_sites(sites)
@@ -234,7 +231,7 @@ def users_approve(
     user_id: str,
     request: Request,
     reason: Annotated[str, Form(max_length=2000)] = "",
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     usecases.approve_user(service(request), principal, user_id, reason)
     return RedirectResponse("/users", status_code=303)
@@ -245,14 +242,14 @@ def users_disable(
     user_id: str,
     request: Request,
     reason: Annotated[str, Form(max_length=2000)] = "",
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     account_cases.disable_user(service(request), principal, user_id, reason)
     return RedirectResponse("/users", status_code=303)
 
 
 @router.get("/cameras", response_class=HTMLResponse)
-def cameras_page(request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)) -> Response:
+def cameras_page(request: Request, principal: Principal = allowed(P.CAMERAS_MANAGE)) -> Response:
     return render(request, "cameras.html", principal, values={}, **_cameras_context(request))
 
 
@@ -307,7 +304,7 @@ def cameras_create(
     model: Annotated[str, Form(max_length=100)] = "",
     firmware: Annotated[str, Form(max_length=100)] = "",
     enabled: Annotated[str | None, Form()] = None,
-    principal: Principal = _as(P.CAMERAS_MANAGE),
+    principal: Principal = allowed(P.CAMERAS_MANAGE),
 ) -> Response:
     ctx = service(request)
     try:
@@ -328,7 +325,7 @@ def cameras_create(
 
 @router.get("/cameras/{camera_id}", response_class=HTMLResponse)
 def camera_page(
-    camera_id: str, request: Request, principal: Principal = _as(P.CAMERAS_MANAGE)
+    camera_id: str, request: Request, principal: Principal = allowed(P.CAMERAS_MANAGE)
 ) -> Response:
     camera = corrections.camera(service(request), camera_id)
     return render(request, "camera_edit.html", principal, camera=camera)
@@ -345,7 +342,7 @@ def camera_update(
     model: Annotated[str, Form(max_length=100)] = "",
     firmware: Annotated[str, Form(max_length=100)] = "",
     enabled: Annotated[str | None, Form()] = None,
-    principal: Principal = _as(P.CAMERAS_MANAGE),
+    principal: Principal = allowed(P.CAMERAS_MANAGE),
 ) -> Response:
     ctx = service(request)
     try:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clearsight.errors import ClearsightError
 from clearsight.service import Permission, Principal, corrections
 from clearsight.store import ReasonCategory, Role
-from clearsight.web._auth import SESSION_COOKIE, require, service
+from clearsight.web._auth import SESSION_COOKIE, allowed, require, service
 from clearsight.web._errors import refusal
 from clearsight.web._forms import refused_form
 from clearsight.web._render import render
@@ -23,10 +23,6 @@ from clearsight.web._render import render
 router = APIRouter(include_in_schema=False)
 P = Permission
 Reason = Annotated[str, Form(max_length=2000)]
-
-
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
 
 
 # One's own password ---------------------------------------------------------------------
@@ -81,7 +77,7 @@ def _user_page(
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 def user_page(
-    user_id: str, request: Request, principal: Principal = _as(P.USERS_MANAGE)
+    user_id: str, request: Request, principal: Principal = allowed(P.USERS_MANAGE)
 ) -> Response:
     return _user_page(request, principal, user_id)
 
@@ -104,7 +100,7 @@ def users_reset_password(
     request: Request,
     password: Annotated[str, Form(max_length=1000)],
     reason: Reason = "",
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     """Set a temporary password; the user must choose a new one at their next sign-in."""
     ctx = service(request)
@@ -121,7 +117,7 @@ def users_set_role(
     request: Request,
     role: Annotated[str, Form(max_length=32)],
     reason: Reason = "",
-    principal: Principal = _as(P.USERS_MANAGE),
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     ctx = service(request)
     try:
@@ -137,7 +133,10 @@ def users_set_role(
 
 @router.post("/users/{user_id}/enable")
 def users_enable(
-    user_id: str, request: Request, reason: Reason = "", principal: Principal = _as(P.USERS_MANAGE)
+    user_id: str,
+    request: Request,
+    reason: Reason = "",
+    principal: Principal = allowed(P.USERS_MANAGE),
 ) -> Response:
     ctx = service(request)
     try:
@@ -155,7 +154,7 @@ def watchlist_reject(
     entry_id: str,
     request: Request,
     reason: Reason = "",
-    principal: Principal = _as(P.WATCHLIST_APPROVE),
+    principal: Principal = allowed(P.WATCHLIST_APPROVE),
 ) -> Response:
     corrections.reject_entry(service(request), principal, entry_id, reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
@@ -166,7 +165,7 @@ def watchlist_withdraw(
     entry_id: str,
     request: Request,
     reason: Reason = "",
-    principal: Principal = _as(P.WATCHLIST_ENROL),
+    principal: Principal = allowed(P.WATCHLIST_ENROL),
 ) -> Response:
     corrections.withdraw_entry(service(request), principal, entry_id, reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
@@ -183,7 +182,7 @@ EDIT_HINTS = {
 
 @router.get("/watchlist/{entry_id}/edit", response_class=HTMLResponse)
 def watchlist_edit_page(
-    entry_id: str, request: Request, principal: Principal = _as(P.WATCHLIST_ENROL)
+    entry_id: str, request: Request, principal: Principal = allowed(P.WATCHLIST_ENROL)
 ) -> Response:
     values = corrections.entry_fields(service(request), entry_id)
     return render(
@@ -207,7 +206,7 @@ def watchlist_edit(
     notes: Annotated[str, Form(max_length=5000)] = "",
     site: Annotated[str, Form(max_length=100)] = "",
     reason: Reason = "",
-    principal: Principal = _as(P.WATCHLIST_ENROL),
+    principal: Principal = allowed(P.WATCHLIST_ENROL),
 ) -> Response:
     ctx = service(request)
     values = {
@@ -247,7 +246,7 @@ def cameras_delete(
     camera_id: str,
     request: Request,
     reason: Reason = "",
-    principal: Principal = _as(P.CAMERAS_MANAGE),
+    principal: Principal = allowed(P.CAMERAS_MANAGE),
 ) -> Response:
     """Remove a camera (its worker stops within a poll); its alerts stay in the history."""
     ctx = service(request)

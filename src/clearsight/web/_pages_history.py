@@ -6,16 +6,16 @@ faces (their role's ``alerts:review``); opening an alert is audited like the rev
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clearsight.review import AlertStatus
 from clearsight.service import Permission, Principal, usecases
 from clearsight.store import history
-from clearsight.web._auth import require, service
+from clearsight.web._auth import allowed, service
 from clearsight.web._display import parse_when
 from clearsight.web._render import render
 
@@ -23,10 +23,6 @@ router = APIRouter(include_in_schema=False)
 P = Permission
 Text = Annotated[str, Query(max_length=200)]
 PAGE_ROWS = 200
-
-
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -38,7 +34,7 @@ def events_page(
     site: Text = "",
     subject: Text = "",
     outcome: Text = "",
-    principal: Principal = _as(P.ALERTS_HISTORY),
+    principal: Principal = allowed(P.ALERTS_HISTORY),
 ) -> Response:
     ctx = service(request)
     errors: dict[str, str] = {}
@@ -85,7 +81,7 @@ def events_page(
 
 @router.get("/events/{alert_id}", response_class=HTMLResponse)
 def event_page(
-    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_HISTORY)
+    alert_id: str, request: Request, principal: Principal = allowed(P.ALERTS_HISTORY)
 ) -> Response:
     """One alert with its decisions. A pending alert's decisions stay hidden from a reviewer
     who has not decided it, as on the review screen, so each review stays independent."""

@@ -3,27 +3,21 @@ rule would leave above target."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clearsight.errors import ConfigError
 from clearsight.match import group_rates, groups_above_target, load_card, operating_point
 from clearsight.service import Permission, Principal
-from clearsight.web._auth import require, service
+from clearsight.web._auth import allowed, service
 from clearsight.web._render import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
-
-
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(
-    request: Request, principal: Principal = _as(Permission.USERS_MANAGE)
+    request: Request, principal: Principal = allowed(Permission.USERS_MANAGE)
 ) -> Response:
     """The cameras' model, target, rule and threshold; each group's rate there; a warning
     naming the groups left above target when the rule is pooled."""

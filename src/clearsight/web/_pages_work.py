@@ -6,10 +6,10 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from clearsight.audit import CSV_HEADER, AuditAction, csv_row
@@ -23,7 +23,7 @@ from clearsight.store import (
     ReasonCategory,
 )
 from clearsight.web._api import read_uploads
-from clearsight.web._auth import require, service
+from clearsight.web._auth import allowed, service
 from clearsight.web._display import parse_when
 from clearsight.web._fmr_words import describe_estimate, describe_point
 from clearsight.web._forms import refused_form
@@ -36,22 +36,18 @@ PNG = "image/png"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _as(permission: Permission) -> Any:
-    return Depends(require(permission))
-
-
 @router.get("/watchlist", response_class=HTMLResponse)
 def watchlist_page(
     request: Request,
     status: Annotated[str, Query(max_length=32)] = "",
-    principal: Principal = _as(P.WATCHLIST_READ),
+    principal: Principal = allowed(P.WATCHLIST_READ),
 ) -> Response:
     entries = services.watchlist_entries(service(request), status)
     return render(request, "watchlist.html", principal, entries=entries, shown=status)
 
 
 @router.get("/watchlist/new", response_class=HTMLResponse)
-def watchlist_new(request: Request, principal: Principal = _as(P.WATCHLIST_ENROL)) -> Response:
+def watchlist_new(request: Request, principal: Principal = allowed(P.WATCHLIST_ENROL)) -> Response:
     ctx = service(request)
     return render(
         request,
@@ -82,7 +78,7 @@ def watchlist_create(
     photos: Annotated[list[UploadFile], File()],
     attested_not_minor: Annotated[str | None, Form()] = None,
     site: Annotated[str, Form(max_length=100)] = "",
-    principal: Principal = _as(P.WATCHLIST_ENROL),
+    principal: Principal = allowed(P.WATCHLIST_ENROL),
 ) -> Response:
     ctx = service(request)
     draft = EntryDraft(
@@ -114,7 +110,7 @@ def watchlist_create(
 
 @router.get("/watchlist/{entry_id}", response_class=HTMLResponse)
 def watchlist_entry(
-    entry_id: str, request: Request, principal: Principal = _as(P.WATCHLIST_READ)
+    entry_id: str, request: Request, principal: Principal = allowed(P.WATCHLIST_READ)
 ) -> Response:
     entry = services.view_entry(service(request), principal, entry_id)
     return render(
@@ -136,7 +132,7 @@ def watchlist_approve(
     entry_id: str,
     request: Request,
     reason: Annotated[str, Form(max_length=2000)] = "",
-    principal: Principal = _as(P.WATCHLIST_APPROVE),
+    principal: Principal = allowed(P.WATCHLIST_APPROVE),
 ) -> Response:
     services.approve(service(request), principal, entry_id, reason)
     return RedirectResponse(f"/watchlist/{entry_id}", status_code=303)
@@ -147,7 +143,7 @@ def reference_image(
     photo_id: str,
     request: Request,
     reason: Annotated[str, Query(max_length=200)] = "view",
-    principal: Principal = _as(P.REFERENCE_VIEW),
+    principal: Principal = allowed(P.REFERENCE_VIEW),
 ) -> Response:
     data = services.reference_image(service(request), principal, photo_id, reason)
     return Response(data, media_type=PNG, headers=NO_STORE)
@@ -159,14 +155,14 @@ def alert_image(
     position: Annotated[int, Path(ge=0, le=MAX_STORED_INT)],
     request: Request,
     reason: Annotated[str, Query(max_length=200)] = "review",
-    principal: Principal = _as(P.ALERTS_REVIEW),
+    principal: Principal = allowed(P.ALERTS_REVIEW),
 ) -> Response:
     data = services.alert_crop(service(request), principal, alert_id, position, reason)
     return Response(data, media_type=PNG, headers=NO_STORE)
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) -> Response:
+def review_queue(request: Request, principal: Principal = allowed(P.ALERTS_REVIEW)) -> Response:
     ctx = service(request)
     pending, decided = services.awaiting_review(ctx, principal)
     return render(
@@ -181,7 +177,7 @@ def review_queue(request: Request, principal: Principal = _as(P.ALERTS_REVIEW)) 
 
 @router.get("/review/{alert_id}", response_class=HTMLResponse)
 def review_screen(
-    alert_id: str, request: Request, principal: Principal = _as(P.ALERTS_REVIEW)
+    alert_id: str, request: Request, principal: Principal = allowed(P.ALERTS_REVIEW)
 ) -> Response:
     detail = services.alert_detail(service(request), principal, alert_id)
     decided = any(d.reviewer == principal.username for d in detail.decisions)
@@ -204,7 +200,7 @@ def review_decide(
     request: Request,
     decision: Annotated[Decision, Form()],
     comment: Annotated[str, Form(max_length=2000)],
-    principal: Principal = _as(P.ALERTS_REVIEW),
+    principal: Principal = allowed(P.ALERTS_REVIEW),
 ) -> Response:
     services.decide(service(request), principal, alert_id, decision, comment)
     return RedirectResponse(f"/review/{alert_id}", status_code=303)
@@ -256,7 +252,7 @@ def audit_page(
     record_id: Text200 = "",
     since: Text200 = "",
     until: Text200 = "",
-    principal: Principal = _as(P.AUDIT_READ),
+    principal: Principal = allowed(P.AUDIT_READ),
 ) -> Response:
     where, errors = _audit_filter(actor, action, record_id, since, until)
     page = services.audit_page(service(request), None if errors else where, AUDIT_PAGE_ROWS)
@@ -285,7 +281,7 @@ def audit_export(
     record_id: Text200 = "",
     since: Text200 = "",
     until: Text200 = "",
-    principal: Principal = _as(P.AUDIT_READ),
+    principal: Principal = allowed(P.AUDIT_READ),
 ) -> Response:
     ctx = service(request)
     where, errors = _audit_filter(actor, action, record_id, since, until)
