@@ -13,7 +13,12 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.backends.tiny_onnx import save_model
 
 from clearsight.config import ClearsightConfig, OnnxModelFile, RetinafaceDetectorConfig
-from clearsight.detect import RetinafaceDetector, create_detector, decode_retinaface, priors
+from clearsight.detect import (
+    RetinafaceDetector,
+    create_detector,
+    decode_retinaface,
+    retinaface_priors,
+)
 from clearsight.errors import ModelError
 
 INPUT = 160  # the detector's input: frames of 320 px are halved (max_width 160)
@@ -25,7 +30,7 @@ WEAK_ROW = 1000  # stride 32, cell 0, first size: scored below the threshold
 
 
 def test_priors_follow_the_models_output_order() -> None:
-    table = priors(64, 32)
+    table = retinaface_priors(64, 32)
     # Stride 8: 8 x 4 cells, stride 16: 4 x 2, stride 32: 2 x 1; two sizes each.
     assert table.shape == (2 * (32 + 8 + 2), 3)
     np.testing.assert_array_equal(table[:4], [[4, 4, 16], [4, 4, 32], [12, 4, 16], [12, 4, 32]])
@@ -38,7 +43,7 @@ def test_priors_follow_the_models_output_order() -> None:
 
 def test_priors_of_a_size_that_is_not_a_multiple_of_the_stride_round_cells_up() -> None:
     # 40 x 40: ceil(40 / 8) = 5, ceil(40 / 16) = 3, ceil(40 / 32) = 2 cells a side.
-    assert len(priors(40, 40)) == 2 * (25 + 9 + 4)
+    assert len(retinaface_priors(40, 40)) == 2 * (25 + 9 + 4)
 
 
 def test_decoding_moves_centres_by_a_tenth_and_scales_sizes_by_exp_a_fifth() -> None:

@@ -13,7 +13,7 @@ from clearsight.detect._retinaface import (
     RetinafaceDetector,
     RetinafaceDetectorConfig,
     decode_retinaface,
-    priors,
+    retinaface_priors,
 )
 from clearsight.detect._scrfd import ScrfdDetector, ScrfdDetectorConfig, anchor_centres, letterbox
 from clearsight.detect._yunet import YunetDetectorConfig, YunetFaceDetector
@@ -41,5 +41,5 @@ __all__ = [
     "letterbox",
     "locate_landmarks",
     "non_max_suppression",
-    "priors",
+    "retinaface_priors",
 ]

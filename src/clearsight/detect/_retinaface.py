@@ -26,7 +26,12 @@ from clearsight.errors import ModelError
 from clearsight.models import OnnxModelFile, open_model_file
 from clearsight.types import FaceDetections
 
-__all__ = ["RetinafaceDetector", "RetinafaceDetectorConfig", "decode_retinaface", "priors"]
+__all__ = [
+    "RetinafaceDetector",
+    "RetinafaceDetectorConfig",
+    "decode_retinaface",
+    "retinaface_priors",
+]
 
 STRIDES = (8, 16, 32)
 PRIOR_SIZES = ((16, 32), (64, 128), (256, 512))
@@ -79,7 +84,7 @@ class RetinafaceDetectorConfig(DetectorSettings):
     """The model the user chose reads reference photos too."""
 
 
-def priors(width: int, height: int) -> FloatArray:
+def retinaface_priors(width: int, height: int) -> FloatArray:
     """(N, 3) centre x, centre y and size in pixels of every prior of a width x height input,
     in the model's output order: stride by stride, cells row-major, a cell's sizes adjacent."""
     levels = []
@@ -96,7 +101,7 @@ def decode_retinaface(
     offsets: FloatArray, landmark_offsets: FloatArray, prior: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """(N, 4) x1, y1, x2, y2 boxes and (N, 5, 2) landmarks, in input pixels, from the model's
-    (N, 4) box and (N, 10) landmark offsets against ``prior`` (``priors``' rows)."""
+    (N, 4) box and (N, 10) landmark offsets against ``prior`` (``retinaface_priors``' rows)."""
     centre, side = prior[:, :2], prior[:, 2:3]
     middle = centre + offsets[:, :2] * CENTRE_VARIANCE * side
     size = side * np.exp(offsets[:, 2:] * SIZE_VARIANCE)
@@ -151,7 +156,8 @@ class RetinafaceDetector(FaceDetector):
     def _priors_for(self, width: int, height: int) -> FloatArray:
         key = (width, height)
         if key not in self._priors:
-            self._priors = {key: priors(width, height)}  # one frame size per camera: keep one
+            # A camera's frames share one size: keep the last size's priors only.
+            self._priors = {key: retinaface_priors(width, height)}
         return self._priors[key]
 
     def detect(self, image: npt.NDArray[np.uint8]) -> FaceDetections:
