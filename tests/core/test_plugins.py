@@ -108,7 +108,7 @@ def test_a_plugin_registered_after_the_config_was_built_is_refused() -> None:
 
 
 def test_the_registries_list_the_shipped_models_and_build_each_default() -> None:
-    assert DETECTORS.types() == ["yunet", "hog", "cnn", "scrfd"]
+    assert DETECTORS.types() == ["yunet", "hog", "cnn", "scrfd", "retinaface"]
     assert DETECTORS.types("dlib") == ["hog", "cnn"]
     assert EMBEDDERS.types() == ["sface", "dlib", "onnx-file"]
     assert EMBEDDERS.types("insightface") == ["sface", "onnx-file"]

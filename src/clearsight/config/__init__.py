@@ -21,6 +21,7 @@ from clearsight.config._models import (
 from clearsight.detect import (
     CnnDetectorConfig,
     HogDetectorConfig,
+    RetinafaceDetectorConfig,
     ScrfdDetectorConfig,
     YunetDetectorConfig,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "OnnxFileEmbedConfig",
     "OnnxModelFile",
     "QualityConfig",
+    "RetinafaceDetectorConfig",
     "SFaceEmbedConfig",
     "ScheduleConfig",
     "ScrfdDetectorConfig",

@@ -266,7 +266,7 @@ class ClearsightConfig(_Section):
         default_factory=DETECTORS.default_settings,
         title="Face detector",
         description="Chosen by its `type`: `yunet` (default), `hog` or `cnn` (dlib's, paired "
-        'with `embed.type = "dlib"`), or `scrfd` (an ONNX file you supply).',
+        'with `embed.type = "dlib"`), or `scrfd` or `retinaface` (an ONNX file you supply).',
     )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig, title="Ingest", description="Reading frames."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from clearsight.detect._base import DetectorSettings, FaceDetector
 from clearsight.detect._cnn import CnnDetectorConfig, CnnFaceDetector
 from clearsight.detect._hog import HogDetectorConfig, HogFaceDetector
+from clearsight.detect._retinaface import RetinafaceDetector, RetinafaceDetectorConfig
 from clearsight.detect._scrfd import ScrfdDetector, ScrfdDetectorConfig
 from clearsight.detect._yunet import YunetDetectorConfig, YunetFaceDetector
 from clearsight.plugins import PluginRegistry
@@ -23,6 +24,7 @@ DETECTORS.register(YunetDetectorConfig, YunetFaceDetector)
 DETECTORS.register(HogDetectorConfig, HogFaceDetector)
 DETECTORS.register(CnnDetectorConfig, CnnFaceDetector)
 DETECTORS.register(ScrfdDetectorConfig, ScrfdDetector)
+DETECTORS.register(RetinafaceDetectorConfig, RetinafaceDetector)
 
 
 def create_detector(config: DetectorSettings | None = None) -> FaceDetector:

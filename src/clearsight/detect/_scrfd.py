@@ -20,7 +20,13 @@ from clearsight.errors import ModelError
 from clearsight.models import OnnxModelFile, open_model_file
 from clearsight.types import FaceDetections
 
-__all__ = ["ScrfdDetector", "ScrfdDetectorConfig", "anchor_centres", "letterbox"]
+__all__ = [
+    "ScrfdDetector",
+    "ScrfdDetectorConfig",
+    "anchor_centres",
+    "letterbox",
+    "select_faces",
+]
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_CELL = 2
@@ -138,30 +144,39 @@ class ScrfdDetector(FaceDetector):
             boxes.append(np.hstack([centre - step[:, :2], centre + step[:, 2:]]))
             points.append(centre[:, None, :] + offsets[keep].reshape(-1, 5, 2) * stride)
             scores.append(score[keep, 0])
-        return self._select(
+        return select_faces(
             (np.vstack(boxes) / scale).astype(np.float32),
             np.concatenate(scores).astype(np.float32),
             (np.vstack(points) / scale).astype(np.float32),
-            image,
+            image.shape,
+            min_score=self._config.min_score,
+            nms_iou=self._config.nms_iou,
+            min_face_size=self._config.min_face_size,
         )
 
-    def _select(
-        self,
-        boxes: FloatArray,
-        scores: FloatArray,
-        points: FloatArray,
-        image: npt.NDArray[np.uint8],
-    ) -> FaceDetections:
-        import cv2  # imported with the model, not with its settings
 
-        if len(boxes) == 0:
-            return FaceDetections.empty()
-        height, width = image.shape[:2]
-        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width - 1)
-        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height - 1)
-        xywh = np.hstack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).tolist()
-        kept = cv2.dnn.NMSBoxes(xywh, scores.tolist(), self._config.min_score, self._config.nms_iou)
-        order = np.asarray(kept, np.int64).reshape(-1)
-        order = order[np.argsort(-scores[order], kind="stable")]
-        found = FaceDetections(boxes=boxes[order], scores=scores[order], landmarks=points[order])
-        return found[found.widths >= self._config.min_face_size]
+def select_faces(
+    boxes: FloatArray,
+    scores: FloatArray,
+    points: FloatArray,
+    shape: tuple[int, ...],
+    *,
+    min_score: float,
+    nms_iou: float,
+    min_face_size: int,
+) -> FaceDetections:
+    """Decoded candidates (image pixels) clipped to an image of ``shape``, merged by NMS,
+    best first, without those narrower than ``min_face_size``."""
+    import cv2  # imported with the model, not with its settings
+
+    if len(boxes) == 0:
+        return FaceDetections.empty()
+    height, width = shape[:2]
+    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width - 1)
+    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height - 1)
+    xywh = np.hstack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]]).tolist()
+    kept = cv2.dnn.NMSBoxes(xywh, scores.tolist(), min_score, nms_iou)
+    order = np.asarray(kept, np.int64).reshape(-1)
+    order = order[np.argsort(-scores[order], kind="stable")]
+    found = FaceDetections(boxes=boxes[order], scores=scores[order], landmarks=points[order])
+    return found[found.widths >= min_face_size]
