@@ -191,6 +191,10 @@ def test_review_files_name_images_as_the_manifest_does(tmp_path: Path) -> None:
     page = (tmp_path / "sheet.html").read_text(encoding="utf-8")
     assert page.count("data:image/jpeg;base64,") == 4 and "<script" not in page
     assert "pairs &lt;review&gt;" in page and f"{found[0].score:.4f}" not in page
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"a-file/pairs\.csv: cannot write"):
+        write_review_csv(blocked / "pairs.csv", found, tmp_path / "set")
     write_review_csv(tmp_path / "pairs.csv", found, tmp_path / "set")
     rows = list(csv.DictReader((tmp_path / "pairs.csv").open(encoding="utf-8")))
     assert [r["image_a"] for r in rows] == [c.image_a.name for c in found]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from clearsight.errors import InputError
 
-__all__ = ["Figure", "Report", "Table", "write_json", "write_report"]
+__all__ = ["Figure", "Report", "Table", "write_json", "write_report", "write_text_file"]
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ report.title }}</title>
@@ -76,7 +76,9 @@ def to_json(data: dict[str, object]) -> str:
     return json.dumps(_clean(data), indent=2, sort_keys=False, allow_nan=False)
 
 
-def _write(path: Path, text: str) -> None:
+def write_text_file(path: Path, text: str) -> None:
+    """Write an output file, creating its folder; a path that cannot be written is an
+    ``InputError`` naming it, never a traceback."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -85,7 +87,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: dict[str, object]) -> None:
-    _write(path, to_json(data) + "\n")
+    write_text_file(path, to_json(data) + "\n")
 
 
 def write_report(path: Path, report: Report) -> None:
@@ -93,4 +95,4 @@ def write_report(path: Path, report: Report) -> None:
 
     environment = Environment(autoescape=True)
     html = environment.from_string(_TEMPLATE).render(report=report, data=to_json(report.data))
-    _write(path, html)
+    write_text_file(path, html)

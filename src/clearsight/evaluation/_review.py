@@ -29,6 +29,7 @@ import base64
 import csv
 import hashlib
 import html
+import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ import numpy.typing as npt
 from clearsight.errors import InputError
 from clearsight.evaluation._datasets import ImageSet
 from clearsight.evaluation._fairness import group_images
+from clearsight.evaluation._report import write_text_file
 
 __all__ = [
     "MIN_REVIEWERS",
@@ -304,21 +306,22 @@ def _relative(path: Path, base: Path) -> str:
 
 def write_review_csv(path: Path, candidates: Sequence[ReviewCandidate], base: Path) -> None:
     """The pairs with empty ``verdict`` and ``reviewer`` columns, one copy per reviewer."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REVIEW_COLUMNS)
-        for item in candidates:
-            writer.writerow(
-                [
-                    item.group,
-                    item.rank,
-                    f"{item.score:.4f}",
-                    _relative(item.image_a, base),
-                    _relative(item.image_b, base),
-                    "",
-                    "",
-                ]
-            )
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(REVIEW_COLUMNS)
+    for item in candidates:
+        writer.writerow(
+            [
+                item.group,
+                item.rank,
+                f"{item.score:.4f}",
+                _relative(item.image_a, base),
+                _relative(item.image_b, base),
+                "",
+                "",
+            ]
+        )
+    write_text_file(path, text.getvalue())
 
 
 def _image_tag(path: Path) -> str:
@@ -368,4 +371,4 @@ def write_review_sheet(
     if current is not None:
         parts.append("</table>")
     parts.append("</body></html>")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    write_text_file(path, "\n".join(parts))
