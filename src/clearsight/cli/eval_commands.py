@@ -16,7 +16,7 @@ from clearsight.cli._app import app, friendly_errors
 
 if TYPE_CHECKING:
     from clearsight.config import ClearsightConfig
-    from clearsight.evaluation import ExtractOptions, LabelledEmbeddings, Report
+    from clearsight.evaluation import ExtractOptions, LabelledEmbeddings, Report, Verdicts
     from clearsight.match import CalibrationCard
     from clearsight.types import OperatingPoint
 
@@ -97,20 +97,28 @@ def _options(cache: Path | None, workers: int, skip_bad: bool, views: str | None
     )
 
 
+def _verdicts(files: list[Path] | None, manifest: Path | None) -> Verdicts | None:
+    """The reviewers' verdict files, read before any embedding so a bad one fails at once."""
+    from clearsight.errors import InputError
+    from clearsight.evaluation import load_verdicts
+
+    if not files:
+        return None
+    if manifest is None:
+        raise InputError("--same-person applies to a --manifest's images")
+    return load_verdicts(files)
+
+
 def _reviewed(
-    data: LabelledEmbeddings, files: list[Path] | None, manifest: Path | None
+    data: LabelledEmbeddings, verdicts: Verdicts | None, manifest: Path | None
 ) -> tuple[LabelledEmbeddings, str]:
     """``data`` with the subjects the reviewers' verdicts merge, and what was done."""
     import dataclasses
 
-    from clearsight.errors import InputError
-    from clearsight.evaluation import load_verdicts, merge_confirmed
+    from clearsight.evaluation import merge_confirmed
 
-    if not files:
+    if verdicts is None or manifest is None:
         return data, ""
-    if manifest is None:
-        raise InputError("--same-person applies to a --manifest's images")
-    verdicts = load_verdicts(files)
     merged, summary = merge_confirmed(data.images, verdicts, manifest.parent)
     return dataclasses.replace(data, images=merged), (
         f"{verdicts.describe()}; {summary.images} images given another image's subject"
@@ -355,8 +363,9 @@ def eval_fairness(
     models = None if _uses_dlib_recipe(settings) else (settings, embedder.model_id)
     # The shipped point describes the pipeline's templates: embed as the pipeline does.
     options = _options(cache, workers, skip_bad, views or PIPELINE_VIEWS)
+    verdicts = _verdicts(same_person, manifest)
     data, reviewed = _reviewed(
-        embed_dataset(directory, manifest, options, _scope(images), models), same_person, manifest
+        embed_dataset(directory, manifest, options, _scope(images), models), verdicts, manifest
     )
     own, too_small = every_group_threshold(
         data.images,
@@ -456,7 +465,6 @@ def eval_top_pairs(
     from clearsight.embed import create_embedder
     from clearsight.evaluation import (
         embed_dataset,
-        load_verdicts,
         top_impostor_pairs,
         write_review_csv,
         write_review_sheet,
@@ -466,10 +474,10 @@ def eval_top_pairs(
     model_id = create_embedder(settings.embed).model_id
     models = None if _uses_dlib_recipe(settings) else (settings, model_id)
     options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
+    verdicts = _verdicts(same_person, manifest)
     data, reviewed = _reviewed(
-        embed_dataset(None, manifest, options, "all", models), same_person, manifest
+        embed_dataset(None, manifest, options, "all", models), verdicts, manifest
     )
-    verdicts = load_verdicts(same_person) if same_person else None
     candidates = top_impostor_pairs(
         data.images, data.embedded.vectors, attribute, per_group, verdicts, manifest.parent
     )
@@ -622,8 +630,7 @@ def calibrate(
 
     if manifest is not None and not attribute:
         raise InputError("--manifest needs --attribute (a label column, or 'sex+race')")
-    if same_person and manifest is None:
-        raise InputError("--same-person applies to a --manifest's images")
+    verdicts = _verdicts(same_person, manifest)
     settings = load_config(config)
     model_id = create_embedder(settings.embed).model_id
     options = _options(cache, workers, skip_bad, PIPELINE_VIEWS)
@@ -640,7 +647,7 @@ def calibrate(
     reviewed = ""
     if manifest is not None:
         data, reviewed = _reviewed(
-            embed_dataset(None, manifest, options, "all", models), same_person, manifest
+            embed_dataset(None, manifest, options, "all", models), verdicts, manifest
         )
         name = dataset_name or manifest.parent.name
         extra = [GroupSource(data, a, name) for a in attribute or []]

@@ -16,7 +16,8 @@ class RunSummary:
     alerts: int
     point: OperatingPoint
     closer_looks: int = 0
-    """Tracks that came near someone on the watchlist (a closer look), alerted or not."""
+    """Tracks given a closer look (a screening came within reach of the threshold), alerted
+    or not."""
 
     @property
     def threshold(self) -> float:
