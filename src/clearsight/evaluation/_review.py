@@ -66,6 +66,12 @@ REVIEW_COLUMNS = ("group", "rank", "score", "image_a", "image_b", "verdict", "re
 _BLOCK = 512
 
 
+def _image_path(name: str, base: Path | None) -> Path:
+    """A verdict file's image name as the manifest's paths are: relative to ``base``."""
+    path = Path(name)
+    return path if path.is_absolute() or base is None else base / path
+
+
 def _pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
@@ -195,7 +201,7 @@ def merge_confirmed(
     for a, b in confirmed:
         rows = []
         for name in (a, b):
-            path = Path(name) if Path(name).is_absolute() else base / name
+            path = _image_path(name, base)
             if path not in index:
                 raise InputError(f"{where[(a, b)]}: {name} is not an image of the manifest")
             rows.append(index[path])
@@ -282,7 +288,7 @@ def _reviews_by_path(
         return {}
     found: dict[tuple[Path, Path], list[PairVerdict]] = {}
     for (a, b), items in verdicts.by_pair().items():
-        paths = [Path(n) if Path(n).is_absolute() or base is None else base / n for n in (a, b)]
+        paths = [_image_path(n, base) for n in (a, b)]
         key = (paths[0], paths[1]) if str(paths[0]) <= str(paths[1]) else (paths[1], paths[0])
         found[key] = items
     return found
